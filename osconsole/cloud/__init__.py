@@ -1,0 +1,1 @@
+"""Talking to OpenStack: auth, HTTP and one module per service."""

@@ -1,0 +1,198 @@
+"""The simulated cloud as one ASGI app: Keystone, and per region Nova, Neutron,
+Placement and Cinder, plus the `/_sim/` control API.
+
+URL layout (one listener for everything, regions by path prefix):
+    /identity/...                Keystone v3, shared by all regions
+    /{region}/compute/v2.1/...   Nova          /{region}/network/v2.0/...  Neutron
+    /{region}/placement/...      Placement     /{region}/volume/v3/...     Cinder
+    /_sim/...                    control API (loopback clients only)
+
+Faults are applied here, around every service route, so that each service module
+only has to be correct.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from osconsole.sim import cinder, control, keystone, neutron, nova, placement
+from osconsole.sim.common import ApiError, Ctx, error_body, json_response
+from osconsole.sim.world import Faults, World
+
+SERVICES = ("compute", "network", "placement", "volume")
+
+
+def create_app(world: World) -> Starlette:
+    """The ASGI app serving `world`; usable with uvicorn or httpx.ASGITransport."""
+    routes = [
+        Route("/identity", keystone.versions, methods=["GET"]),
+        Mount("/identity", routes=keystone.routes()),
+        Mount("/_sim", routes=control.routes()),
+        Mount("/{region}/compute", routes=nova.routes()),
+        Mount("/{region}/network", routes=neutron.routes()),
+        Mount("/{region}/placement", routes=placement.routes()),
+        Mount("/{region}/volume", routes=cinder.routes()),
+    ]
+    handlers = {ApiError: _api_error, HTTPException: _http_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
+    app.state.world = world
+    return FaultsAndLog(app, world)  # type: ignore[return-value]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    service = request.scope.get("osconsole.service", "identity")
+    return json_response(error_body(service, exc.status, exc.message), status=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in the service's own error shape."""
+    assert isinstance(exc, HTTPException)
+    service = request.scope.get("osconsole.service", "identity")
+    message = "The resource could not be found." if exc.status_code == 404 else str(exc.detail)
+    return json_response(error_body(service, exc.status_code, message), status=exc.status_code)
+
+
+def _split(path: str) -> tuple[str | None, str]:
+    """(region, service) for a path; region None for identity and the control API."""
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return None, "root"
+    if parts[0] in ("identity", "_sim"):
+        return None, parts[0].lstrip("_")
+    service = parts[1] if len(parts) > 1 else ""
+    return parts[0], service
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class FaultsAndLog:
+    """ASGI middleware: resolves the region, injects its faults and logs the request."""
+
+    def __init__(self, app: ASGIApp, world: World) -> None:
+        self.app = app
+        self.world = world
+        self.state = getattr(app, "state", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        world = self.world
+        now = world.tick()
+        region_name, service = _split(scope["path"])
+        scope["osconsole.service"] = service
+        client = scope.get("client")
+        base_url = _base_url(scope)
+        region = world.region(region_name) if region_name else None
+        ctx = Ctx(world=world, region=region, token=None, now=now, base_url=base_url)
+        scope.setdefault("state", {})["ctx"] = ctx
+
+        if service == "sim":
+            if not is_loopback(client[0] if client else None):
+                await _send_json(send, 403, {"error": "the control API answers loopback only"})
+                return
+            await self.app(scope, receive, send)
+            return
+        if service == "root":
+            await _send_json(send, 200, {"osconsole-sim": {"regions": list(world.regions)}})
+            return
+        if region_name is not None and (region is None or service not in SERVICES):
+            status = 404
+            body = error_body("identity", 404, f"No service at {scope['path']}")
+            await _send_json(send, status, body)
+            world.log_request(scope["method"], scope["path"], region_name, service, status)
+            return
+
+        faults = region.faults if region is not None else world.identity_faults
+        status_box: dict[str, Any] = {"status": 0}
+        try:
+            await self._with_faults(faults, scope, receive, send, status_box, service)
+        finally:
+            world.log_request(
+                scope["method"], scope["path"], region_name, service, status_box["status"] or 499
+            )
+
+    async def _with_faults(
+        self,
+        faults: Faults,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status_box: dict[str, Any],
+        service: str,
+    ) -> None:
+        rng = self.world.rng
+        if faults.unreachable or (faults.timeout_rate and rng.random() < faults.timeout_rate):
+            await asyncio.sleep(faults.hang_seconds)
+            status_box["status"] = 504
+            await _send_json(send, 504, error_body(service, 504, "Gateway Timeout"))
+            return
+        if faults.latency_ms or faults.jitter_ms:
+            delay = faults.latency_ms + rng.uniform(-faults.jitter_ms, faults.jitter_ms)
+            await asyncio.sleep(max(0.0, delay) / 1000.0)
+        if faults.error_rate and rng.random() < faults.error_rate:
+            status = rng.choice((500, 503))
+            status_box["status"] = status
+            message = "An unexpected error occurred." if status == 500 else "Service Unavailable"
+            await _send_json(send, status, error_body(service, status, message))
+            return
+        malformed = bool(faults.malformed_rate and rng.random() < faults.malformed_rate)
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box["status"] = message["status"]
+                if malformed and message["status"] == 200:
+                    headers = [(k, v) for k, v in message["headers"] if k != b"content-length"]
+                    message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and malformed:
+                body = message.get("body", b"")
+                if status_box["status"] == 200 and body:
+                    message = {**message, "body": body[: max(1, len(body) // 2)]}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def _base_url(scope: Scope) -> str:
+    scheme = scope.get("scheme", "http")
+    host = None
+    for key, value in scope.get("headers", []):
+        if key == b"host":
+            host = value.decode("latin-1")
+            break
+    if host is None:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scheme}://{host}"
+
+
+async def _send_json(send: Send, status: int, body: Any) -> None:
+    response = json_response(body, status=status)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(k, v) for k, v in response.raw_headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+__all__ = ["Ctx", "create_app", "is_loopback"]

@@ -1,0 +1,63 @@
+"""Fixtures shared by every test: a simulated cloud, in process, and tokens for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from osconsole.sim.app import create_app
+from osconsole.sim.clock import SimClock
+from osconsole.sim.generate import ADMIN_PASSWORD, MEMBER_PASSWORD, build_world
+from osconsole.sim.world import World
+
+# A fixed start keeps generated timestamps reproducible across runs.
+T0 = 1_790_000_000.0
+
+
+@pytest.fixture
+def clock() -> SimClock:
+    return SimClock(start=T0)
+
+
+@pytest.fixture
+def world(clock: SimClock) -> World:
+    """A tiny three-region cloud on a stepped clock, without injected latency."""
+    return build_world(size="tiny", regions=3, seed=7, clock=clock)
+
+
+@pytest.fixture
+async def sim(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to the simulator in process (ASGITransport)."""
+    transport = httpx.ASGITransport(app=create_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim.test") as client:
+        yield client
+
+
+async def _password_token(client: httpx.AsyncClient, user: str, password: str) -> str:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
+                },
+            }
+        }
+    }
+    response = await client.post("/identity/v3/auth/tokens", json=body)
+    assert response.status_code == 201, response.text
+    return response.headers["X-Subject-Token"]
+
+
+@pytest.fixture
+async def admin_headers(sim: httpx.AsyncClient) -> dict[str, str]:
+    """Headers of an admin token scoped to the admin project."""
+    return {"X-Auth-Token": await _password_token(sim, "admin", ADMIN_PASSWORD)}
+
+
+@pytest.fixture
+async def member_headers(sim: httpx.AsyncClient) -> dict[str, str]:
+    """Headers of a non-admin (member) token, for 403 checks."""
+    return {"X-Auth-Token": await _password_token(sim, "member", MEMBER_PASSWORD)}

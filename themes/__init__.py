@@ -1,0 +1,1 @@
+"""Textual stylesheets and theme definitions (installed as osconsole.themes)."""
