@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,8 +13,9 @@ from osconsole.sim.clock import SimClock
 from osconsole.sim.generate import ADMIN_PASSWORD, MEMBER_PASSWORD, build_world
 from osconsole.sim.world import World
 
-# A fixed start keeps generated timestamps reproducible across runs.
-T0 = 1_790_000_000.0
+# The simulated clock starts at (about) the real time: keystoneauth compares token
+# expiry with the local wall clock, as it would against a real cloud.
+T0 = float(int(time.time()))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
@@ -155,12 +156,17 @@ class FaultsAndLog:
             return
         malformed = bool(faults.malformed_rate and rng.random() < faults.malformed_rate)
 
+        date = formatdate(self.world.now(), usegmt=True).encode()
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box["status"] = message["status"]
+                # The server's clock, as Apache/uWSGI in front of a real service sends it.
+                headers = [(k, v) for k, v in message["headers"] if k != b"date"]
+                headers.append((b"date", date))
                 if malformed and message["status"] == 200:
-                    headers = [(k, v) for k, v in message["headers"] if k != b"content-length"]
-                    message = {**message, "headers": headers}
+                    headers = [(k, v) for k, v in headers if k != b"content-length"]
+                message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and malformed:
                 body = message.get("body", b"")
                 if status_box["status"] == 200 and body:
