@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from osconsole.cloud.connect import Connection, connect
+from osconsole.cloud.http import RegionClient
+from osconsole.config import CloudSettings, Settings
 from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock
 from osconsole.sim.generate import ADMIN_PASSWORD, MEMBER_PASSWORD, build_world
 from osconsole.sim.world import World
+from tests.support.bridge import bridged_config
 
 # The simulated clock starts at (about) the real time: keystoneauth compares token
 # expiry with the local wall clock, as it would against a real cloud.
@@ -29,12 +35,47 @@ def world(clock: SimClock) -> World:
     return build_world(size="tiny", regions=3, seed=7, clock=clock)
 
 
+SIM_URL = "http://sim.test"
+
+
 @pytest.fixture
-async def sim(world: World) -> AsyncIterator[httpx.AsyncClient]:
+def sim_app(world: World) -> Any:
+    """The simulator's ASGI app for `world`."""
+    return create_app(world)
+
+
+@pytest.fixture
+async def sim(sim_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client talking to the simulator in process (ASGITransport)."""
-    transport = httpx.ASGITransport(app=create_app(world))
-    async with httpx.AsyncClient(transport=transport, base_url="http://sim.test") as client:
+    transport = httpx.ASGITransport(app=sim_app)
+    async with httpx.AsyncClient(transport=transport, base_url=SIM_URL) as client:
         yield client
+
+
+@pytest.fixture
+async def connection(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path
+) -> AsyncIterator[Connection]:
+    """Every region of the simulated cloud, connected the way the product connects:
+    openstacksdk's config loader and keystoneauth (bridged in process), then one
+    httpx client per region on ASGITransport, microversions negotiated."""
+    settings = Settings(clouds=[CloudSettings(name="osconsole-sim")])
+    connection = await connect(
+        settings,
+        openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
+        transport=httpx.ASGITransport(app=sim_app),
+    )
+    assert not connection.errors, connection.errors
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+@pytest.fixture
+def region_one(connection: Connection) -> RegionClient:
+    """The connected client of RegionOne."""
+    return next(r.client for r in connection.regions if r.ref.region == "RegionOne")
 
 
 async def _password_token(client: httpx.AsyncClient, user: str, password: str) -> str:

@@ -12,7 +12,9 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -26,6 +28,28 @@ from osconsole.cloud.auth import Access
 MICROVERSION_SERVICE_NAMES = {"compute": "compute", "placement": "placement", "volume": "volume"}
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 MAX_PAGES = 10_000
+
+
+class RequestCounter:
+    count: int = 0
+
+
+_counter: ContextVar[RequestCounter | None] = ContextVar("osconsole_request_counter", default=None)
+
+
+@contextmanager
+def count_requests() -> Iterator[RequestCounter]:
+    """Count the requests sent by this task (and tasks it starts) inside the block.
+
+    Collectors of different kinds share a region's client; a context variable keeps
+    each poll's count its own, which is the figure we publish per cycle.
+    """
+    counter = RequestCounter()
+    token = _counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _counter.reset(token)
 
 
 class ApiFailure(Exception):
@@ -194,6 +218,9 @@ class RegionClient:
         async with self._limit:
             started = time.monotonic()
             self.requests_sent += 1
+            counter = _counter.get()
+            if counter is not None:
+                counter.count += 1
             try:
                 # asyncio.timeout bounds the whole call, including transports
                 # (like ASGITransport) that do not enforce httpx's own timeouts.

@@ -1,0 +1,145 @@
+"""From settings to one ready client per region: load clouds, authenticate, negotiate.
+
+Which clouds, in order: `--os-cloud` (one cloud), then config.yaml's `clouds:`, then
+`$OS_CLOUD`, then the `OS_*` variables alone. Which regions: `--region`, then the
+config's list, then the clouds.yaml entry's, then every region of the catalog.
+A cloud that cannot be loaded or authenticated is reported, and the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+
+import httpx
+from openstack.config import OpenStackConfig
+
+from osconsole.cloud.auth import AuthError, CloudAuth, configured_regions, load_cloud
+from osconsole.cloud.discovery import negotiate
+from osconsole.cloud.http import RegionClient
+from osconsole.config import CloudSettings, Settings
+from osconsole.model import RegionRef
+
+ENV_CLOUD = "(OS_* environment)"
+
+
+@dataclass
+class RegionSession:
+    """One region of one cloud, ready to poll."""
+
+    ref: RegionRef
+    client: RegionClient
+    auth: CloudAuth
+    readonly: bool
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Connection:
+    """The regions we could reach, and why the others are missing."""
+
+    regions: list[RegionSession]
+    errors: list[str]
+
+    async def aclose(self) -> None:
+        clients = {id(r.client.http): r.client.http for r in self.regions}
+        await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
+
+
+def clouds_to_watch(
+    settings: Settings, os_cloud: str | None, env: dict[str, str] | None = None
+) -> list[CloudSettings | None]:
+    """The clouds in precedence order; None stands for the bare `OS_*` environment."""
+    env = dict(os.environ) if env is None else env
+    if os_cloud:
+        known = {c.name: c for c in settings.clouds}
+        return [known.get(os_cloud, CloudSettings(name=os_cloud))]
+    if settings.clouds:
+        return list(settings.clouds)
+    if env.get("OS_CLOUD"):
+        return [CloudSettings(name=env["OS_CLOUD"])]
+    return [None]
+
+
+async def connect(
+    settings: Settings,
+    *,
+    os_cloud: str | None = None,
+    region: str | None = None,
+    openstack_config: OpenStackConfig | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    env: dict[str, str] | None = None,
+) -> Connection:
+    """Authenticate every cloud (in threads) and build a client per region."""
+    targets = clouds_to_watch(settings, os_cloud, env)
+    results = await asyncio.gather(
+        *(
+            _connect_cloud(settings, target, region, openstack_config, transport)
+            for target in targets
+        )
+    )
+    regions: list[RegionSession] = []
+    errors: list[str] = []
+    for found, problems in results:
+        regions += found
+        errors += problems
+    return Connection(regions, errors)
+
+
+async def _connect_cloud(
+    settings: Settings,
+    target: CloudSettings | None,
+    region_filter: str | None,
+    openstack_config: OpenStackConfig | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> tuple[list[RegionSession], list[str]]:
+    name = target.name if target else None
+    label = name or ENV_CLOUD
+    try:
+        cloud_region = await asyncio.to_thread(load_cloud, name, openstack_config=openstack_config)
+        auth = await asyncio.to_thread(CloudAuth, label, cloud_region)
+        access = await auth.access()
+    except AuthError as exc:
+        return [], [str(exc)]
+    catalog_regions = access.regions("compute")
+    if region_filter:
+        wanted = [region_filter]
+    elif target and target.regions:
+        wanted = list(target.regions)
+    else:
+        wanted = configured_regions(cloud_region) or catalog_regions
+    errors = [
+        f"cloud {label!r}: region {r!r} has no compute endpoint in the catalog "
+        f"(the catalog has: {', '.join(catalog_regions) or 'none'})"
+        for r in wanted
+        if r not in catalog_regions
+    ]
+    readonly = settings.readonly or bool(target and target.readonly)
+    http = httpx.AsyncClient(
+        verify=auth.verify,
+        cert=auth.cert,
+        timeout=httpx.Timeout(settings.request_timeout),
+        limits=httpx.Limits(max_connections=settings.concurrency * 4),
+        transport=transport,
+        follow_redirects=False,
+    )
+    sessions = []
+    for region in (r for r in wanted if r in catalog_regions):
+        client = RegionClient(
+            label,
+            region,
+            auth,
+            http,
+            concurrency=settings.concurrency,
+            timeout=settings.request_timeout,
+            readonly=readonly,
+            interface=auth.interface,
+        )
+        sessions.append(RegionSession(RegionRef(label, region), client, auth, readonly))
+    notes = await asyncio.gather(*(negotiate(s.client) for s in sessions))
+    for session, session_notes in zip(sessions, notes, strict=True):
+        session.notes.extend(session_notes)
+    if not sessions:
+        await http.aclose()
+    return sessions, errors

@@ -1,0 +1,101 @@
+"""Neutron calls: agents, routers and their L3 agents, ports, rules, floating IPs, quotas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from osconsole.cloud.http import RegionClient
+
+PAGE = 1000
+HA_PORT_OWNER = "network:router_ha_interface"
+
+
+async def _listing(
+    client: RegionClient, path: str, key: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], float | None]:
+    """A Neutron collection, paged: without `limit` Neutron returns everything at once."""
+    return await client.collect("network", path, key, {"limit": PAGE, **params})
+
+
+async def agents(
+    client: RegionClient, *, agent_type: str | None = None, fields: list[str] | None = None
+) -> tuple[list[dict[str, Any]], float | None]:
+    params: dict[str, Any] = {}
+    if agent_type:
+        params["agent_type"] = agent_type
+    if fields:
+        params["fields"] = fields
+    return await _listing(client, "/v2.0/agents", "agents", params)
+
+
+async def routers(
+    client: RegionClient, *, fields: list[str] | None = None, changed_since: str | None = None
+) -> tuple[list[dict[str, Any]], float | None]:
+    params: dict[str, Any] = {}
+    if fields:
+        params["fields"] = fields
+    if changed_since:
+        params["changed_since"] = changed_since
+    return await _listing(client, "/v2.0/routers", "routers", params)
+
+
+async def router_l3_agents(
+    client: RegionClient, router_id: str
+) -> tuple[list[dict[str, Any]], float | None]:
+    """The agents hosting one router, with `ha_state`: the only place it appears."""
+    reply = await client.request("GET", "network", f"/v2.0/routers/{router_id}/l3-agents")
+    return list((reply.body or {}).get("agents") or []), reply.server_time
+
+
+async def agent_l3_routers(
+    client: RegionClient, agent_id: str
+) -> tuple[list[dict[str, Any]], float | None]:
+    """The routers one L3 agent hosts (no ha_state here; not paged)."""
+    reply = await client.request("GET", "network", f"/v2.0/agents/{agent_id}/l3-routers")
+    return list((reply.body or {}).get("routers") or []), reply.server_time
+
+
+async def ha_ports(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
+    """Every router's HA replicas and their hosts, in one paged listing."""
+    fields = ["id", "device_id", "binding:host_id", "status"]
+    return await _listing(
+        client, "/v2.0/ports", "ports", {"device_owner": HA_PORT_OWNER, "fields": fields}
+    )
+
+
+async def ports(
+    client: RegionClient,
+    *,
+    fields: list[str] | None = None,
+    changed_since: str | None = None,
+    **filters: Any,
+) -> tuple[list[dict[str, Any]], float | None]:
+    params: dict[str, Any] = dict(filters)
+    if fields:
+        params["fields"] = fields
+    if changed_since:
+        params["changed_since"] = changed_since
+    return await _listing(client, "/v2.0/ports", "ports", params)
+
+
+async def security_group_rules(
+    client: RegionClient, **filters: Any
+) -> tuple[list[dict[str, Any]], float | None]:
+    return await _listing(client, "/v2.0/security-group-rules", "security_group_rules", filters)
+
+
+async def floating_ips(
+    client: RegionClient, *, changed_since: str | None = None, fields: list[str] | None = None
+) -> tuple[list[dict[str, Any]], float | None]:
+    params: dict[str, Any] = {}
+    if fields:
+        params["fields"] = fields
+    if changed_since:
+        params["changed_since"] = changed_since
+    return await _listing(client, "/v2.0/floatingips", "floatingips", params)
+
+
+async def quota_details(client: RegionClient, project_id: str) -> dict[str, Any]:
+    """{resource: {used, limit, reserved}} for one project (one call per project)."""
+    reply = await client.request("GET", "network", f"/v2.0/quotas/{project_id}/details")
+    return dict((reply.body or {}).get("quota") or {})

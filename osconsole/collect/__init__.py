@@ -1,0 +1,1 @@
+"""Collectors: one per kind, turning API answers into immutable snapshots."""

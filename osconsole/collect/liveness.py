@@ -1,0 +1,110 @@
+"""The control plane's liveness: Nova and Cinder services, Neutron agents.
+
+Heartbeat ages are measured against the API server's own clock (its `Date`
+header), not ours: an operator's laptop or a jump host with a drifting clock must
+not make healthy agents look dead, nor hide dead ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from osconsole.cloud import compute, network, volume
+from osconsole.cloud.http import ApiFailure
+from osconsole.collect.base import Collected, Collector
+from osconsole.collect.parse import age, as_bool, utc_timestamp
+from osconsole.model import Agent, Kind, Service, Snapshot
+
+
+def parse_service(body: dict[str, Any], project: str, server_time: float | None) -> Service | None:
+    """A Nova or Cinder service row. Cinder rows have no id: host + binary name them."""
+    binary, host = body.get("binary"), body.get("host")
+    if not isinstance(binary, str) or not isinstance(host, str):
+        return None
+    raw_id = body.get("id")
+    service_id = str(raw_id) if raw_id is not None else f"{host}:{binary}"
+    updated = utc_timestamp(body.get("updated_at"))
+    return Service(
+        id=f"{project}:{service_id}",
+        project=project,
+        binary=binary,
+        host=host,
+        zone=body.get("zone"),
+        status=str(body.get("status") or "unknown"),
+        state=str(body.get("state") or "unknown"),
+        updated_at=updated,
+        heartbeat_age=age(server_time, updated),
+        disabled_reason=body.get("disabled_reason") or None,
+        forced_down=as_bool(body.get("forced_down")),
+    )
+
+
+def parse_agent(body: dict[str, Any], server_time: float | None) -> Agent | None:
+    agent_id, agent_type, host = body.get("id"), body.get("agent_type"), body.get("host")
+    if not isinstance(agent_id, str) or not isinstance(agent_type, str) or host is None:
+        return None
+    heartbeat = utc_timestamp(body.get("heartbeat_timestamp"))
+    return Agent(
+        id=agent_id.strip(),
+        agent_type=agent_type,
+        binary=str(body.get("binary") or ""),
+        host=str(host),
+        alive=as_bool(body.get("alive")),
+        admin_state_up=as_bool(body.get("admin_state_up"), default=True),
+        heartbeat_at=heartbeat,
+        heartbeat_age=age(server_time, heartbeat),
+        started_at=utc_timestamp(body.get("started_at")),
+        availability_zone=body.get("availability_zone"),
+    )
+
+
+def _index(parsed: list[Any]) -> tuple[dict[str, Any], int]:
+    items = {p.id: p for p in parsed if p is not None}
+    return items, sum(1 for p in parsed if p is None)
+
+
+class ServiceCollector(Collector):
+    """Nova and Cinder services; one unavailable project still gives the other."""
+
+    kind = Kind.SERVICES
+
+    async def collect(self, previous: Snapshot[Any] | None) -> Collected:
+        nova, cinder = await asyncio.gather(
+            compute.services(self.client), volume.services(self.client), return_exceptions=True
+        )
+        items: dict[str, Service] = {}
+        notes: list[str] = []
+        server_time = None
+        failures: list[ApiFailure] = []
+        for project, result in (("nova", nova), ("cinder", cinder)):
+            if isinstance(result, BaseException):
+                if not isinstance(result, ApiFailure):
+                    raise result
+                failures.append(result)
+                notes.append(f"{project} services unavailable: {result.reason}")
+                continue
+            bodies, when = result
+            server_time = server_time or when
+            parsed = [parse_service(b, project, when) for b in bodies if isinstance(b, dict)]
+            found, skipped = _index(parsed)
+            items.update(found)
+            if skipped:
+                notes.append(f"{skipped} {project} service record(s) unreadable, skipped")
+        if len(failures) == 2:
+            raise failures[0]
+        return Collected(items, server_time, complete=not failures, notes=tuple(notes))
+
+
+class AgentCollector(Collector):
+    """Neutron agents of every type (OVN agent types included, as they come)."""
+
+    kind = Kind.AGENTS
+
+    async def collect(self, previous: Snapshot[Any] | None) -> Collected:
+        bodies, server_time = await network.agents(self.client)
+        parsed = [parse_agent(b, server_time) for b in bodies if isinstance(b, dict)]
+        items, skipped = _index(parsed)
+        notes = (f"{skipped} agent record(s) unreadable, skipped",) if skipped else ()
+        ovn = any(a.is_ovn for a in items.values())
+        return Collected(items, server_time, notes=notes, extra={"ovn": ovn})

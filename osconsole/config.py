@@ -1,0 +1,189 @@
+"""config.yaml → typed settings, validated with one clear message (file, key, why).
+
+Credentials stay in clouds.yaml / secure.yaml / `OS_*` (read by openstacksdk);
+config.yaml only adds what is ours: which clouds and regions, how often to poll,
+how hard we may hit the APIs, thresholds, theme, read-only.
+
+Precedence, stated once: command-line flags > environment > config file > defaults.
+The file is looked up at `--config`, then `$OSCONSOLE_CONFIG`, then
+`$XDG_CONFIG_HOME/osconsole/config.yaml` (default `~/.config/osconsole/config.yaml`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from osconsole.model import Kind
+
+# Polling faster than this gains nothing on call and costs the APIs dearly.
+INTERVAL_FLOORS = {
+    Kind.HYPERVISORS: 10.0,
+    Kind.SERVICES: 5.0,
+    Kind.AGENTS: 5.0,
+    Kind.ROUTERS: 10.0,
+    Kind.TENANTS: 30.0,
+}
+
+
+class ConfigError(Exception):
+    """A config problem, worded for the operator: where, which key, and why."""
+
+    def __init__(self, source: str, key: str, why: str) -> None:
+        super().__init__(f"{source}: {key}: {why}" if key else f"{source}: {why}")
+        self.source = source
+        self.key = key
+        self.why = why
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CloudSettings(_Strict):
+    """One cloud to watch: a clouds.yaml entry, and optionally some of its regions."""
+
+    name: str = Field(min_length=1, description="the clouds.yaml entry (as for --os-cloud)")
+    regions: list[str] | None = Field(
+        default=None, description="regions to watch; all regions of the catalog when omitted"
+    )
+    readonly: bool = Field(default=False, description="refuse every change in this cloud")
+
+
+class Intervals(_Strict):
+    """Seconds between the end of one poll of a kind and the start of the next."""
+
+    hypervisors: float = 30.0
+    services: float = 15.0
+    agents: float = 15.0
+    routers: float = 30.0
+    tenants: float = 60.0
+    full_resync: float = Field(
+        default=600.0, ge=60.0, description="incremental polls fully resync this often"
+    )
+
+    def of(self, kind: Kind) -> float:
+        """The interval for `kind`, never below its floor."""
+        return max(float(getattr(self, kind.value)), INTERVAL_FLOORS[kind])
+
+
+class Thresholds(_Strict):
+    """When a fact becomes a finding (used by the health rules)."""
+
+    heartbeat_warning_s: float = Field(default=45.0, gt=0, description="agent heartbeat age")
+    router_debounce_s: float = Field(default=60.0, ge=0, description="HA conditions must last")
+    stuck_server_s: float = Field(default=1800.0, gt=0, description="BUILD/task_state too long")
+    nearly_full_ratio: float = Field(default=0.9, gt=0, le=1.0)
+    overcommit_ratio: float = Field(default=1.0, gt=0, description="used / capacity above this")
+    churn_per_hour: int = Field(default=20, ge=1, description="servers created+deleted per hour")
+    quota_near_ratio: float = Field(default=0.9, gt=0, le=1.0)
+    top_tenants: int = Field(default=50, ge=1)
+    flap_transitions: int = Field(default=3, ge=2, description="transitions in flap_window_s")
+    flap_window_s: float = Field(default=900.0, gt=0)
+
+
+class Settings(_Strict):
+    """Everything config.yaml may say; every field has a default."""
+
+    clouds: list[CloudSettings] = Field(default_factory=list)
+    intervals: Intervals = Field(default_factory=Intervals)
+    concurrency: int = Field(default=8, ge=1, le=64, description="requests in flight per region")
+    sweep_budget: float = Field(
+        default=10.0,
+        gt=0,
+        le=1000,
+        description="requests per second per region for per-object sweeps (l3-agents, quotas)",
+    )
+    request_timeout: float = Field(default=10.0, gt=0, le=300)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    theme: Literal["dark", "light", "high-contrast"] = "dark"
+    readonly: bool = False
+
+    @field_validator("clouds")
+    @classmethod
+    def _unique_clouds(cls, clouds: list[CloudSettings]) -> list[CloudSettings]:
+        names = [c.name for c in clouds]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"cloud listed twice: {', '.join(duplicates)}")
+        return clouds
+
+    def floor_warnings(self) -> list[str]:
+        """Intervals set below their floor (they are raised to the floor)."""
+        notes = []
+        for kind, floor in INTERVAL_FLOORS.items():
+            asked = float(getattr(self.intervals, kind.value))
+            if asked < floor:
+                notes.append(
+                    f"intervals.{kind.value}: {asked:g}s is below the floor of {floor:g}s "
+                    f"that protects the APIs; using {floor:g}s"
+                )
+        return notes
+
+
+def default_path(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "osconsole" / "config.yaml"
+
+
+def find_config(explicit: str | None, env: dict[str, str] | None = None) -> Path | None:
+    """The config file to read, following the lookup order; None when there is none."""
+    env = dict(os.environ) if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get("OSCONSOLE_CONFIG"):
+        return Path(env["OSCONSOLE_CONFIG"])
+    candidate = default_path(env)
+    return candidate if candidate.is_file() else None
+
+
+def parse_settings(text: str, source: str) -> Settings:
+    """Settings from YAML text, or ConfigError naming the key and the reason."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(source, where, f"not valid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, "", "the file must be a mapping of settings (key: value)")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        why = first["msg"]
+        if first["type"] == "extra_forbidden":
+            why = "unknown setting (see config.example.yaml)"
+        more = len(exc.errors()) - 1
+        if more:
+            why += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(source, key, why) from None
+
+
+def load_settings(explicit: str | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read the config file found by the lookup order (defaults when there is none)."""
+    path = find_config(explicit, env)
+    if path is None:
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.__class__.__name__}") from None
+    return parse_settings(text, str(path))
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    """A copy with command-line flags applied (flags win over the file)."""
+    clean = {k: v for k, v in changes.items() if v is not None}
+    return settings.model_copy(update=clean)

@@ -1,0 +1,144 @@
+"""Scheduling polls: one loop per (region, kind), never overlapping, backing off.
+
+The next poll of a kind is armed when the previous one ends (plus jitter), not on
+a fixed clock, so a slow region falls behind alone and shows its age instead of
+piling requests onto a struggling API. A failing poll keeps the previous items,
+marked stale, and retries with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from osconsole.cloud.auth import AuthError
+from osconsole.cloud.connect import RegionSession
+from osconsole.cloud.http import ApiFailure
+from osconsole.collect.base import Collector, SweepBudget
+from osconsole.collect.registry import COLLECTORS
+from osconsole.config import Settings
+from osconsole.model import Kind, RegionRef, Snapshot
+
+log = logging.getLogger(__name__)
+
+Key = tuple[RegionRef, Kind]
+OnSnapshot = Callable[[Snapshot[Any]], Awaitable[None] | None]
+
+MAX_BACKOFF_FACTOR = 16
+JITTER = 0.1
+
+
+def next_delay(interval: float, failures: int, rng: random.Random) -> float:
+    """Seconds until the next poll: the interval, doubled per consecutive failure
+    (at most 16 times), with 10% jitter either way so regions do not poll in lockstep."""
+    factor = min(2 ** max(0, failures), MAX_BACKOFF_FACTOR)
+    base = interval * factor
+    return base * (1 + rng.uniform(-JITTER, JITTER))
+
+
+def failed_snapshot(
+    previous: Snapshot[Any] | None, ref: RegionRef, kind: Kind, error: str, now: float
+) -> Snapshot[Any]:
+    """The snapshot after a failed poll: the last items kept, marked stale."""
+    if previous is None:
+        return Snapshot(
+            ref=ref,
+            kind=kind,
+            items=Snapshot.freeze({}),
+            fetched_at=now,
+            error=error,
+            stale=True,
+            complete=False,
+        )
+    return replace(previous, error=error, stale=True)
+
+
+class Poller:
+    """Runs every collector of every region; hands each snapshot to `on_snapshot`."""
+
+    def __init__(
+        self,
+        regions: Iterable[RegionSession],
+        settings: Settings,
+        *,
+        kinds: Iterable[Kind] = tuple(Kind),
+        on_snapshot: OnSnapshot | None = None,
+        unpaced_sweeps: bool = False,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.on_snapshot = on_snapshot
+        self.clock = clock
+        self._rng = random.Random(seed)
+        # The one-shot snapshot sweeps everything at once (bounded by concurrency);
+        # the live console paces sweeps within the per-region budget.
+        rate = None if unpaced_sweeps else settings.sweep_budget
+        self.collectors: dict[Key, Collector] = {}
+        self.latest: dict[Key, Snapshot[Any]] = {}
+        self.failures: dict[Key, int] = {}
+        self._wake: dict[Key, asyncio.Event] = {}
+        self._locks: dict[Key, asyncio.Lock] = {}
+        self.paused = False
+        for session in regions:
+            budget = SweepBudget(rate)
+            for kind in kinds:
+                key = (session.ref, kind)
+                self.collectors[key] = COLLECTORS[kind](session.client, settings, budget, clock)
+                self._wake[key] = asyncio.Event()
+                self._locks[key] = asyncio.Lock()
+
+    async def poll(self, key: Key) -> Snapshot[Any]:
+        """Poll one kind of one region now (waits if that poll is already running)."""
+        async with self._locks[key]:
+            previous = self.latest.get(key)
+            try:
+                snapshot = await self.collectors[key].poll(previous)
+                self.failures[key] = 0
+            except (ApiFailure, AuthError) as exc:
+                self.failures[key] = self.failures.get(key, 0) + 1
+                snapshot = failed_snapshot(previous, key[0], key[1], str(exc), self.clock())
+            except Exception as exc:  # a bug in a collector must not kill the loop
+                log.exception("collector %s/%s failed", key[0], key[1])
+                self.failures[key] = self.failures.get(key, 0) + 1
+                reason = f"internal error: {type(exc).__name__}"
+                snapshot = failed_snapshot(previous, key[0], key[1], reason, self.clock())
+            self.latest[key] = snapshot
+        if self.on_snapshot is not None:
+            result = self.on_snapshot(snapshot)
+            if asyncio.iscoroutine(result):
+                await result
+        return snapshot
+
+    async def poll_once(self) -> list[Snapshot[Any]]:
+        """One poll of everything, all regions and kinds at once."""
+        return list(await asyncio.gather(*(self.poll(key) for key in self.collectors)))
+
+    async def run(self) -> None:
+        """Poll forever (until cancelled), each (region, kind) in its own loop."""
+        async with asyncio.TaskGroup() as group:
+            for key in self.collectors:
+                group.create_task(self._loop(key), name=f"poll {key[0]} {key[1]}")
+
+    async def _loop(self, key: Key) -> None:
+        interval = self.settings.intervals.of(key[1])
+        while True:
+            if not self.paused:
+                await self.poll(key)
+            delay = next_delay(interval, self.failures.get(key, 0), self._rng)
+            wake = self._wake[key]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=delay)
+            wake.clear()
+
+    def refresh(self, kind: Kind | None = None) -> None:
+        """Poll now (the kind, or everything): wakes the sleeping loops, never doubles one."""
+        for key, event in self._wake.items():
+            if kind is None or key[1] == kind:
+                event.set()
