@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +21,6 @@ from osconsole.cloud.auth import AuthError
 from osconsole.cloud.connect import RegionSession
 from osconsole.cloud.http import ApiFailure
 from osconsole.collect.base import Collector, SweepBudget
-from osconsole.collect.registry import COLLECTORS
 from osconsole.config import Settings
 from osconsole.model import Kind, RegionRef, Snapshot
 
@@ -72,7 +71,10 @@ class Poller:
         unpaced_sweeps: bool = False,
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
+        collectors: Mapping[Kind, type[Collector]] | None = None,
     ) -> None:
+        if collectors is None:
+            from osconsole.collect.registry import COLLECTORS as collectors
         self.settings = settings
         self.on_snapshot = on_snapshot
         self.clock = clock
@@ -90,7 +92,7 @@ class Poller:
             budget = SweepBudget(rate)
             for kind in kinds:
                 key = (session.ref, kind)
-                self.collectors[key] = COLLECTORS[kind](session.client, settings, budget, clock)
+                self.collectors[key] = collectors[kind](session.client, settings, budget, clock)
                 self._wake[key] = asyncio.Event()
                 self._locks[key] = asyncio.Lock()
 

@@ -38,6 +38,11 @@ def create_app(world: World) -> Starlette:
         Route("/identity", keystone.versions, methods=["GET"]),
         Mount("/identity", routes=keystone.routes()),
         Mount("/_sim", routes=control.routes()),
+        # Service roots without a trailing slash answer directly, as the services do.
+        Route("/{region}/compute", nova.versions, methods=["GET"]),
+        Route("/{region}/network", neutron.versions, methods=["GET"]),
+        Route("/{region}/placement", placement.root, methods=["GET"]),
+        Route("/{region}/volume", cinder.versions, methods=["GET"]),
         Mount("/{region}/compute", routes=nova.routes()),
         Mount("/{region}/network", routes=neutron.routes()),
         Mount("/{region}/placement", routes=placement.routes()),

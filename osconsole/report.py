@@ -1,0 +1,234 @@
+"""Snapshots as JSON (for cron jobs and chat bots) and as plain tables (for people).
+
+Both come from the same snapshots the console shows; nothing here knows how they
+were gathered. Secrets never reach a snapshot, so none can reach an export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from osconsole.cloud.connect import RegionSession
+from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
+from osconsole.model import TenantSignals as Tenant
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data from model objects (derived capacity figures included)."""
+    if isinstance(value, Capacity):
+        return {
+            "total": value.total,
+            "used": value.used,
+            "reserved": value.reserved,
+            "allocation_ratio": value.allocation_ratio,
+            "capacity": value.capacity,
+            "used_ratio": value.used_ratio,
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def region_summary(session: RegionSession) -> dict[str, Any]:
+    stats = {
+        service: {
+            "calls": s.calls,
+            "errors": s.errors,
+            "p50_ms": s.percentile(0.5),
+            "p95_ms": s.percentile(0.95),
+            "last_error": s.last_error,
+        }
+        for service, s in sorted(session.client.stats.items())
+    }
+    return {
+        "cloud": session.ref.cloud,
+        "region": session.ref.region,
+        "readonly": session.readonly,
+        "microversions": dict(session.client.microversions),
+        "requests": session.client.requests_sent,
+        "api": stats,
+        "notes": list(session.notes),
+    }
+
+
+def snapshot_document(
+    sessions: Iterable[RegionSession],
+    snapshots: Iterable[Snapshot[Any]],
+    errors: Iterable[str],
+    *,
+    now: float,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole `osconsole snapshot -f json` document."""
+    return {
+        "generated_at": _iso(now),
+        "regions": [region_summary(s) for s in sessions],
+        "snapshots": [
+            {
+                "cloud": snap.ref.cloud,
+                "region": snap.ref.region,
+                "kind": snap.kind.value,
+                "fetched_at": _iso(snap.fetched_at),
+                "server_time": _iso(snap.server_time),
+                "complete": snap.complete,
+                "stale": snap.stale,
+                "error": snap.error,
+                "notes": list(snap.notes),
+                "requests": snap.requests,
+                "duration_ms": round(snap.duration_ms, 1),
+                "count": len(snap.items),
+                "items": [jsonable(item) for item in snap.items.values()],
+            }
+            for snap in snapshots
+        ],
+        "errors": list(errors),
+        **dict(extra or {}),
+    }
+
+
+def to_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, default=str)
+
+
+# -- tables ---------------------------------------------------------------------
+
+
+def _pct(cap: Capacity | None) -> str:
+    if cap is None or cap.used_ratio is None:
+        return "-"
+    return f"{cap.used_ratio * 100:.0f}%"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 0:
+        return f"{seconds:.0f}s (clock skew)"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def _hypervisor_row(h: Hypervisor) -> list[str]:
+    return [
+        h.hostname,
+        h.state,
+        h.status,
+        _pct(h.vcpu),
+        _pct(h.memory_mb),
+        _pct(h.disk_gb),
+        "-" if h.running_vms is None else str(h.running_vms),
+        h.disabled_reason or "",
+    ]
+
+
+def _service_row(s: Service) -> list[str]:
+    state = "forced down" if s.forced_down else s.state
+    return [
+        s.project,
+        s.binary,
+        s.host,
+        state,
+        s.status,
+        _age(s.heartbeat_age),
+        s.disabled_reason or "",
+    ]
+
+
+def _agent_row(a: Agent) -> list[str]:
+    return [
+        a.agent_type,
+        a.host,
+        "alive" if a.alive else "DEAD",
+        "up" if a.admin_state_up else "admin-down",
+        _age(a.heartbeat_age),
+    ]
+
+
+def _router_row(r: Router) -> list[str]:
+    if r.bindings is None:
+        states = "not swept"
+    else:
+        states = ", ".join(f"{b.host}:{b.ha_state or '-'}" for b in r.bindings) or "no agent"
+    ha = "?" if r.ha is None else ("HA" if r.ha else "legacy")
+    return [r.name or r.id, r.status, ha, str(len(r.active_hosts)), states]
+
+
+def _tenant_row(t: Tenant) -> list[str]:
+    return [
+        t.project_name,
+        str(t.servers),
+        str(len(t.error_servers)),
+        str(len(t.stuck_servers)),
+        f"+{t.created_last_hour}/-{t.deleted_last_hour}",
+        str(len(t.spoofing_ports)),
+        str(len(t.open_ingress_rules)),
+        str(t.floating_ips),
+    ]
+
+
+TABLES: dict[Kind, tuple[list[str], Callable[[Any], list[str]]]] = {
+    Kind.HYPERVISORS: (
+        ["HOST", "STATE", "STATUS", "VCPU", "RAM", "DISK", "VMS", "DISABLED REASON"],
+        _hypervisor_row,
+    ),
+    Kind.SERVICES: (
+        ["PROJECT", "BINARY", "HOST", "STATE", "STATUS", "HEARTBEAT", "DISABLED REASON"],
+        _service_row,
+    ),
+    Kind.AGENTS: (["TYPE", "HOST", "ALIVE", "ADMIN", "HEARTBEAT"], _agent_row),
+    Kind.ROUTERS: (["ROUTER", "STATUS", "MODE", "ACTIVES", "AGENTS (host:ha_state)"], _router_row),
+    Kind.TENANTS: (
+        ["PROJECT", "SERVERS", "ERROR", "STUCK", "CHURN/H", "SPOOF", "OPEN", "FIPS"],
+        _tenant_row,
+    ),
+}
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def snapshot_tables(snapshots: Iterable[Snapshot[Any]], now: float) -> str:
+    """One titled table per region and kind, with age, completeness and errors."""
+    blocks = []
+    for snap in snapshots:
+        header, row = TABLES[snap.kind]
+        state = "complete" if snap.complete else "PARTIAL"
+        if snap.stale:
+            state = f"STALE ({snap.error})"
+        title = (
+            f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
+            f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
+            f"age {_age(snap.age(now))}]"
+        )
+        lines = [title]
+        lines += [f"   note: {note}" for note in snap.notes]
+        if snap.items:
+            lines.append(format_table(header, [row(item) for item in snap.items.values()]))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
