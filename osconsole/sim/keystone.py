@@ -6,9 +6,12 @@ lists identity, compute, network, placement and volumev3 endpoints per region.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -115,33 +118,68 @@ def _token_body(world: World, token: Token, base_url: str, *, with_catalog: bool
             "name": user.name,
             "password_expires_at": None,
         },
-        "audit_ids": [token.id[:22]],
+        "audit_ids": [_audit_id(token.id)],
         "issued_at": iso(token.issued_at, zulu=True, micro=True),
     }
     if with_catalog:
         body["catalog"] = catalog(world, base_url, token.project_id)
     if token.app_credential_id:
         cred = world.app_credentials[token.app_credential_id]
-        body["application_credential"] = {
-            "id": cred.id,
-            "name": cred.name,
-            "restricted": True,
-            "access_rules": cred.access_rules,
-        }
+        body["application_credential"] = {"id": cred.id, "name": cred.name, "restricted": True}
+        if cred.access_rules:
+            # Keystone shows access rules only for a credential that has some.
+            body["application_credential"]["access_rules"] = cred.access_rules
     return body
 
 
-def _find_user(world: World, spec: dict) -> User | None:
+def _audit_id(token_id: str) -> str:
+    """Keystone's audit ids: 22 url-safe base64 characters, not a piece of the token."""
+    digest = hashlib.sha256(token_id.encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _unauthorized() -> ApiError:
+    return ApiError(401, "The request you have made requires authentication.")
+
+
+def _find_user(world: World, spec: Any, container: str = "user") -> User | None:
+    """A user by id, or by name within a domain (Keystone insists on the domain)."""
+    if not isinstance(spec, dict):
+        raise ApiError(400, f"Expecting to find user in {container}.")
     if "id" in spec:
         return next((u for u in world.users.values() if u.id == spec["id"]), None)
-    return world.users.get(spec.get("name", ""))
+    if "name" not in spec:
+        raise ApiError(400, "Expecting to find id or name in user.")
+    domain = spec.get("domain")
+    if not isinstance(domain, dict) or not ("id" in domain or "name" in domain):
+        raise ApiError(400, "Expecting to find domain in user.")
+    if domain.get("id", DOMAIN["id"]) != DOMAIN["id"]:
+        return None
+    if domain.get("name", DOMAIN["name"]) != DOMAIN["name"]:
+        return None
+    return world.users.get(spec["name"])
+
+
+def _find_app_credential(world: World, spec: Any) -> AppCredential | None:
+    """By id, or by name together with its user, as Keystone's plugin requires."""
+    if not isinstance(spec, dict):
+        raise ApiError(400, "Expecting to find application_credential in identity.")
+    if "id" in spec:
+        return world.app_credentials.get(str(spec["id"]))
+    if "name" not in spec:
+        raise ApiError(400, "Expecting to find id or name in application_credential.")
+    user = _find_user(world, spec.get("user"), "application_credential")
+    if user is None:
+        return None
+    creds = world.app_credentials.values()
+    return next((a for a in creds if a.name == spec["name"] and a.user_id == user.id), None)
 
 
 def _scope_project(world: World, scope: Any, default: str) -> Project:
     if not scope:
         project = world.projects.get(default)
     elif not isinstance(scope, dict) or "project" not in scope:
-        raise ApiError(401, "The request you have made requires authentication.")
+        raise _unauthorized()
     else:
         spec = scope["project"]
         if "id" in spec:
@@ -149,7 +187,7 @@ def _scope_project(world: World, scope: Any, default: str) -> Project:
         else:
             project = next((p for p in world.projects if p.name == spec.get("name")), None)
     if project is None:
-        raise ApiError(401, "The request you have made requires authentication.")
+        raise _unauthorized()
     return project
 
 
@@ -165,26 +203,28 @@ async def issue_token(request: Request) -> Response:
         raise ApiError(400, "Expecting to find identity in auth.") from None
     cred: AppCredential | None = None
     if "application_credential" in methods:
-        spec = identity.get("application_credential", {})
-        cred = world.app_credentials.get(spec.get("id", ""))
-        if cred is None and spec.get("name"):
-            cred = next((a for a in world.app_credentials.values() if a.name == spec["name"]), None)
+        spec = identity.get("application_credential")
+        cred = _find_app_credential(world, spec)
         if cred is None or not secrets.compare_digest(cred.secret, str(spec.get("secret", ""))):
-            raise ApiError(401, "The request you have made requires authentication.")
+            raise _unauthorized()
+        if body["auth"].get("scope"):
+            # An application credential is bound to its project and cannot pick another.
+            raise _unauthorized()
         user = next(u for u in world.users.values() if u.id == cred.user_id)
         project = world.projects.get(cred.project_id)
         roles = cred.roles
     elif "password" in methods:
-        spec = identity.get("password", {}).get("user", {})
-        user = _find_user(world, spec)
+        password = identity.get("password")
+        spec = password.get("user") if isinstance(password, dict) else None
+        user = _find_user(world, spec, "password")
         if user is None or not secrets.compare_digest(user.password, str(spec.get("password", ""))):
-            raise ApiError(401, "The request you have made requires authentication.")
+            raise _unauthorized()
         project = _scope_project(world, body["auth"].get("scope"), user.project_id)
         if project.id != user.project_id and "admin" not in user.roles:
-            raise ApiError(401, "The request you have made requires authentication.")
+            raise _unauthorized()
         roles = user.roles
     else:
-        raise ApiError(401, "The request you have made requires authentication.")
+        raise _unauthorized()
     assert project is not None
     token = Token(
         id=secrets.token_hex(16),
@@ -199,7 +239,8 @@ async def issue_token(request: Request) -> Response:
     )
     world.tokens[token.id] = token
     _forget_expired(world, c.now)
-    payload = {"token": _token_body(world, token, c.base_url, with_catalog=True)}
+    nocatalog = "nocatalog" in request.query_params
+    payload = {"token": _token_body(world, token, c.base_url, with_catalog=not nocatalog)}
     return json_response(payload, status=201, headers={"X-Subject-Token": token.id})
 
 
@@ -242,28 +283,55 @@ def _project_body(project: Project, base: str) -> dict[str, Any]:
         "name": project.name,
         "parent_id": project.parent_id,
         "tags": list(project.tags),
+        "options": {},
     }
 
 
-async def list_projects(request: Request) -> Response:
-    """GET /v3/projects (admin), with `name` and `enabled` filters and limit/marker paging."""
-    authenticate(request, admin=True)
-    c = ctx(request)
-    name = request.query_params.get("name")
-    limit = query_int(request, "limit", minimum=1)
-    marker = request.query_params.get("marker")
+FALSE_STRINGS = ("f", "false", "off", "n", "no", "0")
+PROJECT_FILTERS = ("domain_id", "name", "parent_id")
+
+
+def _project_filter(request: Request) -> Callable[[Project], bool]:
+    """Keystone's exact filters; `enabled`/`is_domain` read as it reads booleans and
+    `is_domain` defaults to false, so domains never show up as projects."""
+    params = request.query_params
+    exact = {key: params[key] for key in PROJECT_FILTERS if key in params}
+    flags = {"is_domain": False}
+    for key in ("enabled", "is_domain"):
+        if key in params:
+            flags[key] = params[key].lower() not in FALSE_STRINGS
 
     def match(p: Project) -> bool:
-        return name is None or p.name == name
+        if any(getattr(p, key) != value for key, value in exact.items()):
+            return False
+        return all(getattr(p, key) == value for key, value in flags.items())
 
+    return match
+
+
+async def list_projects(request: Request) -> Response:
+    """GET /v3/projects (admin): exact filters and limit/marker paging with a `next` link."""
+    authenticate(request, admin=True)
+    c = ctx(request)
+    limit = query_int(request, "limit", minimum=1)
+    marker = request.query_params.get("marker")
     try:
-        items, more = c.world.projects.page(limit=limit, marker=marker, match=match)
+        items, more = c.world.projects.page(
+            limit=limit, marker=marker, match=_project_filter(request)
+        )
     except KeyError:
         raise ApiError(404, f"Could not find project: {marker}.") from None
-    self_url = f"{c.base_url}/identity/v3/projects"
-    next_url = f"{self_url}?limit={limit}&marker={items[-1].id}" if more and items else None
+    base = f"{c.base_url}/identity/v3/projects"
+    query = request.url.query
+    next_url = None
+    if more and items and limit is not None:
+        params = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "marker")
+        ]
+        params += [("limit", str(limit)), ("marker", items[-1].id)]
+        next_url = f"{base}?{urlencode(params)}"
     body = {
-        "links": {"next": next_url, "previous": None, "self": self_url},
+        "links": {"next": next_url, "previous": None, "self": f"{base}?{query}" if query else base},
         "projects": [_project_body(p, c.base_url) for p in items],
     }
     return json_response(body)
