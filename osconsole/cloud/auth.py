@@ -82,25 +82,33 @@ def load_cloud(
     *,
     openstack_config: OpenStackConfig | None = None,
     region: str | None = None,
-) -> CloudRegion:
-    """The named clouds.yaml entry (or `OS_*` when `cloud` is None), as the CLI reads it."""
+) -> tuple[CloudRegion, list[str]]:
+    """The named clouds.yaml entry (or `OS_*` when `cloud` is None), as the CLI reads it,
+    and the regions the entry names (`regions:` or `region_name`), if any."""
     config = openstack_config or OpenStackConfig(app_name="osconsole")
     try:
-        return config.get_one(cloud=cloud, region_name=region)
+        cloud_region = config.get_one(cloud=cloud, region_name=region)
     except (sdk_exceptions.ConfigException, ksa_exceptions.ClientException, KeyError) as exc:
         what = f"cloud {cloud!r}" if cloud else "the OS_* environment"
         raise AuthError(f"cannot load {what} from clouds.yaml: {_safe(exc)}") from None
+    return cloud_region, configured_regions(config, cloud, cloud_region)
 
 
-def configured_regions(cloud_region: CloudRegion) -> list[str]:
-    """Regions the clouds.yaml entry names (`regions:` or `region_name`), if any."""
+def configured_regions(
+    config: OpenStackConfig, cloud: str | None, cloud_region: CloudRegion
+) -> list[str]:
+    """Regions the clouds.yaml entry lists; the loader itself keeps only the first."""
+    entry = config.cloud_config.get("clouds", {}).get(cloud or "", {}) if cloud else {}
+    raw = entry.get("regions") or entry.get("region_name") or []
+    if isinstance(raw, str):
+        raw = raw.split(",")
     names: list[str] = []
-    for item in cloud_region.config.get("regions") or []:
+    for item in raw:
         name = item.get("name") if isinstance(item, dict) else item
-        if name and name not in names:
-            names.append(str(name))
-    if not names and cloud_region.region_name:
-        names.append(cloud_region.region_name)
+        if name and str(name).strip() not in names:
+            names.append(str(name).strip())
+    if not names and not cloud and cloud_region.region_name:
+        names.append(cloud_region.region_name)  # OS_REGION_NAME
     return names
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 from openstack.config import OpenStackConfig
 
-from osconsole.cloud.auth import AuthError, CloudAuth, configured_regions, load_cloud
+from osconsole.cloud.auth import AuthError, CloudAuth, load_cloud
 from osconsole.cloud.discovery import negotiate
 from osconsole.cloud.http import RegionClient
 from osconsole.config import CloudSettings, Settings
@@ -97,7 +97,9 @@ async def _connect_cloud(
     name = target.name if target else None
     label = name or ENV_CLOUD
     try:
-        cloud_region = await asyncio.to_thread(load_cloud, name, openstack_config=openstack_config)
+        cloud_region, entry_regions = await asyncio.to_thread(
+            load_cloud, name, openstack_config=openstack_config
+        )
         auth = await asyncio.to_thread(CloudAuth, label, cloud_region)
         access = await auth.access()
     except AuthError as exc:
@@ -108,7 +110,7 @@ async def _connect_cloud(
     elif target and target.regions:
         wanted = list(target.regions)
     else:
-        wanted = configured_regions(cloud_region) or catalog_regions
+        wanted = entry_regions or catalog_regions
     errors = [
         f"cloud {label!r}: region {r!r} has no compute endpoint in the catalog "
         f"(the catalog has: {', '.join(catalog_regions) or 'none'})"

@@ -8,6 +8,7 @@ service offers: Nova 2.88+ (usage then comes from Placement), Placement 1.38+
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -58,24 +59,28 @@ def _root(url: str, marker: str) -> str:
     return match.group(1) if match else url
 
 
+async def _negotiate_one(
+    client: RegionClient, service: str, marker: str, prefix: str
+) -> str | None:
+    """Set one service's microversion; a note when it could not be had."""
+    try:
+        endpoint = await client.endpoint(service)
+        url = _root(endpoint, marker) if marker else endpoint
+        if service == "volume":
+            url = url.rsplit("/v3", 1)[0] + "/"
+        reply = await client.request("GET", service, url, absolute=True)
+    except ApiFailure as exc:
+        return f"{service}: version discovery failed ({exc.reason})"
+    found = _version_range(reply.body, prefix)
+    chosen = pick(*found, UNDERSTOOD[service]) if found else None
+    if chosen is None:
+        return f"{service}: no usable microversion in {found}"
+    client.microversions[service] = chosen
+    return None
+
+
 async def negotiate(client: RegionClient) -> list[str]:
-    """Set the region client's microversions; return notes on what could not be had."""
-    notes = []
+    """Set the region client's microversions (all services at once); notes on failures."""
     plan = [("compute", "v2.1", "v2.1"), ("placement", "", "v1"), ("volume", "v3", "v3")]
-    for service, marker, prefix in plan:
-        try:
-            endpoint = await client.endpoint(service)
-            url = _root(endpoint, marker) if marker else endpoint
-            if service == "volume":
-                url = url.rsplit("/v3", 1)[0] + "/"
-            reply = await client.request("GET", service, url, absolute=True)
-        except ApiFailure as exc:
-            notes.append(f"{service}: version discovery failed ({exc.reason})")
-            continue
-        found = _version_range(reply.body, prefix)
-        chosen = pick(*found, UNDERSTOOD[service]) if found else None
-        if chosen is None:
-            notes.append(f"{service}: no usable microversion in {found}")
-            continue
-        client.microversions[service] = chosen
-    return notes
+    notes = await asyncio.gather(*(_negotiate_one(client, *step) for step in plan))
+    return [note for note in notes if note]

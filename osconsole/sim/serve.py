@@ -16,7 +16,12 @@ import uvicorn
 import yaml
 
 from osconsole.sim.app import create_app, is_loopback
-from osconsole.sim.generate import ADMIN_PASSWORD, APP_CRED_SECRET, READONLY_APP_CRED_SECRET
+from osconsole.sim.generate import (
+    ADMIN_PASSWORD,
+    APP_CRED_SECRET,
+    MEMBER_PASSWORD,
+    READONLY_APP_CRED_SECRET,
+)
 from osconsole.sim.world import World
 
 CLOUD_NAME = "osconsole-sim"
@@ -38,7 +43,8 @@ def url_for(host: str, port: int) -> str:
 
 
 def clouds_yaml(world: World, url: str, name: str = CLOUD_NAME) -> dict[str, Any]:
-    """clouds.yaml entries for the simulator: password, app credential, read-only one."""
+    """clouds.yaml entries for the simulator: admin password, application credential,
+    read-only (GET-only) application credential, and a non-admin member."""
 
     def common() -> dict[str, Any]:
         return {"regions": list(world.regions), "identity_api_version": 3, "interface": "public"}
@@ -63,6 +69,16 @@ def clouds_yaml(world: World, url: str, name: str = CLOUD_NAME) -> dict[str, Any
                     "auth_url": f"{url}/identity/v3",
                     "application_credential_id": creds["osconsole"].id,
                     "application_credential_secret": APP_CRED_SECRET,
+                },
+                **common(),
+            },
+            f"{name}-member": {
+                "auth": {
+                    "auth_url": f"{url}/identity/v3",
+                    "username": "member",
+                    "password": MEMBER_PASSWORD,
+                    "user_domain_name": "Default",
+                    "project_domain_name": "Default",
                 },
                 **common(),
             },

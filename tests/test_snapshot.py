@@ -1,0 +1,151 @@
+"""`osconsole snapshot` in process: compared with the world, faults, tokens, 403, bad bodies.
+
+The same code as the console (connect, collectors, poller) against the simulator,
+with keystoneauth bridged in process and httpx on ASGITransport.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from osconsole.config import CloudSettings, Settings
+from osconsole.model import Kind
+from osconsole.sim.world import World
+from osconsole.snapshot import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, take_snapshot
+from tests.conftest import SIM_URL
+from tests.support.bridge import bridged_config
+
+FAST_KINDS = [Kind.HYPERVISORS, Kind.SERVICES, Kind.AGENTS]
+
+
+@pytest.fixture
+def run(world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path):  # type: ignore[no-untyped-def]
+    async def run(cloud: str = "osconsole-sim", kinds: list[Kind] | None = None, **settings: Any):  # type: ignore[no-untyped-def]
+        settings.setdefault("request_timeout", 2.0)
+        base = Settings(clouds=[CloudSettings(name=cloud)], **settings)
+        return await take_snapshot(
+            base,
+            kinds=kinds or list(Kind),
+            openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
+            transport=httpx.ASGITransport(app=sim_app),
+        )
+
+    return run
+
+
+def _by(outcome: Any) -> dict[tuple[str, Kind], Any]:
+    return {(s.ref.region, s.kind): s for s in outcome.snapshots}
+
+
+async def test_a_complete_snapshot_matches_the_world_in_every_region(
+    run: Any, world: World
+) -> None:
+    outcome = await run()
+    assert outcome.exit_code == EXIT_OK, outcome.problems
+    snaps = _by(outcome)
+    assert {r for r, _ in snaps} == set(world.regions)
+    for name, region in world.regions.items():
+        assert set(snaps[(name, Kind.HYPERVISORS)].items) == set(region.hypervisors.ids())
+        assert set(snaps[(name, Kind.AGENTS)].items) == set(region.agents.ids())
+        assert set(snaps[(name, Kind.ROUTERS)].items) == set(region.routers.ids())
+        services = snaps[(name, Kind.SERVICES)].items
+        assert len(services) == len(region.compute_services) + len(region.volume_services)
+    document = json.loads(outcome.json_text)
+    assert {r["region"] for r in document["regions"]} == set(world.regions)
+    assert document["regions"][0]["microversions"]["compute"] == "2.100"
+    assert "== osconsole-sim/RegionOne hypervisors" in outcome.output
+
+
+async def test_a_failing_region_leaves_the_others_intact(run: Any, world: World) -> None:
+    world.regions["RegionTwo"].faults.update(error_rate=1.0)
+    outcome = await run(kinds=FAST_KINDS)
+    assert outcome.exit_code == EXIT_PARTIAL
+    snaps = _by(outcome)
+    for kind in FAST_KINDS:
+        assert snaps[("RegionTwo", kind)].error and snaps[("RegionTwo", kind)].stale
+        assert snaps[("RegionOne", kind)].complete and not snaps[("RegionOne", kind)].error
+        assert snaps[("RegionThree", kind)].complete
+    assert any("RegionTwo" in p and "HTTP 50" in p for p in outcome.problems)
+
+
+async def test_an_unreachable_region_times_out_without_holding_the_others(
+    run: Any, world: World
+) -> None:
+    world.regions["RegionThree"].faults.update(unreachable=True, hang_seconds=30.0)
+    outcome = await run(kinds=[Kind.AGENTS], request_timeout=0.5)
+    snaps = _by(outcome)
+    assert "no answer within 0.5s" in (snaps[("RegionThree", Kind.AGENTS)].error or "")
+    assert snaps[("RegionOne", Kind.AGENTS)].complete
+    assert outcome.exit_code == EXIT_PARTIAL
+
+
+async def test_malformed_bodies_are_reported_not_crashing(run: Any, world: World) -> None:
+    world.regions["RegionOne"].faults.update(malformed_rate=1.0)
+    outcome = await run(kinds=[Kind.AGENTS])
+    error = _by(outcome)[("RegionOne", Kind.AGENTS)].error or ""
+    assert "malformed JSON" in error
+    assert outcome.exit_code == EXIT_PARTIAL
+
+
+async def test_expired_tokens_are_renewed_once_and_the_snapshot_completes(
+    run: Any, world: World
+) -> None:
+    world.token_ttl = 3600
+    original_tick = world.tick
+    expired = {"done": False}
+
+    def expire_all_tokens_once() -> float:
+        now = original_tick()
+        if not expired["done"] and world.requests and world.requests[-1].service == "compute":
+            for token in world.tokens.values():
+                token.expires_at = now - 1  # the server revokes: the client must re-auth
+            expired["done"] = True
+        return now
+
+    world.tick = expire_all_tokens_once  # type: ignore[method-assign]
+    outcome = await run(kinds=FAST_KINDS)
+    assert outcome.exit_code == EXIT_OK, outcome.problems
+    assert expired["done"]
+    assert any(r.status == 401 for r in world.requests)
+    issued = [r for r in world.requests if r.path.endswith("/auth/tokens") and r.method == "POST"]
+    assert len(issued) == 2  # the first token, and one renewal shared by every region
+
+
+async def test_a_non_admin_credential_gets_a_clear_partial_answer(
+    run: Any, world: World, tmp_path: Path
+) -> None:
+    outcome = await run(cloud="osconsole-sim-member", kinds=[Kind.HYPERVISORS])
+    assert outcome.exit_code == EXIT_PARTIAL
+    assert any("HTTP 403" in p for p in outcome.problems)
+
+
+async def test_unknown_cloud_is_a_usage_error(run: Any) -> None:
+    outcome = await run(cloud="no-such-cloud", kinds=[Kind.AGENTS])
+    assert outcome.exit_code == EXIT_USAGE
+    assert any("no-such-cloud" in p for p in outcome.problems)
+
+
+async def test_paging_collects_every_item_across_pages(
+    run: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("osconsole.cloud.compute.PAGE", 2)
+    monkeypatch.setattr("osconsole.cloud.network.PAGE", 5)
+    outcome = await run(kinds=[Kind.HYPERVISORS, Kind.AGENTS])
+    assert outcome.exit_code == EXIT_OK, outcome.problems
+    snaps = _by(outcome)
+    region = world.regions["RegionOne"]
+    assert set(snaps[("RegionOne", Kind.HYPERVISORS)].items) == set(region.hypervisors.ids())
+    assert set(snaps[("RegionOne", Kind.AGENTS)].items) == set(region.agents.ids())
+    pages = [
+        r for r in world.requests if r.region == "RegionOne" and r.path.endswith("/os-hypervisors")
+    ]
+    assert len(pages) >= len(region.hypervisors) // 2
+    agent_pages = [
+        r for r in world.requests if r.region == "RegionOne" and r.path.endswith("/v2.0/agents")
+    ]
+    assert len(agent_pages) >= len(region.agents) // 5
