@@ -129,6 +129,15 @@ class ComputeService:
     def is_up(self, now: float) -> bool:
         return not self.forced_down and now - self.heartbeat(now) <= NOVA_SERVICE_DOWN_TIME
 
+    def stop(self, now: float) -> None:
+        """The service process dies: no heartbeat after `now` (a no-op when already dead)."""
+        if self.stopped_at is None:
+            self.stopped_at = now
+
+    def resume(self) -> None:
+        """The service reports again from now on."""
+        self.stopped_at = None
+
 
 @dataclass(slots=True)
 class VolumeService:
@@ -259,6 +268,16 @@ class Agent:
 
     def is_alive(self, now: float) -> bool:
         return now - self.heartbeat(now) <= NEUTRON_AGENT_DOWN_TIME
+
+    def stop(self, now: float) -> None:
+        """The agent process dies: no heartbeat after `now` (a no-op when already dead)."""
+        if self.stopped_at is None:
+            self.stopped_at = now
+
+    def resume(self, now: float) -> None:
+        """The agent (re)starts at `now`: it reports again, with a new `started_at`."""
+        self.stopped_at = None
+        self.started_at = now
 
 
 @dataclass(slots=True)
