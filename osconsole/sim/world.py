@@ -34,6 +34,10 @@ AGENT_BINARIES = {
     DHCP_AGENT: ("neutron-dhcp-agent", "dhcp_agent"),
     OVS_AGENT: ("neutron-openvswitch-agent", "N/A"),
     METADATA_AGENT: ("neutron-metadata-agent", "N/A"),
+    # OVN deployments have no L3, DHCP or OVS agents; ML2/OVN reports these instead.
+    "OVN Controller agent": ("ovn-controller", "N/A"),
+    "OVN Controller Gateway agent": ("ovn-controller", "N/A"),
+    "OVN Metadata agent": ("neutron-ovn-metadata-agent", "N/A"),
 }
 
 HA_INTERFACE_OWNER = "network:router_ha_interface"

@@ -1,0 +1,499 @@
+"""L3 HA routers: which hosts carry each router's replicas, and which replica is active.
+
+`ha_state` appears in one place only, `routers/{id}/l3-agents`: one request per
+router. At 20,000 routers that is the storm a monitor must not cause, so one poll
+reads three cheap listings for everything (L3 agents, routers, HA ports with their
+hosts) and then sweeps `l3-agents` for as many routers as the region's sweep budget
+allows in one interval, most telling first: routers never swept, routers on an
+agent that died, revived or restarted, routers whose replicas moved, routers that
+looked wrong last time, then the least recently swept. The others keep the bindings
+of their last sweep, with agent liveness refreshed from this poll's agent list.
+
+OVN clouds have no L3 agents: routers are listed, nothing is swept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from osconsole.cloud import network
+from osconsole.cloud.http import ApiFailure, Forbidden, MalformedResponse, RegionClient
+from osconsole.collect.base import Collected, Collector
+from osconsole.collect.parse import as_bool, utc_timestamp
+from osconsole.model import Kind, Router, RouterBinding, Snapshot
+
+L3_AGENT_TYPE = "L3 agent"
+OVN_PREFIX = "OVN "
+OVN_NOTE = "OVN: routers are not hosted by L3 agents"
+ROUTER_FIELDS = ["id", "name", "project_id", "status", "admin_state_up", "ha", "distributed"]
+AGENT_FIELDS = ["id", "agent_type", "host", "alive", "admin_state_up", "started_at"]
+
+# Sweep tiers, most urgent first.
+NEVER_SWEPT, AGENT_CHANGED, HOSTS_CHANGED, SUSPICIOUS, ROUTINE = range(5)
+
+
+# -- pure helpers ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMark:
+    """What we remember of one L3 agent between polls, to notice what changed."""
+
+    host: str
+    alive: bool
+    admin_state_up: bool
+    started_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SweepCandidate:
+    """One router's claim on this poll's sweep allowance."""
+
+    router_id: str
+    last_swept: float | None  # server time of its last sweep; None when never swept
+    agent_changed: bool = False  # an agent of its hosts died, revived or restarted
+    hosts_changed: bool = False  # its replica hosts moved in the HA ports listing
+    suspicious: bool = False  # zero or 2+ actives, or an active on a dead agent
+
+    @property
+    def tier(self) -> int:
+        if self.last_swept is None:
+            return NEVER_SWEPT
+        if self.agent_changed:
+            return AGENT_CHANGED
+        if self.hosts_changed:
+            return HOSTS_CHANGED
+        if self.suspicious:
+            return SUSPICIOUS
+        return ROUTINE
+
+
+def sweep_order(candidates: Iterable[SweepCandidate]) -> list[str]:
+    """Router ids, most telling first; within a tier the least recently swept first
+    (and otherwise in the given order, which is stable)."""
+
+    def key(c: SweepCandidate) -> tuple[int, float]:
+        return c.tier, (c.last_swept if c.last_swept is not None else -math.inf)
+
+    return [c.router_id for c in sorted(candidates, key=key)]
+
+
+def sweep_allowance(rate: float | None, interval: float) -> int | None:
+    """Sweep requests one poll may send: the budget's rate over one interval
+    (at least one, so a tiny budget still makes progress); None when unpaced."""
+    if rate is None:
+        return None
+    return max(1, math.floor(rate * interval + 1e-9))
+
+
+def changed_agent_hosts(
+    before: Mapping[str, AgentMark] | None, now: Mapping[str, AgentMark]
+) -> frozenset[str]:
+    """Hosts of agents that died, came back, restarted, appeared or vanished since
+    `before` (nothing on the first poll, when there is no `before`)."""
+    if before is None:
+        return frozenset()
+    hosts: set[str] = set()
+    for agent_id in before.keys() | now.keys():
+        old, new = before.get(agent_id), now.get(agent_id)
+        if old is None or new is None:
+            hosts.add((old or new).host)  # type: ignore[union-attr]
+        elif old.alive != new.alive or old.started_at != new.started_at:
+            hosts.update((old.host, new.host))
+    hosts.discard("")
+    return frozenset(hosts)
+
+
+def is_suspicious(router: Router) -> bool:
+    """Whether the last sweep showed something wrong worth a prompt second look."""
+    if router.bindings is None:
+        return False
+    if router.ha is False:
+        return not any(b.agent_alive for b in router.bindings)
+    actives = [b for b in router.bindings if b.ha_state == "active"]
+    return len(actives) != 1 or any(not b.agent_alive for b in actives)
+
+
+def parse_agent(item: Any) -> tuple[str, AgentMark] | None:
+    """(id, mark) from an agents listing item; None when it has no id."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        return None
+    mark = AgentMark(
+        host=str(item.get("host") or ""),
+        alive=as_bool(item.get("alive")),
+        admin_state_up=as_bool(item.get("admin_state_up"), True),
+        started_at=utc_timestamp(item.get("started_at")),
+    )
+    return item["id"], mark
+
+
+def parse_router(item: Any) -> Router | None:
+    """A Router (no bindings yet) from a listing item; None when it has no id."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        return None
+    ha, distributed = item.get("ha"), item.get("distributed")
+    return Router(
+        id=item["id"],
+        name=str(item.get("name") or ""),
+        project_id=str(item.get("project_id") or item.get("tenant_id") or ""),
+        status=str(item.get("status") or "UNKNOWN"),
+        admin_state_up=as_bool(item.get("admin_state_up"), True),
+        ha=ha if isinstance(ha, bool) else None,
+        distributed=distributed if isinstance(distributed, bool) else None,
+    )
+
+
+def parse_binding(item: Any) -> RouterBinding | None:
+    """One `l3-agents` entry; None when it names no agent."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        return None
+    state = item.get("ha_state")
+    return RouterBinding(
+        agent_id=item["id"],
+        host=str(item.get("host") or ""),
+        ha_state=state if isinstance(state, str) else None,
+        agent_alive=as_bool(item.get("alive")),
+        agent_admin_up=as_bool(item.get("admin_state_up"), True),
+    )
+
+
+def replica_hosts(ports: Iterable[Any]) -> dict[str, tuple[str, ...]]:
+    """Router id -> sorted hosts of its HA ports (unbound ports have no host)."""
+    found: dict[str, set[str]] = {}
+    for port in ports:
+        if not isinstance(port, dict):
+            continue
+        router_id, host = port.get("device_id"), port.get("binding:host_id")
+        if isinstance(router_id, str) and router_id:
+            hosts = found.setdefault(router_id, set())
+            if isinstance(host, str) and host:
+                hosts.add(host)
+    return {router_id: tuple(sorted(hosts)) for router_id, hosts in found.items()}
+
+
+def refresh_bindings(
+    bindings: Sequence[RouterBinding], agents: Mapping[str, AgentMark]
+) -> tuple[RouterBinding, ...]:
+    """Bindings with their agents' liveness as of now; a vanished agent is not alive."""
+    out = []
+    for b in bindings:
+        mark = agents.get(b.agent_id)
+        if mark is None:
+            out.append(replace(b, agent_alive=False))
+        else:
+            out.append(
+                replace(
+                    b,
+                    host=mark.host or b.host,
+                    agent_alive=mark.alive,
+                    agent_admin_up=mark.admin_state_up,
+                )
+            )
+    return tuple(out)
+
+
+def router_hosts(router: Router) -> set[str]:
+    """Every host a router is known to live on: its HA ports' and its bindings'."""
+    return set(router.replica_hosts) | {b.host for b in router.bindings or () if b.host}
+
+
+# -- the collector ---------------------------------------------------------------------
+
+
+@dataclass
+class _Listings:
+    """The three listings of one poll (agents and HA ports may have failed)."""
+
+    routers: dict[str, Router]
+    server_time: float | None
+    skipped: int
+    agents: dict[str, AgentMark] | None  # None when the listing failed
+    ovn: bool
+    hosts: dict[str, tuple[str, ...]] | None  # None when the HA ports listing failed
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _SweepOutcome:
+    found: dict[str, tuple[tuple[RouterBinding, ...], float | None]] = field(default_factory=dict)
+    failures: dict[str, ApiFailure] = field(default_factory=dict)
+    refused: Forbidden | None = None
+
+
+class RouterCollector(Collector):
+    """Routers with replica hosts for all, and `ha_state` swept within the budget."""
+
+    kind = Kind.ROUTERS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._agent_marks: dict[str, AgentMark] | None = None
+        self._last_hosts: dict[str, tuple[str, ...]] = {}
+        self._pending_agent: set[str] = set()  # flagged by an agent change, not swept since
+        self._pending_hosts: set[str] = set()  # flagged by moved replicas, not swept since
+
+    async def collect(self, previous: Snapshot[Any] | None) -> Collected:
+        seen = await self._listings()
+        notes = list(seen.notes)
+        if seen.skipped:
+            notes.append(f"skipped {seen.skipped} malformed router item(s) without an id")
+        before = _previous_routers(previous)
+        hosts = seen.hosts if seen.hosts is not None else self._hosts_fallback(before)
+        if seen.ovn:
+            return self._ovn(seen, hosts, notes)
+        routers = self._carry(seen, hosts, before)
+        order = self._prioritise(seen, routers, before)
+        allowance = sweep_allowance(self.budget.rate, self.settings.intervals.of(Kind.ROUTERS))
+        chosen = order if allowance is None else order[:allowance]
+        outcome = await self._sweep(chosen)
+        self._apply(routers, outcome, seen)
+        self._remember(seen, routers, outcome)
+        return self._result(seen, routers, outcome, allowance is not None, notes)
+
+    # -- listings ---------------------------------------------------------------
+
+    async def _listings(self) -> _Listings:
+        agents_r, routers_r, ports_r = await asyncio.gather(
+            network.agents(self.client, agent_type=L3_AGENT_TYPE, fields=AGENT_FIELDS),
+            network.routers(self.client, fields=ROUTER_FIELDS),
+            network.ha_ports(self.client),
+            return_exceptions=True,
+        )
+        for result in (routers_r, agents_r, ports_r):
+            if isinstance(result, BaseException) and not isinstance(result, ApiFailure):
+                raise result
+        if isinstance(routers_r, BaseException):
+            raise routers_r
+        routers, skipped = _parse_routers(routers_r[0])
+        seen = _Listings(routers, routers_r[1], skipped, None, False, None)
+        if isinstance(agents_r, BaseException):
+            seen.notes.append(f"L3 agents unreadable ({agents_r}); agent liveness not refreshed")
+        else:
+            seen.agents = dict(filter(None, map(parse_agent, agents_r[0])))
+            if not seen.agents:
+                seen.ovn = await self._detect_ovn(seen.notes)
+        if isinstance(ports_r, BaseException):
+            seen.notes.append(f"HA ports unreadable ({ports_r}); replica hosts from the last poll")
+        else:
+            seen.hosts = replica_hosts(ports_r[0])
+        return seen
+
+    async def _detect_ovn(self, notes: list[str]) -> bool:
+        """No L3 agents: an OVN cloud, or a credential that may not list agents."""
+        try:
+            items, _ = await network.agents(self.client, fields=["id", "agent_type"])
+        except ApiFailure as exc:
+            notes.append(f"no L3 agents, and the agent list is unreadable ({exc})")
+            return False
+        if any(
+            isinstance(a, dict) and str(a.get("agent_type") or "").startswith(OVN_PREFIX)
+            for a in items
+        ):
+            return True
+        notes.append("no L3 agents visible (listing agents needs an admin credential)")
+        return False
+
+    def _hosts_fallback(self, before: Mapping[str, Router]) -> dict[str, tuple[str, ...]]:
+        return self._last_hosts or {rid: r.replica_hosts for rid, r in before.items()}
+
+    def _ovn(
+        self, seen: _Listings, hosts: Mapping[str, tuple[str, ...]], notes: list[str]
+    ) -> Collected:
+        items = {
+            rid: replace(r, replica_hosts=hosts.get(rid, ())) for rid, r in seen.routers.items()
+        }
+        return Collected(
+            items=items,
+            server_time=seen.server_time,
+            complete=not seen.skipped,
+            notes=(OVN_NOTE, *notes),
+            extra={"swept": 0, "routers": len(items), "ovn": True, "l3_agents": {}},
+        )
+
+    # -- carrying and prioritising ------------------------------------------------------
+
+    def _carry(
+        self,
+        seen: _Listings,
+        hosts: Mapping[str, tuple[str, ...]],
+        before: Mapping[str, Router],
+    ) -> dict[str, Router]:
+        """This poll's routers with the bindings of their last sweep, liveness refreshed."""
+        routers = {}
+        for rid, router in seen.routers.items():
+            last = before.get(rid)
+            bindings = last.bindings if last is not None else None
+            if bindings is not None and seen.agents:  # none listed: nothing to refresh from
+                bindings = refresh_bindings(bindings, seen.agents)
+            routers[rid] = replace(
+                router,
+                replica_hosts=hosts.get(rid, ()),
+                bindings=bindings,
+                bindings_checked_at=last.bindings_checked_at if bindings is not None else None,
+            )
+        return routers
+
+    def _prioritise(
+        self, seen: _Listings, routers: Mapping[str, Router], before: Mapping[str, Router]
+    ) -> list[str]:
+        """Flag what changed since the last poll (flags last until swept), then order."""
+        if seen.agents is not None:
+            changed = changed_agent_hosts(self._agent_marks, seen.agents)
+            if changed:
+                self._pending_agent |= {
+                    rid for rid, r in routers.items() if router_hosts(r) & changed
+                }
+        if seen.hosts is not None:
+            last_hosts = self._last_hosts or {rid: r.replica_hosts for rid, r in before.items()}
+            self._pending_hosts |= {
+                rid
+                for rid, r in routers.items()
+                if rid in last_hosts and last_hosts[rid] != r.replica_hosts
+            }
+        self._pending_agent &= routers.keys()
+        self._pending_hosts &= routers.keys()
+        return sweep_order(
+            SweepCandidate(
+                router_id=rid,
+                last_swept=r.bindings_checked_at if r.bindings is not None else None,
+                agent_changed=rid in self._pending_agent,
+                hosts_changed=rid in self._pending_hosts,
+                suspicious=is_suspicious(r),
+            )
+            for rid, r in routers.items()
+        )
+
+    # -- sweeping ---------------------------------------------------------------------
+
+    async def _sweep(self, router_ids: Sequence[str]) -> _SweepOutcome:
+        """`l3-agents` for each router, in order, a few at a time, each paid from the budget."""
+        outcome = _SweepOutcome()
+        queue = iter(router_ids)
+
+        async def worker() -> None:
+            for rid in queue:
+                if outcome.refused is None:
+                    await self.budget.acquire()
+                if outcome.refused is not None:
+                    return
+                try:
+                    items, at = await _l3_agents(self.client, rid)
+                except Forbidden as exc:  # one refusal means every one would be refused
+                    outcome.refused = exc
+                    return
+                except ApiFailure as exc:  # deleted meanwhile, timeout, 5xx: keep the last
+                    outcome.failures[rid] = exc
+                    continue
+                bindings = tuple(filter(None, map(parse_binding, items)))
+                outcome.found[rid] = (bindings, at)
+
+        workers = min(len(router_ids), self.settings.concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return outcome
+
+    def _apply(self, routers: dict[str, Router], outcome: _SweepOutcome, seen: _Listings) -> None:
+        fallback = seen.server_time if seen.server_time is not None else self.clock()
+        for rid, (bindings, at) in outcome.found.items():
+            routers[rid] = replace(
+                routers[rid],
+                bindings=bindings,
+                bindings_checked_at=at if at is not None else fallback,
+            )
+
+    def _remember(
+        self, seen: _Listings, routers: Mapping[str, Router], outcome: _SweepOutcome
+    ) -> None:
+        if seen.agents is not None:
+            self._agent_marks = dict(seen.agents)
+        if seen.hosts is not None:
+            self._last_hosts = {rid: r.replica_hosts for rid, r in routers.items()}
+        self._pending_agent -= outcome.found.keys()
+        self._pending_hosts -= outcome.found.keys()
+
+    # -- the result ------------------------------------------------------------------
+
+    def _result(
+        self,
+        seen: _Listings,
+        routers: Mapping[str, Router],
+        outcome: _SweepOutcome,
+        paced: bool,
+        notes: list[str],
+    ) -> Collected:
+        swept = len(outcome.found)
+        never = sum(1 for r in routers.values() if r.bindings is None)
+        complete = not (seen.skipped or seen.hosts is None or seen.agents is None)
+        if outcome.refused is not None:
+            complete = False
+            notes.append(
+                f"l3-agents refused ({outcome.refused.reason}): HA states need an admin credential"
+            )
+        if outcome.failures:
+            first = next(iter(outcome.failures.values()))
+            notes.append(
+                f"{len(outcome.failures)} l3-agents request(s) failed (e.g. {first.reason}); "
+                "those routers keep their previous bindings"
+            )
+        if paced:
+            notes.append(f"swept {swept} of {len(routers)} routers; {never} never swept yet")
+            complete = complete and never == 0
+        else:
+            complete = complete and all(
+                rid in outcome.found for rid, r in routers.items() if r.ha is not False
+            )
+        return Collected(
+            items=dict(routers),
+            server_time=seen.server_time,
+            complete=complete,
+            notes=tuple(notes),
+            extra={
+                "swept": swept,
+                "failed": len(outcome.failures),
+                "routers": len(routers),
+                "ovn": False,
+                "l3_agents": _agents_extra(seen.agents or {}),
+            },
+        )
+
+
+async def _l3_agents(client: RegionClient, router_id: str) -> tuple[list[Any], float | None]:
+    """network.router_l3_agents, with a body that is not an object made an ApiFailure."""
+    try:
+        return await network.router_l3_agents(client, router_id)
+    except (AttributeError, TypeError):
+        path = f"/v2.0/routers/{router_id}/l3-agents"
+        raise MalformedResponse("network", "GET", path, "the answer is not an object") from None
+
+
+def _parse_routers(items: Iterable[Any]) -> tuple[dict[str, Router], int]:
+    routers: dict[str, Router] = {}
+    skipped = 0
+    for item in items:
+        router = parse_router(item)
+        if router is None:
+            skipped += 1
+        else:
+            routers[router.id] = router
+    return routers, skipped
+
+
+def _previous_routers(previous: Snapshot[Any] | None) -> dict[str, Router]:
+    if previous is None:
+        return {}
+    return {rid: r for rid, r in previous.items.items() if isinstance(r, Router)}
+
+
+def _agents_extra(agents: Mapping[str, AgentMark]) -> dict[str, dict[str, Any]]:
+    return {
+        agent_id: {
+            "host": m.host,
+            "alive": m.alive,
+            "admin_state_up": m.admin_state_up,
+            "started_at": m.started_at,
+        }
+        for agent_id, m in agents.items()
+    }

@@ -1,0 +1,704 @@
+"""Tenant signals: what each project does in a region, in a handful of listings per poll.
+
+Watching every project must not cost a request per project per poll, and listing
+every server of a large region every minute is what hurts Nova most. So servers
+and ports are kept in compact per-collector caches: a full listing on the first
+poll and every `intervals.full_resync` seconds (server time), and between those
+only what changed since the previous poll (`changes-since` / `changed_since`).
+Nova reports deleted servers in `changes-since` answers, which is how deletions
+are counted; Neutron's `changed_since` does not report deleted ports, so only a
+full resync drops them. Security group rules and floating IPs are two and one
+cheap filtered listings. Quota details cost one call per project, so they are
+swept within the region's budget, the most suspicious projects first.
+
+Ages (stuck servers, "last hour") are measured against the server's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import math
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple, TypeVar
+
+from osconsole.cloud import compute, identity, network
+from osconsole.cloud.http import ApiFailure, Forbidden
+from osconsole.collect.base import Collected, Collector
+from osconsole.collect.parse import iso_utc, utc_timestamp
+from osconsole.model import Kind, Snapshot, TenantSignals
+
+HOUR = 3600.0
+OVERLAP_S = 2.0  # changes-since starts this much before the last listing, for clock skew
+OPEN_PREFIXES = ("0.0.0.0/0", "::/0")
+PORT_FIELDS = [
+    "id",
+    "project_id",
+    "device_owner",
+    "allowed_address_pairs",
+    "port_security_enabled",
+    "updated_at",
+]
+RULE_FIELDS = ["id", "project_id", "port_range_min", "remote_ip_prefix"]
+FIP_FIELDS = ["id", "project_id", "created_at", "status"]
+DELETED = "DELETED"
+T = TypeVar("T")
+
+
+# -- compact records -------------------------------------------------------------
+
+
+class ServerRecord(NamedTuple):
+    """What the signals need of one server (a few strings and two floats)."""
+
+    project_id: str
+    status: str
+    task_state: str | None
+    created: float | None
+    updated: float | None
+
+
+class PortRecord(NamedTuple):
+    project_id: str
+    spoofing: bool
+
+
+class RuleRecord(NamedTuple):
+    id: str
+    project_id: str
+    port: int  # 0 means every port
+
+
+class FipRecord(NamedTuple):
+    id: str
+    project_id: str
+    created: float | None
+
+
+# -- pure helpers ----------------------------------------------------------------
+
+
+def parse_server(body: Any) -> tuple[str, ServerRecord] | None:
+    """(id, record) from one `/servers/detail` item; None when it lacks an id or owner."""
+    if not isinstance(body, dict):
+        return None
+    server_id, project_id = body.get("id"), body.get("tenant_id") or body.get("project_id")
+    if not isinstance(server_id, str) or not isinstance(project_id, str) or not project_id:
+        return None
+    task_state = body.get("OS-EXT-STS:task_state")
+    record = ServerRecord(  # interned: 100,000 records share a few hundred strings
+        project_id=sys.intern(project_id),
+        status=sys.intern(str(body.get("status") or "UNKNOWN").upper()),
+        task_state=sys.intern(str(task_state)) if task_state else None,
+        created=utc_timestamp(body.get("created")),
+        updated=utc_timestamp(body.get("updated")),
+    )
+    return server_id, record
+
+
+def is_open_prefix(prefix: Any) -> bool:
+    """Whether an address (pair) covers every address: a prefix of length 0."""
+    if not isinstance(prefix, str) or "/" not in prefix:
+        return False
+    try:
+        return ipaddress.ip_network(prefix.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+def port_spoofs(body: Mapping[str, Any]) -> bool:
+    """An any-address allowed pair, or port security off on an instance's port."""
+    pairs = body.get("allowed_address_pairs") or []
+    if isinstance(pairs, list) and any(
+        isinstance(p, dict) and is_open_prefix(p.get("ip_address")) for p in pairs
+    ):
+        return True
+    owner = str(body.get("device_owner") or "")
+    return owner.startswith("compute:") and body.get("port_security_enabled") is False
+
+
+def parse_port(body: Any) -> tuple[str, PortRecord] | None:
+    """(id, record); infrastructure ports (HA, some DHCP) have an empty project and are
+    kept with it, as no project's signal."""
+    if not isinstance(body, dict):
+        return None
+    port_id = body.get("id")
+    project_id = body.get("project_id", body.get("tenant_id"))
+    if not isinstance(port_id, str) or not isinstance(project_id, str):
+        return None
+    return port_id, PortRecord(sys.intern(project_id), port_spoofs(body))
+
+
+def parse_rule(body: Any) -> RuleRecord | None:
+    if not isinstance(body, dict):
+        return None
+    rule_id, project_id = body.get("id"), body.get("project_id") or body.get("tenant_id")
+    if not isinstance(rule_id, str) or not isinstance(project_id, str) or not project_id:
+        return None
+    port = body.get("port_range_min")
+    try:
+        number = 0 if port is None else int(port)
+    except (TypeError, ValueError):
+        return None
+    return RuleRecord(rule_id, project_id, number)
+
+
+def parse_fip(body: Any) -> FipRecord | None:
+    if not isinstance(body, dict):
+        return None
+    fip_id, project_id = body.get("id"), body.get("project_id") or body.get("tenant_id")
+    if not isinstance(fip_id, str) or not isinstance(project_id, str) or not project_id:
+        return None
+    return FipRecord(fip_id, project_id, utc_timestamp(body.get("created_at")))
+
+
+def parse_quota(details: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """{resource: (used, limit)} for resources with a real limit (> 0)."""
+    usage: dict[str, tuple[int, int]] = {}
+    for resource, value in details.items():
+        if not isinstance(value, dict):
+            continue
+        try:
+            used, limit = int(value.get("used") or 0), int(value.get("limit"))
+        except (TypeError, ValueError):
+            continue
+        if limit > 0:
+            usage[str(resource)] = (used, limit)
+    return usage
+
+
+def parse_all(bodies: Iterable[Any], parse: Callable[[Any], T | None]) -> tuple[list[T], int]:
+    """Every item that parses, and how many did not (skipped, not fatal)."""
+    good: list[T] = []
+    bad = 0
+    for body in bodies:
+        parsed = parse(body)
+        if parsed is None:
+            bad += 1
+        else:
+            good.append(parsed)
+    return good, bad
+
+
+def is_stuck(record: ServerRecord, now: float, after: float) -> bool:
+    """BUILD, or a task in flight, without an update for longer than `after` seconds."""
+    transitional = record.status == "BUILD" or record.task_state is not None
+    return transitional and record.updated is not None and now - record.updated > after
+
+
+def recent(events: Mapping[str, tuple[str, float]], now: float) -> dict[str, int]:
+    """Per project, the events (id -> (project, when)) of the last hour."""
+    counts: dict[str, int] = {}
+    for project_id, when in events.values():
+        if now - HOUR <= when <= now + OVERLAP_S:
+            counts[project_id] = counts.get(project_id, 0) + 1
+    return counts
+
+
+def summarise(
+    *,
+    names: Mapping[str, str],
+    servers: Mapping[str, ServerRecord],
+    ports: Mapping[str, PortRecord],
+    rules: Iterable[RuleRecord],
+    fips: Iterable[FipRecord],
+    created: Mapping[str, tuple[str, float]],
+    deleted: Mapping[str, tuple[str, float]],
+    quotas: Mapping[str, Mapping[str, tuple[int, int]]],
+    now: float,
+    stuck_after: float,
+) -> dict[str, TenantSignals]:
+    """TenantSignals for every project with anything in the region, keyed by project id."""
+    acc: dict[str, dict[str, Any]] = {}
+
+    def entry(project_id: str) -> dict[str, Any]:
+        return acc.setdefault(
+            project_id,
+            {
+                "servers": 0,
+                "errors": [],
+                "stuck": [],
+                "spoof": [],
+                "rules": [],
+                "ports": set(),
+                "fips": 0,
+                "fips_new": 0,
+            },
+        )
+
+    for server_id, record in servers.items():
+        e = entry(record.project_id)
+        e["servers"] += 1
+        if record.status == "ERROR":
+            e["errors"].append(server_id)
+        if is_stuck(record, now, stuck_after):
+            e["stuck"].append(server_id)
+    for port_id, port in ports.items():
+        if port.project_id:
+            e = entry(port.project_id)
+            if port.spoofing:
+                e["spoof"].append(port_id)
+    for rule in rules:
+        e = entry(rule.project_id)
+        e["rules"].append(rule.id)
+        e["ports"].add(rule.port)
+    for fip in fips:
+        e = entry(fip.project_id)
+        e["fips"] += 1
+        if fip.created is not None and now - HOUR <= fip.created <= now + OVERLAP_S:
+            e["fips_new"] += 1
+    new, gone = recent(created, now), recent(deleted, now)
+    for project_id in (*new, *gone):
+        entry(project_id)
+    return {
+        project_id: TenantSignals(
+            project_id=project_id,
+            project_name=names.get(project_id) or project_id,
+            servers=e["servers"],
+            error_servers=tuple(sorted(e["errors"])),
+            stuck_servers=tuple(sorted(e["stuck"])),
+            created_last_hour=new.get(project_id, 0),
+            deleted_last_hour=gone.get(project_id, 0),
+            spoofing_ports=tuple(sorted(e["spoof"])),
+            open_ingress_rules=tuple(sorted(e["rules"])),
+            open_ingress_ports=tuple(sorted(e["ports"])),
+            floating_ips=e["fips"],
+            floating_ips_created_last_hour=e["fips_new"],
+            quota_usage=dict(quotas.get(project_id, {})),
+        )
+        for project_id, e in sorted(acc.items())
+    }
+
+
+def suspicion(signals: TenantSignals) -> float:
+    """How much a project's quota pressure is worth checking first: abuse looks like
+    spoofing, failing builds, open ingress and churn."""
+    return (
+        10.0 * len(signals.spoofing_ports)
+        + 5.0 * len(signals.error_servers)
+        + 2.0 * len(signals.stuck_servers)
+        + 3.0 * len(signals.open_ingress_rules)
+        + signals.created_last_hour
+        + signals.deleted_last_hour
+        + signals.floating_ips_created_last_hour
+    )
+
+
+def quota_order(
+    scores: Mapping[str, float], checked_at: Mapping[str, float], allowance: int | None
+) -> list[str]:
+    """Projects to sweep this poll: all when unpaced; else half the allowance to the
+    most suspicious, the rest to those checked longest ago (never-checked first),
+    so every project's quota is read again in time however many suspicious ones there are."""
+    ranked = sorted(scores, key=lambda p: (-scores[p], checked_at.get(p, -math.inf), p))
+    if allowance is None:
+        return ranked
+    allowance = max(0, allowance)
+    chosen = [p for p in ranked if scores[p] > 0][: (allowance + 1) // 2]
+    picked = set(chosen)
+    stale = sorted(
+        (p for p in scores if p not in picked),
+        key=lambda p: (checked_at.get(p, -math.inf), -scores[p], p),
+    )
+    return chosen + stale[: allowance - len(chosen)]
+
+
+def prune(events: dict[str, tuple[str, float]], now: float) -> None:
+    """Forget events older than an hour (the caches keep only what the signals use)."""
+    for key in [k for k, (_, when) in events.items() if when < now - HOUR]:
+        del events[key]
+
+
+# -- collector state ---------------------------------------------------------------
+
+
+@dataclass
+class Incremental:
+    """A cache kept current by full listings and `changes since` listings."""
+
+    records: dict[str, Any] = field(default_factory=dict)
+    mark: float | None = None  # server time the next changes listing starts from
+    full_at: float | None = None  # server time of the last successful full listing
+
+    def due_full(self, now: float | None, period: float) -> bool:
+        if self.full_at is None or self.mark is None:
+            return True
+        return now is not None and now - self.full_at >= period
+
+
+@dataclass
+class Listing:
+    """One listing's outcome: items, the server's clock, and how long it took."""
+
+    items: list[dict[str, Any]]
+    server_time: float | None
+    elapsed: float
+
+
+async def timed(call: Awaitable[tuple[list[dict[str, Any]], float | None]]) -> Listing:
+    started = time.monotonic()
+    items, server_time = await call
+    return Listing(items, server_time, time.monotonic() - started)
+
+
+def next_mark(listing: Listing, fallback: float | None) -> float | None:
+    """Where the next changes listing starts: when this one began (server time), minus
+    the overlap; the Date header has whole seconds and pages take time."""
+    if listing.server_time is None:
+        return None if fallback is None else fallback - OVERLAP_S
+    return listing.server_time - listing.elapsed - OVERLAP_S
+
+
+def reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ApiFailure) else f"{type(exc).__name__}: {exc}"
+
+
+# -- the collector -----------------------------------------------------------------
+
+
+class TenantCollector(Collector):
+    """Per-project signals (servers, ports, rules, floating IPs, quotas) in one region."""
+
+    kind = Kind.TENANTS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.names: dict[str, str] = {}
+        self.names_note: str | None = None
+        self.servers = Incremental()
+        self.ports = Incremental()
+        self.rules: list[RuleRecord] = []
+        self.fips: list[FipRecord] = []
+        self.created: dict[str, tuple[str, float]] = {}
+        self.deleted: dict[str, tuple[str, float]] = {}
+        self.deletions_since: float | None = None  # server time deletions are tracked from
+        self.quotas: dict[str, dict[str, tuple[int, int]]] = {}
+        self.quota_checked: dict[str, float] = {}
+        self.last_time: float | None = None
+        self.last_mono = 0.0
+
+    # -- one poll --
+
+    async def collect(self, previous: Snapshot[Any] | None) -> Collected:
+        notes: list[str] = []
+        failures: list[BaseException] = []
+        now, cheap_usable = await self._cheap_listings(notes, failures)
+        estimated = self._estimate_now(now)
+        full_servers = self.servers.due_full(estimated, self.settings.intervals.full_resync)
+        full_ports = self.ports.due_full(estimated, self.settings.intervals.full_resync)
+        results = await asyncio.gather(
+            self._servers_listing(full_servers),
+            self._ports_listing(full_ports),
+            self._names() if full_servers else _nothing(),
+            return_exceptions=True,
+        )
+        _reraise_bugs(results)
+        srv, prt, names = results
+        if not cheap_usable and not isinstance(srv, Listing) and not isinstance(prt, Listing):
+            raise _first_failure([*failures, *_errors(results)])  # nothing usable came back
+        times = [t for t in (now, _time_of(srv), _time_of(prt)) if t is not None]
+        now = max(times) if times else estimated
+        if now is None:
+            now = self.clock()
+            notes.append("no Date header in the answers: ages measured with the local clock")
+        self._remember_time(now)
+        changes = self._apply_servers(srv, full_servers, now, notes, failures)
+        port_changes = self._apply_ports(prt, full_ports, now, notes, failures)
+        self._apply_names(names, notes)
+        items = self._summary(now)
+        swept, quota_failed = await self._sweep_quotas(items, notes)
+        items = {
+            pid: replace(sig, quota_usage=dict(self.quotas.get(pid, {})))
+            for pid, sig in items.items()
+        }
+        extra = self._extra(now, full_servers, full_ports, changes, port_changes, swept)
+        extra["quota_projects"] = len(items)
+        return Collected(
+            items=items,
+            server_time=now,
+            complete=not failures and not quota_failed,
+            notes=tuple(notes),
+            extra=extra,
+        )
+
+    def _extra(
+        self,
+        now: float,
+        full_servers: bool,
+        full_ports: bool,
+        server_changes: int,
+        port_changes: int,
+        swept: int,
+    ) -> dict[str, Any]:
+        """How this poll went, for the status line and for honest caveats."""
+        extra: dict[str, Any] = {
+            "mode": "full" if full_servers else "incremental",  # the servers listing
+            "ports_mode": "full" if full_ports else "incremental",
+            "server_changes": server_changes,
+            "port_changes": port_changes,
+            "servers_cached": len(self.servers.records),
+            "ports_cached": len(self.ports.records),
+            "deletions_tracked_since": self.deletions_since,
+            "deleted_last_hour_complete": self._deletions_complete(now),
+            "quota_swept": swept,
+            "names_from": "ids" if self.names_note else "keystone",
+        }
+        if not extra["deleted_last_hour_complete"]:
+            extra["deleted_last_hour_note"] = (
+                "deletions are counted only from the first poll on (less than an hour "
+                "ago): deleted_last_hour may be low; created_last_hour comes from `created`"
+            )
+        return extra
+
+    # -- clock --
+
+    def _estimate_now(self, now: float | None) -> float | None:
+        """The server's time now; from the last answer plus local elapsed time when this
+        poll has no answer yet (only the passing of time is taken from the local clock)."""
+        if now is not None or self.last_time is None:
+            return now
+        return self.last_time + (time.monotonic() - self.last_mono)
+
+    def _remember_time(self, now: float) -> None:
+        self.last_time, self.last_mono = now, time.monotonic()
+
+    def _deletions_complete(self, now: float) -> bool:
+        return self.deletions_since is not None and now - self.deletions_since >= HOUR
+
+    # -- rules and floating IPs: full listings every poll --
+
+    async def _cheap_listings(
+        self, notes: list[str], failures: list[BaseException]
+    ) -> tuple[float | None, bool]:
+        """Open ingress rules and floating IPs; also tells the server's clock, which
+        decides whether servers and ports are due for a full resync. Returns that
+        clock and whether anything was read."""
+        calls = [
+            network.security_group_rules(
+                self.client, direction="ingress", remote_ip_prefix=prefix, fields=RULE_FIELDS
+            )
+            for prefix in OPEN_PREFIXES
+        ]
+        calls.append(network.floating_ips(self.client, fields=FIP_FIELDS))
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        _reraise_bugs(results)
+        v4, v6, fips = results
+        times: list[float] = []
+        rules_failed = [r for r in (v4, v6) if isinstance(r, BaseException)]
+        if rules_failed:
+            failures.extend(rules_failed)
+            notes.append(
+                f"security group rules: {reason(rules_failed[0])}; open ingress from the "
+                "previous poll"
+            )
+        else:
+            assert not isinstance(v4, BaseException) and not isinstance(v6, BaseException)
+            parsed, bad = parse_all([*v4[0], *v6[0]], parse_rule)
+            self.rules = list({r.id: r for r in parsed}.values())
+            _skipped(notes, "security group rules", bad)
+        if isinstance(fips, BaseException):
+            failures.append(fips)
+            notes.append(f"floating IPs: {reason(fips)}; counts from the previous poll")
+        else:
+            parsed_fips, bad = parse_all(fips[0], parse_fip)
+            self.fips = parsed_fips
+            _skipped(notes, "floating IPs", bad)
+        for result in (v4, v6, fips):
+            if not isinstance(result, BaseException) and result[1] is not None:
+                times.append(result[1])
+        usable = not rules_failed or not isinstance(fips, BaseException)
+        return (max(times) if times else None), usable
+
+    # -- servers --
+
+    async def _servers_listing(self, full: bool) -> Listing:
+        since = None if full else iso_utc(self.servers.mark or 0.0)
+        return await timed(compute.servers(self.client, changes_since=since))
+
+    def _apply_servers(
+        self,
+        result: Listing | BaseException,
+        full: bool,
+        now: float,
+        notes: list[str],
+        failures: list[BaseException],
+    ) -> int:
+        if isinstance(result, BaseException):
+            failures.append(result)
+            held = "from the previous poll" if self.servers.full_at else "unknown"
+            notes.append(f"servers: {reason(result)}; server counts {held}")
+            return 0
+        parsed, bad = parse_all(result.items, parse_server)
+        _skipped(notes, "servers", bad)
+        first = self.servers.full_at is None
+        if full:
+            fresh = {sid: rec for sid, rec in parsed if rec.status != DELETED}
+            if not first:  # gone since the last poll without a DELETED row: deleted now
+                for sid in self.servers.records.keys() - fresh.keys():
+                    self.deleted.setdefault(sid, (self.servers.records[sid].project_id, now))
+            for sid, rec in parsed:
+                if rec.status == DELETED and not first:
+                    self.deleted.setdefault(sid, (rec.project_id, rec.updated or now))
+            self.servers.records = fresh
+            self.servers.full_at = now
+            if first:
+                self.deletions_since = now
+        else:
+            for sid, rec in parsed:
+                if rec.status == DELETED:
+                    self.servers.records.pop(sid, None)
+                    self.deleted.setdefault(sid, (rec.project_id, rec.updated or now))
+                else:
+                    self.servers.records[sid] = rec
+        for sid, rec in parsed:
+            if rec.created is not None and rec.created >= now - HOUR:
+                self.created.setdefault(sid, (rec.project_id, rec.created))
+        prune(self.created, now)
+        prune(self.deleted, now)
+        self.servers.mark = next_mark(result, now)
+        return len(parsed)
+
+    # -- ports --
+
+    async def _ports_listing(self, full: bool) -> Listing:
+        since = None if full else iso_utc(self.ports.mark or 0.0)
+        return await timed(network.ports(self.client, fields=PORT_FIELDS, changed_since=since))
+
+    def _apply_ports(
+        self,
+        result: Listing | BaseException,
+        full: bool,
+        now: float,
+        notes: list[str],
+        failures: list[BaseException],
+    ) -> int:
+        if isinstance(result, BaseException):
+            failures.append(result)
+            held = "from the previous poll" if self.ports.full_at else "unknown"
+            notes.append(f"ports: {reason(result)}; spoofing ports {held}")
+            return 0
+        parsed, bad = parse_all(result.items, parse_port)
+        _skipped(notes, "ports", bad)
+        if full:
+            self.ports.records = dict(parsed)
+            self.ports.full_at = now
+        else:
+            self.ports.records.update(parsed)
+        self.ports.mark = next_mark(result, now)
+        return len(parsed)
+
+    # -- project names --
+
+    async def _names(self) -> list[dict[str, Any]]:
+        return await identity.projects(self.client)
+
+    def _apply_names(self, result: Any, notes: list[str]) -> None:
+        if result is None:  # not refreshed on this poll
+            pass
+        elif isinstance(result, BaseException):
+            why = "not allowed (HTTP 403)" if isinstance(result, Forbidden) else reason(result)
+            self.names_note = f"project names unavailable ({why}); showing project ids"
+        else:
+            names = {
+                str(p["id"]): str(p.get("name") or p["id"])
+                for p in result
+                if isinstance(p, dict) and p.get("id")
+            }
+            self.names, self.names_note = names, None
+        if self.names_note:
+            notes.append(self.names_note)
+
+    # -- quotas --
+
+    def _allowance(self) -> int | None:
+        if self.budget.rate is None:
+            return None
+        return max(1, int(self.budget.rate * self.settings.intervals.of(Kind.TENANTS)))
+
+    async def _sweep_quotas(
+        self, items: Mapping[str, TenantSignals], notes: list[str]
+    ) -> tuple[int, bool]:
+        """Quota details of the projects that matter most now, within the budget;
+        (projects swept, whether some calls failed)."""
+        scores = {pid: suspicion(sig) for pid, sig in items.items()}
+        order = quota_order(scores, self.quota_checked, self._allowance())
+        if not order:
+            return 0, False
+        forbidden = asyncio.Event()
+
+        async def one(project_id: str) -> bool:
+            if forbidden.is_set():
+                return False
+            await self.budget.acquire()
+            if forbidden.is_set():
+                return False
+            try:
+                details = await network.quota_details(self.client, project_id)
+            except Forbidden:
+                forbidden.set()
+                return False
+            except ApiFailure:
+                return False
+            self.quotas[project_id] = parse_quota(details)
+            if self.last_time is not None:
+                self.quota_checked[project_id] = self.last_time
+            return True
+
+        done = await asyncio.gather(*(one(pid) for pid in order))
+        swept = sum(done)
+        failed = len(order) - swept
+        if forbidden.is_set():
+            notes.append("quota details: not allowed (HTTP 403); quota usage not shown")
+        elif failed:
+            notes.append(f"quota details: {failed} of {len(order)} projects failed this poll")
+        if len(order) < len(items):
+            notes.append(f"quota details: swept {swept} of {len(items)} projects this poll")
+        return swept, failed > 0
+
+    def _summary(self, now: float) -> dict[str, TenantSignals]:
+        return summarise(
+            names=self.names,
+            servers=self.servers.records,
+            ports=self.ports.records,
+            rules=self.rules,
+            fips=self.fips,
+            created=self.created,
+            deleted=self.deleted,
+            quotas=self.quotas,
+            now=now,
+            stuck_after=self.settings.thresholds.stuck_server_s,
+        )
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _time_of(result: Any) -> float | None:
+    return result.server_time if isinstance(result, Listing) else None
+
+
+def _errors(results: Iterable[Any]) -> list[BaseException]:
+    return [r for r in results if isinstance(r, BaseException)]
+
+
+def _reraise_bugs(results: Iterable[Any]) -> None:
+    """API failures become notes; anything else is a bug and must not be hidden."""
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, ApiFailure):
+            raise result
+
+
+def _first_failure(failures: list[BaseException]) -> BaseException:
+    for failure in failures:
+        if isinstance(failure, ApiFailure):
+            return failure
+    return failures[0] if failures else ApiFailure("tenants", "GET", "", "no answer")
+
+
+def _skipped(notes: list[str], what: str, bad: int) -> None:
+    if bad:
+        notes.append(f"{what}: skipped {bad} item(s) without an id or a project")
