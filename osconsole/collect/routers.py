@@ -72,14 +72,29 @@ class SweepCandidate:
         return ROUTINE
 
 
-def sweep_order(candidates: Iterable[SweepCandidate]) -> list[str]:
+def sweep_order(
+    candidates: Iterable[SweepCandidate],
+    *,
+    now: float | None = None,
+    refresh_age: float = 0.0,
+) -> list[str]:
     """Router ids, most telling first; within a tier the least recently swept first
-    (and otherwise in the given order, which is stable)."""
+    (and otherwise in the given order, which is stable).
+
+    A routine router (nothing changed, nothing suspicious) swept less than
+    `refresh_age` seconds before `now` is left out: HA states move with agents and
+    hosts, which the listings already watch, so the background refresh can be slow.
+    """
 
     def key(c: SweepCandidate) -> tuple[int, float]:
         return c.tier, (c.last_swept if c.last_swept is not None else -math.inf)
 
-    return [c.router_id for c in sorted(candidates, key=key)]
+    def due(c: SweepCandidate) -> bool:
+        if c.tier != ROUTINE or now is None or c.last_swept is None:
+            return True
+        return now - c.last_swept >= refresh_age
+
+    return [c.router_id for c in sorted(candidates, key=key) if due(c)]
 
 
 def sweep_allowance(rate: float | None, interval: float) -> int | None:
@@ -356,7 +371,7 @@ class RouterCollector(Collector):
             }
         self._pending_agent &= routers.keys()
         self._pending_hosts &= routers.keys()
-        return sweep_order(
+        candidates = [
             SweepCandidate(
                 router_id=rid,
                 last_swept=r.bindings_checked_at if r.bindings is not None else None,
@@ -365,6 +380,9 @@ class RouterCollector(Collector):
                 suspicious=is_suspicious(r),
             )
             for rid, r in routers.items()
+        ]
+        return sweep_order(
+            candidates, now=seen.server_time, refresh_age=self.settings.intervals.full_resync
         )
 
     # -- sweeping ---------------------------------------------------------------------
@@ -440,11 +458,9 @@ class RouterCollector(Collector):
             )
         if paced:
             notes.append(f"swept {swept} of {len(routers)} routers; {never} never swept yet")
-            complete = complete and never == 0
-        else:
-            complete = complete and all(
-                rid in outcome.found for rid, r in routers.items() if r.ha is not False
-            )
+        # Bindings carried from a sweep younger than the refresh age are current enough:
+        # the listings would have flagged the router had one of its agents changed.
+        complete = complete and never == 0 and (paced or not outcome.failures)
         return Collected(
             items=dict(routers),
             server_time=seen.server_time,

@@ -288,11 +288,26 @@ def suspicion(signals: TenantSignals) -> float:
 
 
 def quota_order(
-    scores: Mapping[str, float], checked_at: Mapping[str, float], allowance: int | None
+    scores: Mapping[str, float],
+    checked_at: Mapping[str, float],
+    allowance: int | None,
+    *,
+    now: float | None = None,
+    quiet_age: float = 0.0,
 ) -> list[str]:
     """Projects to sweep this poll: all when unpaced; else half the allowance to the
     most suspicious, the rest to those checked longest ago (never-checked first),
-    so every project's quota is read again in time however many suspicious ones there are."""
+    so every project's quota is read again in time however many suspicious ones there are.
+
+    A quiet project (score 0) read less than `quiet_age` seconds before `now` is not
+    read again: quota use moves with the very activity that raises the score.
+    """
+    if now is not None and quiet_age > 0:
+        scores = {
+            p: score
+            for p, score in scores.items()
+            if score > 0 or now - checked_at.get(p, -math.inf) >= quiet_age
+        }
     ranked = sorted(scores, key=lambda p: (-scores[p], checked_at.get(p, -math.inf), p))
     if allowance is None:
         return ranked
@@ -624,7 +639,13 @@ class TenantCollector(Collector):
         """Quota details of the projects that matter most now, within the budget;
         (projects swept, whether some calls failed)."""
         scores = {pid: suspicion(sig) for pid, sig in items.items()}
-        order = quota_order(scores, self.quota_checked, self._allowance())
+        order = quota_order(
+            scores,
+            self.quota_checked,
+            self._allowance(),
+            now=self.last_time,
+            quiet_age=self.settings.intervals.full_resync,
+        )
         if not order:
             return 0, False
         forbidden = asyncio.Event()
@@ -654,8 +675,9 @@ class TenantCollector(Collector):
             notes.append("quota details: not allowed (HTTP 403); quota usage not shown")
         elif failed:
             notes.append(f"quota details: {failed} of {len(order)} projects failed this poll")
-        if len(order) < len(items):
-            notes.append(f"quota details: swept {swept} of {len(items)} projects this poll")
+        unread = sum(1 for pid in items if pid not in self.quota_checked)
+        if unread:
+            notes.append(f"quota details: {unread} of {len(items)} projects not read yet")
         return swept, failed > 0
 
     def _summary(self, now: float) -> dict[str, TenantSignals]:

@@ -132,7 +132,12 @@ class FaultsAndLog:
             await self._with_faults(faults, scope, receive, send, status_box, service)
         finally:
             world.log_request(
-                scope["method"], scope["path"], region_name, service, status_box["status"] or 499
+                scope["method"],
+                scope["path"],
+                region_name,
+                service,
+                status_box["status"] or 499,
+                scope.get("query_string", b"").decode("latin-1"),
             )
 
     async def _with_faults(

@@ -131,6 +131,8 @@ async def state(request: Request, world: World) -> dict[str, Any]:
             "servers": sum(1 for s in region.servers if not s.deleted),
             "servers_deleted": sum(1 for s in region.servers if s.deleted),
             "ports": len(region.ports),
+            "floating_ips": len(region.floating_ips),
+            "security_group_rules": len(region.security_group_rules),
             "agents": len(region.agents),
             "agents_dead": sum(1 for a in region.agents if not a.is_alive(now)),
         }
@@ -139,6 +141,7 @@ async def state(request: Request, world: World) -> dict[str, Any]:
         "clock_running": world.clock.running,
         "seed": world.seed,
         "token_ttl": world.token_ttl,
+        "projects": len(world.projects),
         "regions": regions,
         "scenarios": [_run_body(r) for r in runner(world).runs],
     }
@@ -150,6 +153,7 @@ def _record_body(record: RequestRecord) -> dict[str, Any]:
         "time": record.time,
         "method": record.method,
         "path": record.path,
+        "query": record.query,
         "region": record.region,
         "service": record.service,
         "status": record.status,

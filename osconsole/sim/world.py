@@ -550,6 +550,7 @@ class RequestRecord:
     region: str | None
     service: str
     status: int
+    query: str = ""
 
 
 class World:
@@ -586,11 +587,19 @@ class World:
         return self.regions.get(name)
 
     def log_request(
-        self, method: str, path: str, region: str | None, service: str, status: int
+        self,
+        method: str,
+        path: str,
+        region: str | None,
+        service: str,
+        status: int,
+        query: str = "",
     ) -> None:
         self.request_seq += 1
         self.requests.append(
-            RequestRecord(self.request_seq, self.now(), method, path, region, service, status)
+            RequestRecord(
+                self.request_seq, self.now(), method, path, region, service, status, query
+            )
         )
         if len(self.requests) > self.max_request_log:
             del self.requests[: len(self.requests) // 2]

@@ -30,6 +30,9 @@ from osconsole.sim.world import L3_AGENT, Agent, Region, World
 INTERVAL = 10.0  # the routers interval floor: allowance = rate * 10
 SETTINGS = Settings(intervals=Intervals(routers=INTERVAL))
 
+# Routine routers are re-swept only once their last sweep is `full_resync` old.
+ROUTINE_DUE = Settings().intervals.full_resync
+
 
 def paced(allowance: int) -> SweepBudget:
     """A budget allowing `allowance` sweeps per poll, all available at once (no waiting)."""
@@ -117,7 +120,7 @@ async def test_paced_polls_sweep_the_allowance_and_carry(world: World, region_on
     assert "swept 3 of 8 routers; 5 never swept yet" in first.notes
     assert not first.complete
 
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     second = await c.poll(first)
     t2 = int(world.now())
     assert swept_at(second, t2).isdisjoint(swept_at(first, t1))  # never swept go first
@@ -126,7 +129,7 @@ async def test_paced_polls_sweep_the_allowance_and_carry(world: World, region_on
         assert second.items[rid].bindings == first.items[rid].bindings
     assert "swept 3 of 8 routers; 2 never swept yet" in second.notes
 
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     third = await c.poll(second)
     t3 = int(world.now())
     now_swept = swept_at(third, t3)
@@ -184,7 +187,7 @@ async def test_stopped_agent_routers_are_swept_first(
         assert snap.items[rid].bindings_checked_at == first.items[rid].bindings_checked_at
     assert snap.extra["l3_agents"][new.id]["alive"] is False
 
-    world.clock.step(30)  # nothing changed since: the suspicious router comes next
+    world.clock.step(ROUTINE_DUE)  # nothing changed since: the suspicious router comes next
     c.budget = paced(1)
     later = await c.poll(snap)
     assert swept_at(later, int(world.now())) == {was_active.id}
@@ -202,7 +205,7 @@ async def test_moved_replicas_are_swept_first(world: World, region: Region, regi
             region.ports.remove(pid)
             region.ha_ports_by_router[router.id].remove(pid)
     c.budget = paced(1)
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     snap = await c.poll(first)
     assert swept_at(snap, int(world.now())) == {router.id}
     assert host not in snap.items[router.id].replica_hosts
@@ -217,7 +220,7 @@ async def test_carried_bindings_get_this_polls_liveness(
     c.budget = paced(1)
     agent = region.l3_agents()[1]
     agent.admin_state_up = False
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     snap = await c.poll(first)
     carried = set(snap.items) - swept_at(snap, int(world.now()))
     assert len(carried) == len(region.routers) - 1
@@ -249,7 +252,7 @@ async def test_two_live_actives_are_seen_and_rechecked(
     assert set(first.items[router.id].active_hosts) == hosts
     assert is_suspicious(first.items[router.id])
     c.budget = paced(1)
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     snap = await c.poll(first)
     assert swept_at(snap, int(world.now())) == {router.id}
 
@@ -261,7 +264,7 @@ async def test_deleted_router_disappears(world: World, region: Region, region_on
     region.routers.remove(gone.id)
     for pid in region.ha_ports_by_router.pop(gone.id):
         region.ports.remove(pid)
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     snap = await c.poll(first)
     assert gone.id not in snap.items and set(snap.items) == set(region.routers.ids())
     assert snap.requests == 3 + len(region.routers) and snap.complete
@@ -302,7 +305,7 @@ async def test_failed_sweep_keeps_previous_bindings(
         return await real(client, router_id)
 
     monkeypatch.setattr(network, "router_l3_agents", flaky)
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     snap = await c.poll(first)
     assert snap.items[victim].bindings == first.items[victim].bindings
     assert snap.items[victim].bindings_checked_at == first.items[victim].bindings_checked_at
@@ -350,7 +353,7 @@ async def test_ha_ports_failure_keeps_last_replica_hosts(
         raise Timeout("network", "GET", "/v2.0/ports", "no answer within 10s")
 
     monkeypatch.setattr(network, "ha_ports", broken)
-    world.clock.step(30)
+    world.clock.step(ROUTINE_DUE)
     snap = await c.poll(first)
     for rid, router in snap.items.items():
         assert router.replica_hosts == ha_hosts(region, rid)
@@ -497,3 +500,28 @@ def test_refresh_bindings() -> None:
         ("a", "active", False, False),
         ("gone", "standby", False, True),
     ]
+
+
+async def test_routine_routers_wait_for_their_refresh_age(world: World, region_one) -> None:
+    c = make(region_one)
+    first = await c.poll(None)
+    assert first.extra["swept"] == len(world.regions["RegionOne"].routers)
+    world.clock.step(30)
+    quiet = await c.poll(first)
+    assert quiet.extra["swept"] == 0 and quiet.requests == 3 and quiet.complete
+    assert quiet.items == first.items or all(
+        quiet.items[rid].bindings == first.items[rid].bindings for rid in first.items
+    )
+    world.clock.step(ROUTINE_DUE)
+    due = await c.poll(quiet)
+    assert due.extra["swept"] == len(world.regions["RegionOne"].routers)
+
+
+def test_sweep_order_leaves_out_routine_routers_swept_recently() -> None:
+    fresh = SweepCandidate("fresh", last_swept=990.0)
+    old = SweepCandidate("old", last_swept=100.0)
+    flagged = SweepCandidate("flagged", last_swept=995.0, agent_changed=True)
+    never = SweepCandidate("never", last_swept=None)
+    order = sweep_order([fresh, old, flagged, never], now=1000.0, refresh_age=600.0)
+    assert order == ["never", "flagged", "old"]
+    assert sweep_order([fresh, old]) == ["old", "fresh"]

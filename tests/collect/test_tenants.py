@@ -139,9 +139,12 @@ async def test_a_changed_port_shows_on_the_next_incremental_poll(
         assert len(since) == 1 and since[0].endswith("Z")
         assert first.server_time - 3 <= utc_timestamp(since[0]) <= first.server_time - 2  # type: ignore[operator]
     assert urls.count("/projects") == 0
-    # servers, ports, 2 rule listings, floating IPs, and the (unpaced) quota sweep.
-    assert urls.count("/quotas/") == len(snap.items)
-    assert snap.requests == 5 + len(snap.items)
+    # servers, ports, 2 rule listings, floating IPs, and quotas of the suspicious
+    # projects only: quiet ones were read on the first poll, less than full_resync ago.
+    suspicious = [pid for pid, sig in snap.items.items() if suspicion(sig) > 0]
+    assert 0 < len(suspicious) < len(snap.items)
+    assert urls.count("/quotas/") == len(suspicious)
+    assert snap.requests == 5 + len(suspicious)
     paths = Counter(r.path.split("/v2.")[-1] for r in world.requests[log_start:])
     assert paths["1/servers/detail"] == 1 and paths["0/ports"] == 1
 
@@ -294,7 +297,7 @@ async def test_the_paced_quota_sweep_stays_within_its_allowance(
     assert projects == 5
     assert urls.count("/quotas/") == snap.extra["quota_swept"] == 3
     assert sum(1 for s in snap.items.values() if s.quota_usage) == 3
-    assert f"quota details: swept 3 of {projects} projects this poll" in snap.notes
+    assert f"quota details: {projects - 3} of {projects} projects not read yet" in snap.notes
     suspicious = max(snap.items.values(), key=suspicion)
     assert suspicion(suspicious) > 0 and suspicious.quota_usage
     swept = {p for p, s in snap.items.items() if s.quota_usage}
@@ -465,3 +468,11 @@ def test_quota_order_splits_the_allowance_between_suspicion_and_staleness() -> N
     assert quota_order(scores, checked, 1) == ["a"]
     assert quota_order(scores, checked, 0) == []
     assert quota_order({"d": 0.0, "e": 0.0}, {"e": 1.0}, 1) == ["d"]
+
+
+def test_quiet_projects_read_recently_are_not_read_again() -> None:
+    scores = {"busy": 3.0, "quiet-fresh": 0.0, "quiet-old": 0.0, "never": 0.0}
+    checked = {"busy": 990.0, "quiet-fresh": 900.0, "quiet-old": 100.0}
+    order = quota_order(scores, checked, None, now=1000.0, quiet_age=600.0)
+    assert order == ["busy", "never", "quiet-old"]
+    assert quota_order(scores, checked, None) == ["busy", "never", "quiet-old", "quiet-fresh"]

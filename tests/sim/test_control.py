@@ -53,9 +53,12 @@ async def test_state_counts_every_region(sim: httpx.AsyncClient, world: World) -
             "servers": len(region.servers),
             "servers_deleted": 0,
             "ports": len(region.ports),
+            "floating_ips": len(region.floating_ips),
+            "security_group_rules": len(region.security_group_rules),
             "agents": len(region.agents),
             "agents_dead": 0,
         }
+    assert body["projects"] == len(world.projects)
     assert body["regions"]["RegionOne"]["hypervisors"] == 6
 
 
