@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -124,8 +125,14 @@ def _safe(exc: BaseException) -> str:
 class CloudAuth:
     """Tokens and endpoints for one cloud, refreshed before expiry and on demand."""
 
-    def __init__(self, name: str, cloud_region: CloudRegion) -> None:
+    def __init__(
+        self,
+        name: str,
+        cloud_region: CloudRegion,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.name = name
+        self.clock = clock
         self.cloud_region = cloud_region
         self.interface = cloud_region.config.get("interface") or "public"
         self._session = cloud_region.get_session()
@@ -139,11 +146,11 @@ class CloudAuth:
     async def access(self) -> Access:
         """A valid access, authenticating (in a thread) when none or close to expiry."""
         current = self._access
-        if current is not None and not _expiring(current):
+        if current is not None and not _expiring(current, self.clock()):
             return current
         async with self._lock:
             current = self._access
-            if current is not None and not _expiring(current):
+            if current is not None and not _expiring(current, self.clock()):
                 return current
             self._access = await asyncio.to_thread(self._authenticate, current is not None)
             return self._access
@@ -191,8 +198,7 @@ class CloudAuth:
         )
 
 
-def _expiring(access: Access) -> bool:
-    now = datetime.now(UTC)
+def _expiring(access: Access, now: datetime) -> bool:
     lifetime = (access.expires_at - access.issued_at).total_seconds()
     margin = min(REFRESH_MARGIN_SECONDS, max(lifetime, 0) / 4)
     return (access.expires_at - now).total_seconds() <= margin
