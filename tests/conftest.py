@@ -78,7 +78,7 @@ def region_one(connection: Connection) -> RegionClient:
     return next(r.client for r in connection.regions if r.ref.region == "RegionOne")
 
 
-async def _password_token(client: httpx.AsyncClient, user: str, password: str) -> str:
+async def password_token(client: httpx.AsyncClient, user: str, password: str) -> str:
     body = {
         "auth": {
             "identity": {
@@ -97,10 +97,10 @@ async def _password_token(client: httpx.AsyncClient, user: str, password: str) -
 @pytest.fixture
 async def admin_headers(sim: httpx.AsyncClient) -> dict[str, str]:
     """Headers of an admin token scoped to the admin project."""
-    return {"X-Auth-Token": await _password_token(sim, "admin", ADMIN_PASSWORD)}
+    return {"X-Auth-Token": await password_token(sim, "admin", ADMIN_PASSWORD)}
 
 
 @pytest.fixture
 async def member_headers(sim: httpx.AsyncClient) -> dict[str, str]:
     """Headers of a non-admin (member) token, for 403 checks."""
-    return {"X-Auth-Token": await _password_token(sim, "member", MEMBER_PASSWORD)}
+    return {"X-Auth-Token": await password_token(sim, "member", MEMBER_PASSWORD)}

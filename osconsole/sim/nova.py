@@ -17,6 +17,7 @@ scenario, so servers are grouped by host afresh for each request that needs it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -509,8 +510,30 @@ async def list_hypervisors(call: Call) -> Response:
     return await _hypervisor_list(call, detail=False)
 
 
+DYING_HOST_HANG = 60.0  # seconds Nova waited on a dying host's uptime before its 500
+
+
+def _dying_hosts(call: Call) -> list[str]:
+    """Compute hosts that stopped reporting but are not yet marked down."""
+    now = call.ctx.now
+    return [
+        s.host
+        for s in call.region.compute_services
+        if s.binary == "nova-compute" and s.stopped_at is not None and s.is_up(now)
+    ]
+
+
 async def hypervisors_detail(call: Call) -> Response:
-    """GET /os-hypervisors/detail (admin)."""
+    """GET /os-hypervisors/detail (admin).
+
+    As seen on a real Nova 34: at 2.88+ detail asks every host for its uptime, so
+    while a compute host is dying (stopped, not yet marked down) the call hangs for
+    about 60 s and then answers 500. Clients should poll the list call instead.
+    """
+    dying = _dying_hosts(call) if call.at_least("2.88") else []
+    if dying:
+        await asyncio.sleep(min(DYING_HOST_HANG, call.region.faults.hang_seconds))
+        raise ApiError(500, f"Timed out waiting for uptime of host {dying[0]}.")
     return await _hypervisor_list(call, detail=True)
 
 

@@ -13,7 +13,7 @@ from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock, iso
 from osconsole.sim.generate import ADMIN_PASSWORD, build_world
 from osconsole.sim.world import Hypervisor, Region, Server, World
-from tests.conftest import T0, _password_token
+from tests.conftest import T0, password_token
 from tests.sim.shapes import assert_same_shape, load_sample
 
 API = "/RegionOne/compute/v2.1"
@@ -392,7 +392,7 @@ async def small_sim(small_world: World) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def small_admin(small_sim: httpx.AsyncClient) -> dict[str, str]:
-    return {"X-Auth-Token": await _password_token(small_sim, "admin", ADMIN_PASSWORD)}
+    return {"X-Auth-Token": await password_token(small_sim, "admin", ADMIN_PASSWORD)}
 
 
 async def follow(client: httpx.AsyncClient, url: str, headers: dict, key: str) -> list[list]:
@@ -1005,3 +1005,22 @@ async def test_action_errors(
     two = await act(sim, theirs.id, {"pause": None, "lock": None}, admin_headers)
     assert two.status_code == 400
     assert theirs.status == "ACTIVE" and not theirs.locked
+
+
+async def test_detail_hangs_then_fails_while_a_compute_host_is_dying(
+    sim: httpx.AsyncClient, world: World, admin_headers: dict[str, str]
+) -> None:
+    """Seen on a real Nova 34: detail asks every host for its uptime at 2.88+."""
+    region = world.regions["RegionOne"]
+    region.faults.update(hang_seconds=0.05)
+    service = next(s for s in region.compute_services if s.binary == "nova-compute")
+    service.stopped_at = world.now()
+    headers = {**admin_headers, "OpenStack-API-Version": "compute 2.88"}
+    base = "/RegionOne/compute/v2.1/os-hypervisors"
+    dying = await sim.get(f"{base}/detail", headers=headers)
+    assert dying.status_code == 500 and service.host in dying.text
+    assert (await sim.get(base, headers=headers)).status_code == 200  # the list call is fine
+    old = {**admin_headers, "OpenStack-API-Version": "compute 2.87"}
+    assert (await sim.get(f"{base}/detail", headers=old)).status_code == 200
+    world.clock.step(61)  # now marked down: detail answers again
+    assert (await sim.get(f"{base}/detail", headers=headers)).status_code == 200
