@@ -81,6 +81,9 @@ class Thresholds(_Strict):
     overcommit_ratio: float = Field(default=1.0, gt=0, description="used / capacity above this")
     churn_per_hour: int = Field(default=20, ge=1, description="servers created+deleted per hour")
     quota_near_ratio: float = Field(default=0.9, gt=0, le=1.0)
+    fip_burst_per_hour: int = Field(
+        default=5, ge=1, description="floating IPs created per project per hour worth a look"
+    )
     top_tenants: int = Field(default=50, ge=1)
     flap_transitions: int = Field(default=3, ge=2, description="transitions in flap_window_s")
     flap_window_s: float = Field(default=900.0, gt=0)

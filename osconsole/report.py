@@ -16,6 +16,7 @@ from typing import Any
 from osconsole.cloud.connect import RegionSession
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
 from osconsole.model import TenantSignals as Tenant
+from osconsole.views import format_age, format_ratio
 
 
 def jsonable(value: Any) -> Any:
@@ -109,21 +110,7 @@ def to_json(document: dict[str, Any]) -> str:
 
 
 def _pct(cap: Capacity | None) -> str:
-    if cap is None or cap.used_ratio is None:
-        return "-"
-    return f"{cap.used_ratio * 100:.0f}%"
-
-
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 0:
-        return f"{seconds:.0f}s (clock skew)"
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
+    return format_ratio(None if cap is None else cap.used_ratio)
 
 
 def _hypervisor_row(h: Hypervisor) -> list[str]:
@@ -147,7 +134,7 @@ def _service_row(s: Service) -> list[str]:
         s.host,
         state,
         s.status,
-        _age(s.heartbeat_age),
+        format_age(s.heartbeat_age),
         s.disabled_reason or "",
     ]
 
@@ -158,7 +145,7 @@ def _agent_row(a: Agent) -> list[str]:
         a.host,
         "alive" if a.alive else "DEAD",
         "up" if a.admin_state_up else "admin-down",
-        _age(a.heartbeat_age),
+        format_age(a.heartbeat_age),
     ]
 
 
@@ -224,7 +211,7 @@ def snapshot_tables(snapshots: Iterable[Snapshot[Any]], now: float) -> str:
         title = (
             f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
             f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
-            f"age {_age(snap.age(now))}]"
+            f"age {format_age(snap.age(now))}]"
         )
         lines = [title]
         lines += [f"   note: {note}" for note in snap.notes]

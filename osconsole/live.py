@@ -1,0 +1,87 @@
+"""The console's state between polls: the latest snapshot of each (region, kind),
+and which panes a new snapshot makes out of date.
+
+The App owns one LiveState and applies snapshot messages to it; views are computed
+from it on demand. No Textual here, so the wall and tests use it as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from osconsole.cloud.http import ServiceStats
+from osconsole.config import Settings
+from osconsole.model import Kind, RegionRef, Snapshot
+from osconsole.views import (
+    RegionStatus,
+    TableView,
+    hypervisors_view,
+    liveness_view,
+    region_statuses,
+    routers_view,
+    tenants_view,
+)
+
+PANES: dict[str, tuple[Kind, ...]] = {
+    "hypervisors": (Kind.HYPERVISORS,),
+    "routers": (Kind.ROUTERS,),
+    "tenants": (Kind.TENANTS,),
+    "liveness": (Kind.AGENTS, Kind.SERVICES),
+}
+PANE_TITLES = {
+    "hypervisors": "Hypervisors",
+    "routers": "L3 HA routers",
+    "tenants": "Tenants",
+    "liveness": "Liveness",
+}
+
+
+class LiveState:
+    """Latest snapshots and the views built from them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.snapshots: dict[tuple[RegionRef, Kind], Snapshot[Any]] = {}
+        self.regions: list[RegionRef] = []
+        self.expected_polls = 0
+
+    def expect(self, regions: Iterable[RegionRef], kinds: Iterable[Kind] = tuple(Kind)) -> None:
+        """The regions (and kinds) that will report, for progress before the first poll."""
+        self.regions = list(regions)
+        self.expected_polls = len(self.regions) * len(tuple(kinds))
+
+    @property
+    def first_poll_progress(self) -> tuple[int, int]:
+        """(polls arrived, polls expected) until every region has reported every kind."""
+        return len(self.snapshots), self.expected_polls
+
+    def apply(self, snapshot: Snapshot[Any]) -> set[str]:
+        """Keep `snapshot`; return the panes it makes out of date."""
+        self.snapshots[(snapshot.ref, snapshot.kind)] = snapshot
+        return {pane for pane, kinds in PANES.items() if snapshot.kind in kinds}
+
+    def of_kind(self, kind: Kind) -> list[Snapshot[Any]]:
+        return [s for (_, k), s in self.snapshots.items() if k == kind]
+
+    def view(self, pane: str, now: float) -> TableView:
+        if pane == "hypervisors":
+            return hypervisors_view(self.of_kind(Kind.HYPERVISORS), now)
+        if pane == "routers":
+            return routers_view(self.of_kind(Kind.ROUTERS), now)
+        if pane == "tenants":
+            return tenants_view(self.of_kind(Kind.TENANTS), now, self.settings.thresholds)
+        if pane == "liveness":
+            return liveness_view(
+                self.of_kind(Kind.AGENTS),
+                self.of_kind(Kind.SERVICES),
+                now,
+                self.settings.thresholds,
+            )
+        raise KeyError(pane)
+
+    def statuses(
+        self, stats: Mapping[RegionRef, Mapping[str, ServiceStats]], now: float
+    ) -> list[RegionStatus]:
+        known = {ref: stats.get(ref, {}) for ref in self.regions}
+        return region_statuses(known, self.snapshots.values(), now)

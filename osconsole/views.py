@@ -1,0 +1,921 @@
+"""What each pane shows, as plain data: rows keyed across regions, worst first.
+
+The console, the wall and any future viewer render these; nothing here knows
+Textual. A row's meaning is always in its text ("DOWN", "2 SPLIT"), never in its
+colour alone: `tone` only adds emphasis for terminals that have colour.
+
+The view functions below are pure (the time is passed in) and run on every poll
+over every region: 10,000 hypervisors and 20,000 routers must stay cheap, so each
+is one pass over the items, shares identical cells, and sorts once.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import heapq
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+
+from osconsole.config import Thresholds
+from osconsole.health.tenants import TenantScore, score
+from osconsole.model import (
+    Agent,
+    Capacity,
+    Hypervisor,
+    Kind,
+    RegionRef,
+    Router,
+    RouterBinding,
+    Service,
+    Snapshot,
+    TenantSignals,
+)
+
+if TYPE_CHECKING:
+    from osconsole.cloud.http import ServiceStats
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Severity(IntEnum):
+    """How bad a row is; panes sort worst first by default."""
+
+    OK = 0
+    INFO = 1
+    WARNING = 2
+    CRITICAL = 3
+
+
+class Tone:
+    """Semantic emphasis of a cell; themes map these to colours."""
+
+    NONE = ""
+    OK = "ok"
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    DIM = "dim"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    tone: str = Tone.NONE
+    sort: Any = None  # the value columns sort by (None: the text)
+
+    @property
+    def sort_value(self) -> Any:
+        return self.text if self.sort is None else self.sort
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None  # None: fit the content
+    numeric: bool = False  # right-aligned
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a row stands for, so Enter can drill down into it."""
+
+    ref: RegionRef
+    kind: Kind
+    id: str
+    detail: str = ""  # e.g. "agent" / "nova" / "cinder" within the liveness pane
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str  # unique in its table across regions: "cloud/region/id"
+    cells: tuple[Cell, ...]
+    severity: Severity
+    target: Target
+
+    def text(self) -> str:
+        """All cell texts, for the `/` filter."""
+        return " ".join(c.text for c in self.cells)
+
+
+@dataclass(frozen=True, slots=True)
+class TableView:
+    """One pane's content: its columns, its rows (worst first), and its freshness."""
+
+    kind: str  # "hypervisors", "routers", "tenants", "liveness"
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    oldest_age: float | None = None  # seconds; the stalest region's data
+    stale_regions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    counts: dict[Severity, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionStatus:
+    """One region in the region strip."""
+
+    ref: RegionRef
+    status: str  # "ok", "degraded", "stale", "down", "connecting"
+    age: float | None  # seconds since the oldest kind of this region was fetched
+    latency: dict[str, tuple[float | None, float | None]]  # service -> (p50 ms, p95 ms)
+    errors: dict[str, int]  # service -> error count
+    detail: str = ""  # the latest error or note, shortened
+
+
+# -- formatting ------------------------------------------------------------------
+
+SKEW_TOLERANCE_S = 1.0  # Date headers have whole seconds: less than this is rounding, not skew
+
+
+def format_age(seconds: float | None) -> str:
+    """An age in as few characters as a narrow pane allows: "5s", "3m", "2.1h", "4.0d".
+    A negative age is clock skew and says so ("-4s (skew)"); "-" when unknown."""
+    if seconds is None:
+        return "-"
+    if seconds < 0:
+        return "0s" if seconds > -SKEW_TOLERANCE_S else f"-{format_age(-seconds)} (skew)"
+    if round(seconds) < 120:
+        return f"{round(seconds)}s"
+    if round(seconds / 60) < 120:
+        return f"{round(seconds / 60)}m"
+    if round(seconds / 3600, 1) < 48:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def format_ratio(ratio: float | None) -> str:
+    """A used share as a whole percentage ("94%"; "112%" when over-committed); "-" unknown."""
+    return "-" if ratio is None else f"{ratio * 100:.0f}%"
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+# -- shared pieces -----------------------------------------------------------------
+
+TONES = {
+    Severity.OK: Tone.NONE,
+    Severity.INFO: Tone.INFO,
+    Severity.WARNING: Tone.WARNING,
+    Severity.CRITICAL: Tone.CRITICAL,
+}
+UNKNOWN_SORT = -1.0  # numeric columns: unknown values sort below every known one
+
+
+class _Cells:
+    """Cells made once per view and shared by every row with the same content.
+
+    Most cells repeat (the region, "up", "enabled", "HA", ages of one sweep); a
+    frozen Cell is safe to share, and a dict lookup costs a fraction of building
+    one, which counts at 20,000 rows per poll.
+    """
+
+    __slots__ = ("_made",)
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, Any], Cell] = {}
+
+    def __call__(self, text: str, tone: str = Tone.NONE, sort: Any = None) -> Cell:
+        key = (text, tone, sort)
+        cell = self._made.get(key)
+        if cell is None:
+            cell = self._made[key] = Cell(text, tone, sort)
+        return cell
+
+
+def _without_gc_pauses(build: Callable[P, R]) -> Callable[P, R]:
+    """Build a view with the cyclic garbage collector paused.
+
+    A view is a burst of up to a few hundred thousand new objects (rows, cells,
+    targets) that form no reference cycles; left on, the collector keeps rescanning
+    them (and every snapshot's items) while they are made, which doubles the time
+    of a 20,000-row view. It is switched back on as found, even on error.
+    """
+
+    @functools.wraps(build)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
+
+
+def region_labels(refs: Iterable[RegionRef]) -> dict[RegionRef, str]:
+    """The Region column's text: the region's name, or "cloud/region" when several
+    clouds are watched (two clouds may both have a RegionOne)."""
+    unique = set(refs)
+    several = len({ref.cloud for ref in unique}) > 1
+    return {ref: str(ref) if several else ref.region for ref in unique}
+
+
+def _row_key(ref: RegionRef, item_id: str) -> str:
+    return f"{ref.cloud}/{ref.region}/{item_id}"
+
+
+def _counts(rows: Iterable[Row]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for row in rows:
+        counts[row.severity] += 1
+    return counts
+
+
+def _title(name: str, counts: Mapping[Severity, int], total: int) -> str:
+    """The pane's title: "Hypervisors 3 critical, 2 warning / 1,234" ("... OK / 1,234")."""
+    parts = [
+        f"{counts[sev]:,} {sev.name.lower()}"
+        for sev in (Severity.CRITICAL, Severity.WARNING)
+        if counts.get(sev)
+    ]
+    return f"{name} {', '.join(parts) or 'OK'} / {total:,}"
+
+
+def _freshness_notes(
+    snapshots: Sequence[Snapshot[Any]], labels: Mapping[RegionRef, str], now: float
+) -> tuple[str, ...]:
+    """Every snapshot's notes prefixed with its region; a stale one says why first."""
+    notes: list[str] = []
+    for snap in snapshots:
+        label = labels[snap.ref]
+        if snap.stale:
+            why = f": {snap.error}" if snap.error else ""
+            age = format_age(snap.age(now))
+            notes.append(f"{label}: STALE {snap.kind.value}, {age} old{why}")
+        notes.extend(f"{label}: {note}" for note in snap.notes)
+    return tuple(notes)
+
+
+def _table(
+    kind: str,
+    name: str,
+    columns: tuple[Column, ...],
+    ranked: list[tuple[Any, Row]],
+    snapshots: Sequence[Snapshot[Any]],
+    labels: Mapping[RegionRef, str],
+    now: float,
+    *,
+    total: int | None = None,
+    notes: Sequence[str] = (),
+) -> TableView:
+    """Sort (key, row) pairs once, worst first, and add counts and freshness."""
+    ranked.sort(key=lambda pair: pair[0])
+    rows = tuple(row for _, row in ranked)
+    counts = _counts(rows)
+    return TableView(
+        kind=kind,
+        title=_title(name, counts, len(rows) if total is None else total),
+        columns=columns,
+        rows=rows,
+        oldest_age=max((s.age(now) for s in snapshots), default=None),
+        stale_regions=tuple(sorted({labels[s.ref] for s in snapshots if s.stale})),
+        notes=(*notes, *_freshness_notes(snapshots, labels, now)),
+        counts=counts,
+    )
+
+
+# -- hypervisors ---------------------------------------------------------------------
+
+HYPERVISOR_COLUMNS = (
+    Column("region", "Region"),
+    Column("host", "Host"),
+    Column("state", "State"),
+    Column("status", "Status"),
+    Column("vcpu", "vCPU", numeric=True),
+    Column("ram", "RAM %", numeric=True),
+    Column("disk", "Disk %", numeric=True),
+    Column("vms", "VMs", numeric=True),
+    Column("reason", "Reason"),
+)
+
+
+def hypervisor_state_severity(h: Hypervisor) -> Severity:
+    """Down with VMs on it: critical (they are unreachable and may need evacuating).
+    Down without VMs, or down while disabled (maintenance, expected): warning.
+    Disabled, or a state we could not read: info. Capacity comes on top (see the view)."""
+    if h.state == "down":
+        if h.status == "disabled" or not h.running_vms:
+            return Severity.WARNING
+        return Severity.CRITICAL
+    if h.state != "up" or h.status != "enabled":
+        return Severity.INFO
+    return Severity.OK
+
+
+def capacity_finding(label: str, ratio: float | None, thresholds: Thresholds) -> str | None:
+    """Words for a resource class over-committed (used beyond capacity, which already
+    includes the allocation ratio) or nearly full; None when neither or unknown."""
+    if ratio is None:
+        return None
+    if ratio > thresholds.overcommit_ratio:
+        return f"{label} over-committed ({format_ratio(ratio)})"
+    if ratio >= thresholds.nearly_full_ratio:
+        return f"{label} nearly full ({format_ratio(ratio)})"
+    return None
+
+
+@_without_gc_pauses
+def hypervisors_view(
+    snapshots: Sequence[Snapshot[Hypervisor]],
+    now: float,
+    thresholds: Thresholds | None = None,
+) -> TableView:
+    """One row per hypervisor of every region, worst first, then by region and host.
+
+    Severity: see `hypervisor_state_severity`; a class over-committed or nearly full
+    (`thresholds.overcommit_ratio`, `thresholds.nearly_full_ratio`) is at least a warning.
+    """
+    thresholds = thresholds or Thresholds()
+    labels = region_labels(s.ref for s in snapshots)
+    cells = _Cells()
+    ranked: list[tuple[Any, Row]] = []
+    for snap in snapshots:
+        region = labels[snap.ref]
+        region_cell = cells(region)
+        for h in snap.items.values():
+            severity, row_cells = _hypervisor_cells(h, thresholds, cells)
+            row = Row(
+                _row_key(snap.ref, h.id),
+                (region_cell, *row_cells),
+                severity,
+                Target(snap.ref, Kind.HYPERVISORS, h.id),
+            )
+            ranked.append(((-severity, region, h.hostname), row))
+    return _table("hypervisors", "Hypervisors", HYPERVISOR_COLUMNS, ranked, snapshots, labels, now)
+
+
+def _used(cap: Capacity | None) -> float | None:
+    return None if cap is None else cap.used_ratio
+
+
+def _hypervisor_cells(
+    h: Hypervisor, thresholds: Thresholds, cells: _Cells
+) -> tuple[Severity, tuple[Cell, ...]]:
+    severity = hypervisor_state_severity(h)
+    reasons = [h.disabled_reason] if h.disabled_reason else []
+    ratios = (_used(h.vcpu), _used(h.memory_mb), _used(h.disk_gb))
+    tones = [Tone.NONE, Tone.NONE, Tone.NONE]
+    for i, label in enumerate(("vCPU", "RAM", "disk")):
+        finding = capacity_finding(label, ratios[i], thresholds)
+        if finding is not None:
+            tones[i] = Tone.WARNING
+            reasons.append(finding)
+            severity = max(severity, Severity.WARNING)
+    if h.state == "up":
+        state = cells("up")
+    else:
+        state = cells("DOWN" if h.state == "down" else h.state, TONES[severity])
+    vms = h.running_vms
+    return severity, (
+        Cell(h.hostname),
+        state,
+        cells("enabled") if h.status == "enabled" else cells(h.status, Tone.INFO),
+        _vcpu_cell(h.vcpu, ratios[0], tones[0], cells),
+        _ratio_cell(ratios[1], tones[1], cells),
+        _ratio_cell(ratios[2], tones[2], cells),
+        cells("-", sort=UNKNOWN_SORT) if vms is None else cells(str(vms), sort=vms),
+        Cell("; ".join(reasons), TONES[severity]) if reasons else cells(""),
+    )
+
+
+def _ratio_cell(ratio: float | None, tone: str, cells: _Cells) -> Cell:
+    if ratio is None:
+        return cells("-", tone, UNKNOWN_SORT)
+    return cells(format_ratio(ratio), tone, ratio)
+
+
+def _vcpu_cell(cap: Capacity | None, ratio: float | None, tone: str, cells: _Cells) -> Cell:
+    """vCPUs used of the schedulable capacity (allocation ratio included): "14/768 2%"."""
+    if cap is None or ratio is None:
+        return cells("-", tone, UNKNOWN_SORT)
+    return Cell(f"{cap.used}/{cap.capacity:.0f} {format_ratio(ratio)}", tone, ratio)
+
+
+# -- routers ---------------------------------------------------------------------------
+
+ROUTER_COLUMNS = (
+    Column("region", "Region"),
+    Column("router", "Router"),
+    Column("project", "Project"),
+    Column("ha", "HA"),
+    Column("actives", "Actives", numeric=True),
+    Column("agents", "Agents"),
+    Column("replicas", "Replicas", numeric=True),
+    Column("checked", "Checked", numeric=True),
+    Column("finding", "Finding"),
+)
+MIN_REPLICAS = 2  # fewer and one more failure leaves the router with nowhere to fail over
+
+
+class RouterVerdict(NamedTuple):
+    """What the routers pane says of one router: severity, findings and the Actives text.
+    (A NamedTuple: one is made per router per poll, and it is much cheaper to build.)"""
+
+    severity: Severity
+    findings: tuple[str, ...]  # most severe first, e.g. ("SPLIT-BRAIN",)
+    actives: str  # "1", "2 SPLIT", "0 NONE", "1 DEAD", "-" (legacy), "?" (not checked), "OVN"
+    active_count: int = 0  # replicas reporting active, live agents or not
+    ha: bool = False  # judged as an HA router (its `ha` flag, or its bindings' ha_state)
+
+
+def _is_ha(router: Router) -> bool:
+    if router.ha is not None:
+        return router.ha
+    return any(b.ha_state is not None for b in router.bindings or ())
+
+
+def _ha_findings(
+    bindings: tuple[RouterBinding, ...],
+) -> tuple[list[tuple[Severity, str]], str, int]:
+    live = dead = 0
+    for b in bindings:
+        if b.ha_state == "active":
+            if b.agent_alive:
+                live += 1
+            else:
+                dead += 1
+    count = live + dead
+    found: list[tuple[Severity, str]] = []
+    if live >= 2:
+        found.append((Severity.CRITICAL, "SPLIT-BRAIN"))
+    if dead:
+        found.append((Severity.CRITICAL, "ACTIVE ON DEAD AGENT"))
+    if not count:
+        found.append((Severity.CRITICAL, "NO ACTIVE"))
+    if live >= 2:
+        text = f"{count} SPLIT"
+    elif not count:
+        text = "0 NONE"
+    elif dead:
+        text = f"{count} DEAD" if dead == count else f"{count} ({dead} DEAD)"
+    else:
+        text = str(count)
+    return found, text, count
+
+
+def router_verdict(router: Router, ovn: bool = False) -> RouterVerdict:
+    """Judge one router from its last sweep.
+
+    Critical: two or more actives on live agents (SPLIT-BRAIN), an HA router whose
+    agents report no active (NO ACTIVE), an active replica on a dead agent, a legacy
+    router whose agent is dead, or status ERROR. Warning: an HA router with fewer
+    than two replica hosts, or hosted by no L3 agent at all. Info: never swept yet
+    ("not checked yet"), or administratively down (then no active is expected).
+    OVN routers have no L3 agents: OK, shown as "OVN".
+    """
+    found: list[tuple[Severity, str]] = []
+    if router.status == "ERROR":
+        found.append((Severity.CRITICAL, "ERROR"))
+    ha = _is_ha(router)
+    bindings = router.bindings
+    count = 0
+    if bindings is None and ovn:
+        actives = "OVN"
+    elif bindings is None:
+        actives = "?"
+        found.append((Severity.INFO, "not checked yet"))
+    elif not bindings:
+        actives = "0 NONE" if ha else "-"
+        found.append((Severity.WARNING, "NO L3 AGENT"))
+    elif ha:
+        ha_found, actives, count = _ha_findings(bindings)
+        if not router.admin_state_up:  # an administratively down router has no active
+            ha_found = [f for f in ha_found if f[1] != "NO ACTIVE"]
+        found += ha_found
+    else:
+        actives = "-"
+        if not any(b.agent_alive for b in bindings):
+            found.append((Severity.CRITICAL, "AGENT DEAD"))
+    if ha and not ovn and len(router.replica_hosts) < MIN_REPLICAS:
+        found.append((Severity.WARNING, f"FEW REPLICAS ({len(router.replica_hosts)})"))
+    if not router.admin_state_up:
+        found.append((Severity.INFO, "ADMIN-DOWN"))
+    if not found:
+        return RouterVerdict(Severity.OK, (), actives, count, ha)
+    found.sort(key=lambda f: -f[0])
+    return RouterVerdict(found[0][0], tuple(words for _, words in found), actives, count, ha)
+
+
+def _agents_text(router: Router, ovn: bool) -> str:
+    """Each binding as "net01:active" or "net02:standby(DEAD)"; legacy ones as the host."""
+    if router.bindings is None:
+        return "OVN" if ovn else "not checked yet"
+    if not router.bindings:
+        return "no L3 agent"
+    parts = []
+    for b in router.bindings:
+        text = b.host if b.ha_state is None else f"{b.host}:{b.ha_state}"
+        if not b.agent_alive:
+            text += "(DEAD)"
+        elif not b.agent_admin_up:
+            text += "(ADMIN-DOWN)"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def project_names(snapshots: Iterable[Snapshot[TenantSignals]]) -> dict[str, str]:
+    """Project id -> name, from tenants snapshots, for panes that only know ids."""
+    return {
+        pid: signals.project_name
+        for snap in snapshots
+        for pid, signals in snap.items.items()
+        if signals.project_name and signals.project_name != pid
+    }
+
+
+@_without_gc_pauses
+def routers_view(
+    snapshots: Sequence[Snapshot[Router]],
+    now: float,
+    names: Mapping[str, str] | None = None,
+) -> TableView:
+    """One row per router of every region, worst first, then by region and name.
+
+    `names` maps project ids to names (see `project_names`); ids show otherwise.
+    Severity: see `router_verdict`. Checked is the age of the router's last
+    `l3-agents` sweep on the server's clock, carried forward to `now`.
+    """
+    names = names or {}
+    labels = region_labels(s.ref for s in snapshots)
+    cells = _Cells()
+    ranked: list[tuple[Any, Row]] = []
+    for snap in snapshots:
+        region = labels[snap.ref]
+        ovn = bool(snap.extra.get("ovn"))
+        server_now = now if snap.server_time is None else snap.server_time + now - snap.fetched_at
+        checked = _CheckedCells(server_now, cells)
+        for r in snap.items.values():
+            verdict = router_verdict(r, ovn)
+            row = Row(
+                _row_key(snap.ref, r.id),
+                _router_cells(
+                    region, r, verdict, ovn, checked(r.bindings_checked_at), names, cells
+                ),
+                verdict.severity,
+                Target(snap.ref, Kind.ROUTERS, r.id),
+            )
+            ranked.append(((-verdict.severity, region, r.name or r.id, r.id), row))
+    return _table("routers", "Routers", ROUTER_COLUMNS, ranked, snapshots, labels, now)
+
+
+class _CheckedCells:
+    """The Checked cell of each sweep time: routers swept together share one."""
+
+    __slots__ = ("_cells", "_made", "_now")
+
+    def __init__(self, server_now: float, cells: _Cells) -> None:
+        self._now = server_now
+        self._cells = cells
+        self._made: dict[float | None, Cell] = {}
+
+    def __call__(self, checked_at: float | None) -> Cell:
+        cell = self._made.get(checked_at)
+        if cell is None:
+            age = None if checked_at is None else self._now - checked_at
+            sort = math.inf if age is None else round(age)
+            cell = self._made[checked_at] = self._cells(format_age(age), sort=sort)
+        return cell
+
+
+def _router_cells(
+    region: str,
+    r: Router,
+    verdict: RouterVerdict,
+    ovn: bool,
+    checked: Cell,
+    names: Mapping[str, str],
+    cells: _Cells,
+) -> tuple[Cell, ...]:
+    tone = TONES[verdict.severity]
+    replicas = len(r.replica_hosts)
+    return (
+        cells(region),
+        Cell(r.name or r.id),
+        cells(names.get(r.project_id, r.project_id)),
+        cells("?" if r.ha is None else ("HA" if r.ha else "legacy")),
+        cells(
+            verdict.actives,
+            Tone.NONE if verdict.actives.isdigit() else tone,
+            verdict.active_count,
+        ),
+        cells(_agents_text(r, ovn)),
+        cells(str(replicas) if verdict.ha and not ovn else "-", sort=replicas),
+        checked,
+        cells(", ".join(verdict.findings), tone),
+    )
+
+
+# -- tenants -----------------------------------------------------------------------------
+
+TENANT_COLUMNS = (
+    Column("region", "Region"),
+    Column("project", "Project"),
+    Column("score", "Score", numeric=True),
+    Column("servers", "Servers", numeric=True),
+    Column("error", "Error", numeric=True),
+    Column("stuck", "Stuck", numeric=True),
+    Column("churn", "Churn/h", numeric=True),
+    Column("spoof", "Spoof", numeric=True),
+    Column("open", "Open", numeric=True),
+    Column("fips", "FIPs", numeric=True),
+    Column("why", "Why"),
+)
+TENANT_CRITICAL, TENANT_WARNING = 50.0, 20.0
+
+
+def tenant_severity(points: float) -> Severity:
+    """Score cuts, set against the weights of osconsole.health.tenants: 50 or more is
+    critical (spoofing with a sensitive port open, or three spoofing ports), 20 or
+    more a warning (one spoofing port or one sensitive port open to the world),
+    anything above 0 is worth knowing."""
+    if points >= TENANT_CRITICAL:
+        return Severity.CRITICAL
+    if points >= TENANT_WARNING:
+        return Severity.WARNING
+    return Severity.INFO if points > 0 else Severity.OK
+
+
+@_without_gc_pauses
+def tenants_view(
+    snapshots: Sequence[Snapshot[TenantSignals]],
+    now: float,
+    thresholds: Thresholds | None = None,
+) -> TableView:
+    """The `thresholds.top_tenants` highest-scoring projects across all regions (one row
+    per project and region; projects scoring 0 are left out), highest score first.
+    The title's total is every project watched."""
+    thresholds = thresholds or Thresholds()
+    labels = region_labels(s.ref for s in snapshots)
+    flagged: list[tuple[float, str, str, Snapshot[TenantSignals], TenantSignals, TenantScore]]
+    flagged = []
+    watched = 0
+    for snap in snapshots:
+        region = labels[snap.ref]
+        watched += len(snap.items)
+        for signals in snap.items.values():
+            result = score(signals, thresholds)
+            if result.score > 0:
+                flagged.append((result.score, region, signals.project_name, snap, signals, result))
+    top = heapq.nsmallest(
+        thresholds.top_tenants, flagged, key=lambda f: (-f[0], f[1], f[2], f[4].project_id)
+    )
+    cells = _Cells()
+    ranked = [
+        ((i,), _tenant_row(snap, labels[snap.ref], signals, result, cells))
+        for i, (_, _, _, snap, signals, result) in enumerate(top)
+    ]
+    notes = []
+    if len(flagged) > len(top):
+        notes.append(f"showing the top {len(top)} of {len(flagged):,} projects with findings")
+    return _table(
+        "tenants",
+        "Tenants",
+        TENANT_COLUMNS,
+        ranked,
+        snapshots,
+        labels,
+        now,
+        total=watched,
+        notes=notes,
+    )
+
+
+def _why(reasons: tuple[str, ...]) -> str:
+    if len(reasons) <= 1:
+        return reasons[0] if reasons else ""
+    return f"{reasons[0]} (+{len(reasons) - 1} more)"
+
+
+def _number(cells: _Cells, n: int, tone: str = Tone.NONE) -> Cell:
+    return cells(str(n), tone if n else Tone.NONE, n)
+
+
+def _tenant_row(
+    snap: Snapshot[TenantSignals],
+    region: str,
+    s: TenantSignals,
+    result: TenantScore,
+    cells: _Cells,
+) -> Row:
+    severity = tenant_severity(result.score)
+    tone = TONES[severity]
+    churn = s.created_last_hour + s.deleted_last_hour
+    fips = str(s.floating_ips)
+    if s.floating_ips_created_last_hour:
+        fips += f" (+{s.floating_ips_created_last_hour})"
+    row_cells = (
+        cells(region),
+        cells(s.project_name or s.project_id),
+        cells(f"{result.score:.0f}", tone, result.score),
+        _number(cells, s.servers),
+        _number(cells, len(s.error_servers), Tone.WARNING),
+        _number(cells, len(s.stuck_servers), Tone.WARNING),
+        cells(f"+{s.created_last_hour}/-{s.deleted_last_hour}", sort=churn),
+        _number(cells, len(s.spoofing_ports), Tone.CRITICAL),
+        _number(cells, len(s.open_ingress_rules)),
+        cells(fips, sort=s.floating_ips),
+        Cell(_why(result.reasons), tone),
+    )
+    return Row(
+        _row_key(snap.ref, s.project_id),
+        row_cells,
+        severity,
+        Target(snap.ref, Kind.TENANTS, s.project_id),
+    )
+
+
+# -- liveness --------------------------------------------------------------------------------
+
+LIVENESS_COLUMNS = (
+    Column("region", "Region"),
+    Column("kind", "Kind"),
+    Column("type", "Type/Binary"),
+    Column("host", "Host"),
+    Column("state", "Alive/State"),
+    Column("admin", "Admin"),
+    Column("heartbeat", "Heartbeat", numeric=True),
+    Column("reason", "Reason"),
+)
+
+
+def agent_severity(agent: Agent, thresholds: Thresholds) -> tuple[Severity, list[str]]:
+    """Dead: critical, or a warning when admin-down (someone took it out: expected).
+    Alive with a heartbeat older than `thresholds.heartbeat_warning_s`: warning (it is
+    about to be declared dead). Admin-down while alive: info."""
+    late = _late(agent.heartbeat_age, thresholds)
+    if not agent.alive:
+        if agent.admin_state_up:
+            return Severity.CRITICAL, ["agent dead"]
+        return Severity.WARNING, ["dead while admin-down (expected)"]
+    if late:
+        return Severity.WARNING, [late]
+    if not agent.admin_state_up:
+        return Severity.INFO, ["admin-down"]
+    return Severity.OK, []
+
+
+def service_severity(service: Service, thresholds: Thresholds) -> tuple[Severity, list[str]]:
+    """Down: critical, or a warning when disabled (expected). Forced down is an
+    operator's fencing: a warning. Up with a late heartbeat: warning. Disabled: info."""
+    reasons = [service.disabled_reason] if service.disabled_reason else []
+    late = _late(service.heartbeat_age, thresholds)
+    if service.forced_down:
+        return Severity.WARNING, [*reasons, "forced down by an operator"]
+    if service.state != "up":
+        if service.status == "disabled":
+            return Severity.WARNING, [*reasons, "down while disabled (expected)"]
+        return Severity.CRITICAL, [*reasons, "service down"]
+    if late:
+        return Severity.WARNING, [*reasons, late]
+    if service.status != "enabled":
+        return Severity.INFO, reasons or ["disabled"]
+    return Severity.OK, reasons
+
+
+def _late(age: float | None, thresholds: Thresholds) -> str | None:
+    if age is None or age <= thresholds.heartbeat_warning_s:
+        return None
+    return f"heartbeat late (over {thresholds.heartbeat_warning_s:g}s)"
+
+
+@_without_gc_pauses
+def liveness_view(
+    agents: Sequence[Snapshot[Agent]],
+    services: Sequence[Snapshot[Service]],
+    now: float,
+    thresholds: Thresholds | None = None,
+) -> TableView:
+    """Neutron agents and Nova/Cinder services of every region in one table, worst
+    first, then by region, kind, host and type. Heartbeat ages are the server's
+    (measured against its Date header when polled)."""
+    thresholds = thresholds or Thresholds()
+    snapshots: list[Snapshot[Any]] = [*agents, *services]
+    labels = region_labels(s.ref for s in snapshots)
+    cells = _Cells()
+    ranked: list[tuple[Any, Row]] = []
+    for snap in agents:
+        region = labels[snap.ref]
+        for a in snap.items.values():
+            row = _agent_row(snap.ref, region, a, thresholds, cells)
+            ranked.append(((-row.severity, region, "neutron", a.host, a.agent_type), row))
+    for snap in services:
+        region = labels[snap.ref]
+        for s in snap.items.values():
+            row = _service_row(snap.ref, region, s, thresholds, cells)
+            ranked.append(((-row.severity, region, s.project, s.host, s.binary), row))
+    return _table("liveness", "Liveness", LIVENESS_COLUMNS, ranked, snapshots, labels, now)
+
+
+def _agent_row(ref: RegionRef, region: str, a: Agent, thresholds: Thresholds, cells: _Cells) -> Row:
+    severity, reasons = agent_severity(a, thresholds)
+    tone = TONES[severity]
+    row_cells = (
+        cells(region),
+        cells("neutron"),
+        cells(a.agent_type),
+        cells(a.host),
+        cells("alive") if a.alive else cells("DEAD", tone),
+        cells("up") if a.admin_state_up else cells("ADMIN-DOWN", Tone.INFO),
+        _heartbeat_cell(a.heartbeat_age, thresholds, cells),
+        cells("; ".join(reasons), tone),
+    )
+    return Row(_row_key(ref, a.id), row_cells, severity, Target(ref, Kind.AGENTS, a.id, "agent"))
+
+
+def _service_row(
+    ref: RegionRef, region: str, s: Service, thresholds: Thresholds, cells: _Cells
+) -> Row:
+    severity, reasons = service_severity(s, thresholds)
+    tone = TONES[severity]
+    if s.forced_down:
+        state = cells("FORCED DOWN", tone)
+    else:
+        state = cells("up") if s.state == "up" else cells(s.state.upper(), tone)
+    row_cells = (
+        cells(region),
+        cells(s.project),
+        cells(s.binary),
+        cells(s.host),
+        state,
+        cells("enabled") if s.status == "enabled" else cells(s.status, Tone.INFO),
+        _heartbeat_cell(s.heartbeat_age, thresholds, cells),
+        cells("; ".join(reasons), tone),
+    )
+    target = Target(ref, Kind.SERVICES, s.id, s.project)
+    return Row(_row_key(ref, s.id), row_cells, severity, target)
+
+
+def _heartbeat_cell(age: float | None, thresholds: Thresholds, cells: _Cells) -> Cell:
+    late = age is not None and age > thresholds.heartbeat_warning_s
+    sort = UNKNOWN_SORT if age is None else round(age)
+    return cells(format_age(age), Tone.WARNING if late else Tone.NONE, sort)
+
+
+# -- the region strip ---------------------------------------------------------------------------
+
+DETAIL_WIDTH = 60
+
+
+def region_statuses(
+    stats: Mapping[RegionRef, Mapping[str, ServiceStats]],
+    snapshots: Iterable[Snapshot[Any]],
+    now: float,
+) -> list[RegionStatus]:
+    """One status per region (those in `stats` in their order, then any other region
+    with snapshots, sorted). `snapshots` are the latest of each (region, kind).
+
+    Status, worst first: "connecting" (no snapshot yet), "down" (every kind's last poll
+    failed), "stale" (some kind's did), "degraded" (some kind is incomplete), "ok".
+    """
+    by_region: dict[RegionRef, list[Snapshot[Any]]] = {}
+    for snap in snapshots:
+        by_region.setdefault(snap.ref, []).append(snap)
+    refs = list(stats) + sorted(
+        (ref for ref in by_region if ref not in stats), key=lambda r: (r.cloud, r.region)
+    )
+    return [_region_status(ref, stats.get(ref, {}), by_region.get(ref, []), now) for ref in refs]
+
+
+def _region_status(
+    ref: RegionRef,
+    services: Mapping[str, ServiceStats],
+    snaps: list[Snapshot[Any]],
+    now: float,
+) -> RegionStatus:
+    snaps = sorted(snaps, key=lambda s: list(Kind).index(s.kind))
+    if not snaps:
+        status = "connecting"
+    elif all(s.stale for s in snaps):
+        status = "down"
+    elif any(s.stale for s in snaps):
+        status = "stale"
+    elif not all(s.complete for s in snaps):
+        status = "degraded"
+    else:
+        status = "ok"
+    errors = [f"{s.kind.value}: {s.error}" for s in snaps if s.error]
+    partial = [f"{s.kind.value}: {s.notes[0]}" for s in snaps if not s.complete and s.notes]
+    detail = (errors or partial or [""])[0]
+    return RegionStatus(
+        ref=ref,
+        status=status,
+        age=max((s.age(now) for s in snaps), default=None),
+        latency={
+            name: (stat.percentile(0.5), stat.percentile(0.95))
+            for name, stat in sorted(services.items())
+        },
+        errors={name: stat.errors for name, stat in sorted(services.items())},
+        detail=shorten(detail, DETAIL_WIDTH),
+    )
