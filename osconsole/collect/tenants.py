@@ -425,6 +425,7 @@ class TenantCollector(Collector):
         self._apply_names(names, notes)
         items = self._summary(now)
         swept, quota_failed = await self._sweep_quotas(items, notes)
+        quota_unread = sum(1 for pid in items if pid not in self.quota_checked)
         items = {
             pid: replace(sig, quota_usage=dict(self.quotas.get(pid, {})))
             for pid, sig in items.items()
@@ -434,7 +435,9 @@ class TenantCollector(Collector):
         return Collected(
             items=items,
             server_time=now,
-            complete=not failures and not quota_failed,
+            # Like the paced router and Placement sweeps: incomplete until every
+            # project's quota has been read once.
+            complete=not failures and not quota_failed and quota_unread == 0,
             notes=tuple(notes),
             extra=extra,
         )
