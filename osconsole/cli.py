@@ -27,6 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="osconsole",
         description="A live console for OpenStack operators.",
     )
+    _add_cloud_options(parser)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start a simulated three-region cloud in the background and watch it",
+    )
+    parser.add_argument(
+        "--theme", choices=["dark", "light", "high-contrast"], help="colour theme (config: theme)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sim(sub)
     _add_snapshot(sub)
@@ -191,6 +200,30 @@ def run_snapshot(args: argparse.Namespace) -> int:
 COMMANDS = {"sim": run_sim, "snapshot": run_snapshot}
 
 
+def run_console(args: argparse.Namespace) -> int:
+    """The live console (the default command)."""
+    from osconsole.logs import setup_file_logging
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"osconsole: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.theme:
+        settings = settings.model_copy(update={"theme": args.theme})
+    log_path = setup_file_logging()
+    from osconsole.tui.run import run_console_app
+
+    return run_console_app(
+        settings,
+        os_cloud=args.os_cloud,
+        region=args.region,
+        demo=args.demo,
+        warnings=settings.floor_warnings(),
+        log_path=log_path,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # openstacksdk warns about its own deprecations on import; operators cannot act on them.
     warnings.filterwarnings("ignore", module="openstack")
@@ -198,8 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+        return run_console(args)
     return COMMANDS[args.command](args)
 
 

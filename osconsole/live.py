@@ -18,6 +18,7 @@ from osconsole.views import (
     TableView,
     hypervisors_view,
     liveness_view,
+    project_names,
     region_statuses,
     routers_view,
     tenants_view,
@@ -59,24 +60,29 @@ class LiveState:
     def apply(self, snapshot: Snapshot[Any]) -> set[str]:
         """Keep `snapshot`; return the panes it makes out of date."""
         self.snapshots[(snapshot.ref, snapshot.kind)] = snapshot
-        return {pane for pane, kinds in PANES.items() if snapshot.kind in kinds}
+        panes = {pane for pane, kinds in PANES.items() if snapshot.kind in kinds}
+        if snapshot.kind is Kind.TENANTS:
+            panes.add("routers")  # routers show project names from the tenants poll
+        return panes
 
     def of_kind(self, kind: Kind) -> list[Snapshot[Any]]:
         return [s for (_, k), s in self.snapshots.items() if k == kind]
 
     def view(self, pane: str, now: float) -> TableView:
+        thresholds = self.settings.thresholds
         if pane == "hypervisors":
-            return hypervisors_view(self.of_kind(Kind.HYPERVISORS), now)
+            return hypervisors_view(self.of_kind(Kind.HYPERVISORS), now, thresholds)
         if pane == "routers":
-            return routers_view(self.of_kind(Kind.ROUTERS), now)
+            names = project_names(self.of_kind(Kind.TENANTS))
+            return routers_view(self.of_kind(Kind.ROUTERS), now, names)
         if pane == "tenants":
-            return tenants_view(self.of_kind(Kind.TENANTS), now, self.settings.thresholds)
+            return tenants_view(self.of_kind(Kind.TENANTS), now, thresholds)
         if pane == "liveness":
             return liveness_view(
                 self.of_kind(Kind.AGENTS),
                 self.of_kind(Kind.SERVICES),
                 now,
-                self.settings.thresholds,
+                thresholds,
             )
         raise KeyError(pane)
 

@@ -279,7 +279,7 @@ def _computes(region: Region, rng: random.Random, now: float, prefix: str, count
             host_ip=f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}",
             vcpus=rng.choice([32, 48, 64, 96, 128]),
             memory_mb=rng.choice([262144, 393216, 524288, 786432]),
-            local_gb=rng.choice([800, 1600, 3200]),
+            local_gb=rng.choice([1600, 3200, 6400]),
             service=svc,
             cpu_allocation_ratio=rng.choice([4.0, 4.0, 8.0, 16.0]),
             ram_allocation_ratio=rng.choice([1.0, 1.0, 1.0, 1.5]),

@@ -1,0 +1,1 @@
+"""The Textual console: the App, its screens and messages (the only UI package)."""

@@ -1,0 +1,207 @@
+"""The console App: owns the live state, runs the poller, applies snapshot messages.
+
+Polling runs as an asyncio worker in the App's loop (the collectors are async and
+keystoneauth already runs in threads); it never touches widgets. It posts
+SnapshotArrived; the App keeps the snapshot and refreshes the panes it affects,
+coalescing bursts so that twenty regions reporting at once cost one repaint.
+Polling goes on while a drill-down screen or a modal is open; only repaints wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from openstack.config import OpenStackConfig
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+
+from osconsole.cloud.connect import Connection, connect
+from osconsole.config import Settings
+from osconsole.live import PANES, LiveState
+from osconsole.model import Snapshot
+from osconsole.poller import Poller
+from osconsole.themes import console_css, register_themes, theme_name
+from osconsole.tui.dashboard import DashboardScreen
+from osconsole.tui.messages import ConnectionFailed, ConnectionReady, SnapshotArrived
+
+log = logging.getLogger(__name__)
+
+REPAINT_DELAY = 0.2  # seconds: coalesce snapshots that arrive together
+TERMINAL_CHECK = 5.0  # seconds between checks that our terminal still exists
+
+
+class ConsoleApp(App[None]):
+    """osconsole: every region's hypervisors, routers, tenants and liveness, live."""
+
+    TITLE = "osconsole"
+    CSS = console_css()
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("r", "refresh", "Refresh now"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("question_mark", "help", "Keys"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        os_cloud: str | None = None,
+        region: str | None = None,
+        openstack_config: OpenStackConfig | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+        poll: bool = True,
+        subtitle: str = "",
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.state = LiveState(settings)
+        self.clock = clock
+        self._connect_kwargs: dict[str, Any] = {
+            "os_cloud": os_cloud,
+            "region": region,
+            "openstack_config": openstack_config,
+            "transport": transport,
+        }
+        self._poll = poll
+        self.connection: Connection | None = None
+        self.poller: Poller | None = None
+        self.paused = False
+        self.errors: list[str] = []
+        self._dirty: set[str] = set()
+        self._repaint_scheduled = False
+        self.sub_title = subtitle
+        self.startup_notes: list[str] = []
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        register_themes(self)
+        self.theme = theme_name(self.settings.theme)
+        self.push_screen(DashboardScreen())
+        for note in self.startup_notes:
+            self.notify(note, severity="warning", timeout=10)
+        if self._poll:
+            self.start_polling()
+        self.set_interval(1.0, self._tick)
+        self.set_interval(TERMINAL_CHECK, self._check_terminal)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+
+    @work(exclusive=True, group="poller", exit_on_error=False)
+    async def start_polling(self) -> None:
+        """Connect (auth in threads), then poll every region and kind until we exit."""
+        connection = await connect(self.settings, **self._connect_kwargs)
+        if not connection.regions:
+            self.post_message(ConnectionFailed(connection.errors or ["no region to poll"]))
+            return
+        self.post_message(ConnectionReady(connection))
+        poller = Poller(connection.regions, self.settings, on_snapshot=self._arrived)
+        self.poller = poller
+        try:
+            await poller.run()
+        finally:
+            await connection.aclose()
+
+    def _arrived(self, snapshot: Snapshot[Any]) -> None:
+        self.post_message(SnapshotArrived(snapshot))
+
+    @on(ConnectionReady)
+    def _connected(self, message: ConnectionReady) -> None:
+        self.connection = message.connection
+        self.errors = list(message.connection.errors)
+        self.state.expect(r.ref for r in message.connection.regions)
+        for error in self.errors:
+            self.notify(error, title="Not connected", severity="warning", timeout=15)
+        self.repaint(set(PANES))
+
+    @on(ConnectionFailed)
+    def _failed(self, message: ConnectionFailed) -> None:
+        self.errors = message.errors
+        for error in message.errors:
+            log.warning("connection failed: %s", error)
+        self.dashboard.show_errors(message.errors)
+
+    @on(SnapshotArrived)
+    def _snapshot(self, message: SnapshotArrived) -> None:
+        self.repaint(self.state.apply(message.snapshot))
+
+    # -- repaint --------------------------------------------------------------------------
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
+
+    def repaint(self, panes: set[str]) -> None:
+        """Refresh `panes` soon; bursts of snapshots are coalesced into one repaint."""
+        self._dirty |= panes
+        if not self._repaint_scheduled:
+            self._repaint_scheduled = True
+            self.set_timer(REPAINT_DELAY, self._repaint_now)
+
+    def _repaint_now(self) -> None:
+        self._repaint_scheduled = False
+        if self.paused:
+            return
+        dirty, self._dirty = self._dirty, set()
+        now = self.clock()
+        dashboard = self.dashboard
+        for pane in dirty:
+            dashboard.show_view(pane, self.state.view(pane, now))
+        dashboard.show_regions(self.state.statuses(self._stats(), now), self.state)
+
+    def _stats(self) -> dict:
+        if self.connection is None:
+            return {}
+        return {r.ref: r.client.stats for r in self.connection.regions}
+
+    def _tick(self) -> None:
+        """Every second: ages move, so the strip and pane headers are redrawn."""
+        if self.paused:
+            return
+        now = self.clock()
+        self.dashboard.show_regions(self.state.statuses(self._stats(), now), self.state)
+        self.dashboard.show_ages(self.state, now)
+
+    def _check_terminal(self) -> None:
+        """Exit when our terminal has gone away (an SSH session dropped), not spin."""
+        if os.environ.get("OSCONSOLE_NO_TTY_CHECK") or self.is_headless:
+            return
+        try:
+            os.get_terminal_size(1)
+        except OSError:
+            log.info("the terminal went away; exiting")
+            self.exit()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        if self.poller is not None:
+            self.poller.refresh()
+            self.notify("Polling every region now", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        """Pause repaints and polling (the data stays, marked with its age)."""
+        self.paused = not self.paused
+        if self.poller is not None:
+            self.poller.paused = self.paused
+        self.dashboard.show_paused(self.paused)
+        if not self.paused:
+            self.repaint(set(PANES))
+
+    def action_help(self) -> None:
+        from osconsole.tui.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))

@@ -1,0 +1,210 @@
+"""The dashboard: the region strip and four live panes across every region.
+
+Tabs on small terminals (80x24 tmux panes), a 2x2 grid from 160x40 (the NOC
+wall, a wide SSH window). The panes are the same widgets in both layouts, so a
+resize never loses a cursor, a filter or a sort.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tab, Tabs
+
+from osconsole.live import PANE_TITLES, PANES
+from osconsole.views import RegionStatus, Severity, TableView
+from osconsole.widgets.pane import LivePane
+from osconsole.widgets.region_strip import RegionStrip
+
+if TYPE_CHECKING:
+    from osconsole.live import LiveState
+
+GRID_MIN_WIDTH = 160
+GRID_MIN_HEIGHT = 40
+PANE_KEYS = {str(i + 1): pane for i, pane in enumerate(PANES)}
+
+
+class DashboardScreen(Screen[None]):
+    """Every region, four panes, live."""
+
+    TITLE = "osconsole"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False),
+        *(
+            Binding(key, f"show_pane('{pane}')", PANE_TITLES[pane], show=False)
+            for key, pane in PANE_KEYS.items()
+        ),
+        Binding("tab", "next_pane", "Next pane", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+    DEFAULT_CSS = """
+    DashboardScreen #progress { height: 1; padding: 0 1; background: $boost; }
+    DashboardScreen #progress.-done { display: none; }
+    DashboardScreen #filter { dock: bottom; height: 3; display: none; }
+    DashboardScreen #filter.-shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current = "hypervisors"
+
+    def compose(self) -> ComposeResult:
+        yield RegionStrip(id="regions")
+        yield Static("Connecting to the clouds (authenticating)...", id="progress")
+        with Container(id="panes", classes="tabs"):
+            yield Tabs(
+                *(
+                    Tab(f"{key} {PANE_TITLES[pane]}", id=f"tab-{pane}")
+                    for key, pane in PANE_KEYS.items()
+                ),
+                id="pane-tabs",
+            )
+            for pane in PANES:
+                yield LivePane(PANE_TITLES[pane], id=f"pane-{pane}")
+        yield Input(placeholder="filter rows (Enter to apply, Esc to clear)", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout(self.size.width, self.size.height)
+        self.pane(self.current).add_class("-active")
+        self.pane(self.current).focus()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width, event.size.height)
+
+    def _layout(self, width: int, height: int) -> None:
+        grid = width >= GRID_MIN_WIDTH and height >= GRID_MIN_HEIGHT
+        panes = self.query_one("#panes", Container)
+        panes.set_class(grid, "grid")
+        panes.set_class(not grid, "tabs")
+
+    def pane(self, name: str) -> LivePane:
+        return self.query_one(f"#pane-{name}", LivePane)
+
+    def focused_pane(self) -> LivePane:
+        """The pane the operator is looking at: the focused one, else the current tab."""
+        focused = self.focused
+        while focused is not None:
+            if isinstance(focused, LivePane):
+                return focused
+            focused = focused.parent  # type: ignore[assignment]
+        return self.pane(self.current)
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "tab-hypervisors").removeprefix("tab-")
+        self._activate(name)
+
+    def _activate(self, name: str) -> None:
+        self.current = name
+        for pane in PANES:
+            self.pane(pane).set_class(pane == name, "-active")
+        self.pane(name).focus()
+
+    def action_show_pane(self, name: str) -> None:
+        self.query_one("#pane-tabs", Tabs).active = f"tab-{name}"
+        self._activate(name)
+
+    def action_next_pane(self) -> None:
+        names = list(PANES)
+        current = self.focused_pane().id or f"pane-{self.current}"
+        following = names[(names.index(current.removeprefix("pane-")) + 1) % len(names)]
+        self.action_show_pane(following)
+
+    # -- filter and sort ---------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = self.focused_pane().filter_text
+        self._filter_target = self.focused_pane()
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        getattr(self, "_filter_target", self.focused_pane()).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-shown")
+        getattr(self, "_filter_target", self.pane(self.current)).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        target = getattr(self, "_filter_target", None) or self.focused_pane()
+        box.value = ""
+        box.remove_class("-shown")
+        target.set_filter("")
+        target.focus()
+
+    def _sort_columns(self, pane: LivePane) -> list[str]:
+        view = pane.view
+        return [c.key for c in view.columns] if view else []
+
+    def action_sort_next(self) -> None:
+        """Cycle the sort column of the pane: worst first, then each column in turn."""
+        pane = self.focused_pane()
+        columns = self._sort_columns(pane)
+        if not columns:
+            return
+        current = pane.sort_column
+        following = columns[0] if current is None else None
+        if current is not None:
+            index = columns.index(current[0])
+            if index + 1 < len(columns):
+                following = columns[index + 1]
+        while pane.sort_column is not None:
+            pane.sort_by(pane.sort_column[0])  # cycles back to worst first
+        if following is not None:
+            pane.sort_by(following)
+
+    def action_sort_reverse(self) -> None:
+        pane = self.focused_pane()
+        if pane.sort_column is not None:
+            pane.sort_by(pane.sort_column[0])
+
+    # -- data -----------------------------------------------------------------------------
+
+    def show_view(self, name: str, view: TableView) -> None:
+        self.pane(name).show(view)
+        self.query_one(f"#tab-{name}", Tab).label = _tab_label(name, view)
+
+    def show_regions(self, statuses: list[RegionStatus], state: LiveState) -> None:
+        self.query_one("#regions", RegionStrip).show(statuses)
+        arrived, expected = state.first_poll_progress
+        progress = self.query_one("#progress", Static)
+        if expected and arrived >= expected:
+            progress.add_class("-done")
+        elif expected:
+            progress.update(f"First poll: {arrived} of {expected} region/kind polls done...")
+
+    def show_ages(self, state: LiveState, now: float) -> None:
+        for name, kinds in PANES.items():
+            ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
+            self.pane(name).set_age(max(ages) if ages else None)
+
+    def show_paused(self, paused: bool) -> None:
+        for name in PANES:
+            self.pane(name).paused = paused
+
+    def show_errors(self, errors: list[str]) -> None:
+        text = "Not connected: " + " | ".join(errors)
+        self.query_one("#progress", Static).update(text)
+        self.notify("\n".join(errors), title="Cannot connect", severity="error", timeout=30)
+
+
+def _tab_label(name: str, view: TableView) -> str:
+    key = next(k for k, p in PANE_KEYS.items() if p == name)
+    bad = sum(n for severity, n in view.counts.items() if severity >= Severity.WARNING)
+    mark = f" ({bad}!)" if bad else ""
+    return f"{key} {PANE_TITLES[name]}{mark}"

@@ -1,0 +1,66 @@
+"""`?`: the keys of the screen you are on, read from its live bindings.
+
+Generated from the bindings themselves, so it can never disagree with what the
+keys do (and in read-only mode, unbound actions simply are not listed).
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+EXTRA_KEYS = [
+    ("ctrl+p", "Command palette: every command"),
+    ("enter", "Open the selected row (drill down)"),
+    ("escape", "Back"),
+]
+
+
+def _describe(key: str) -> str:
+    names = {"question_mark": "?", "slash": "/", "escape": "esc", "greater_than_sign": ">"}
+    return names.get(key, key)
+
+
+def keys_table(screen: Screen) -> Table:
+    """Every enabled binding reachable from `screen`, with its description."""
+    table = Table(box=None, show_header=True, header_style="bold", expand=False)
+    table.add_column("Key", no_wrap=True)
+    table.add_column("What it does")
+    seen: set[str] = set()
+    for key, active in screen.active_bindings.items():
+        binding: Binding = active.binding
+        if not binding.description or not active.enabled or binding.description in seen:
+            continue
+        seen.add(binding.description)
+        table.add_row(_describe(key), binding.description)
+    for key, description in EXTRA_KEYS:
+        table.add_row(key, description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen underneath."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", show=False),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        border: round $accent; padding: 0 1; background: $surface;
+    }
+    """
+
+    def __init__(self, underneath: Screen) -> None:
+        super().__init__()
+        self.underneath = underneath
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(f"[b]Keys: {self.underneath.title or 'osconsole'}[/b]  (esc to close)")
+            yield Static(keys_table(self.underneath))

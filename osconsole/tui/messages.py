@@ -1,0 +1,35 @@
+"""The messages of the console, in the order data flows:
+ConnectionReady → SnapshotArrived → (panes refreshed) ; ConnectionFailed when nothing connects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from osconsole.cloud.connect import Connection
+from osconsole.model import Snapshot
+
+
+class ConnectionReady(Message):
+    """Every reachable region is authenticated and has its client."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+
+class ConnectionFailed(Message):
+    """No region could be reached; the errors say why (auth, config, network)."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+class SnapshotArrived(Message):
+    """A poll of one kind in one region ended (successfully or not)."""
+
+    def __init__(self, snapshot: Snapshot[Any]) -> None:
+        super().__init__()
+        self.snapshot = snapshot

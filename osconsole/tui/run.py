@@ -1,0 +1,60 @@
+"""Starting the console for real: the demo cloud if asked, the App, a clean exit."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from openstack.config import OpenStackConfig
+
+from osconsole.config import CloudSettings, Settings
+from osconsole.sim.background import DemoCloud, DemoCloudError
+
+log = logging.getLogger(__name__)
+
+
+def run_console_app(
+    settings: Settings,
+    *,
+    os_cloud: str | None,
+    region: str | None,
+    demo: bool,
+    warnings: list[str],
+    log_path: Path,
+) -> int:
+    from osconsole.tui.app import ConsoleApp
+
+    cloud: DemoCloud | None = None
+    openstack_config = None
+    subtitle = ""
+    if demo:
+        print("osconsole: starting the demo cloud (3 simulated regions)...", file=sys.stderr)
+        try:
+            cloud = DemoCloud().start()
+        except DemoCloudError as exc:
+            print(f"osconsole: {exc}", file=sys.stderr)
+            return 1
+        settings = settings.model_copy(update={"clouds": [CloudSettings(name=cloud.cloud_name)]})
+        os_cloud = None
+        openstack_config = OpenStackConfig(
+            config_files=[str(cloud.clouds_yaml)], secure_files=[], load_envvars=False
+        )
+        subtitle = f"demo cloud at {cloud.url}"
+    try:
+        app = ConsoleApp(
+            settings,
+            os_cloud=os_cloud,
+            region=region,
+            openstack_config=openstack_config,
+            subtitle=subtitle,
+        )
+        for warning in warnings:
+            log.warning(warning)
+        app.startup_notes = warnings
+        app.run()
+        return app.return_code or 0
+    finally:
+        if cloud is not None:
+            cloud.stop()
+        print(f"osconsole: log at {log_path}", file=sys.stderr)
