@@ -65,6 +65,17 @@ class LiveState:
             panes.add("routers")  # routers show project names from the tenants poll
         return panes
 
+    def frozen(self) -> LiveState:
+        """A copy that later snapshots do not change, for building views in a thread."""
+        copy = LiveState(self.settings)
+        copy.snapshots = dict(self.snapshots)
+        copy.regions = list(self.regions)
+        copy.expected_polls = self.expected_polls
+        return copy
+
+    def views(self, panes: Iterable[str], now: float) -> dict[str, TableView]:
+        return {pane: self.view(pane, now) for pane in panes}
+
     def of_kind(self, kind: Kind) -> list[Snapshot[Any]]:
         return [s for (_, k), s in self.snapshots.items() if k == kind]
 

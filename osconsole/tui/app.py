@@ -31,7 +31,12 @@ from osconsole.model import Snapshot
 from osconsole.poller import Poller
 from osconsole.themes import console_css, register_themes, theme_name
 from osconsole.tui.dashboard import DashboardScreen
-from osconsole.tui.messages import ConnectionFailed, ConnectionReady, SnapshotArrived
+from osconsole.tui.messages import (
+    ConnectionFailed,
+    ConnectionReady,
+    SnapshotArrived,
+    ViewsApplied,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,16 +156,21 @@ class ConsoleApp(App[None]):
             self._repaint_scheduled = True
             self.set_timer(REPAINT_DELAY, self._repaint_now)
 
-    def _repaint_now(self) -> None:
+    async def _repaint_now(self) -> None:
+        """Build the views in a thread (pure work on frozen snapshots, ~100 ms for 20,000
+        routers), then apply them on the loop, where only changed cells are redrawn."""
         self._repaint_scheduled = False
-        if self.paused:
+        if self.paused or not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()
         now = self.clock()
+        frozen = self.state.frozen()
+        views = await asyncio.to_thread(frozen.views, dirty, now)
         dashboard = self.dashboard
-        for pane in dirty:
-            dashboard.show_view(pane, self.state.view(pane, now))
+        for pane, view in views.items():
+            dashboard.show_view(pane, view)
         dashboard.show_regions(self.state.statuses(self._stats(), now), self.state)
+        self.post_message(ViewsApplied(frozenset(views)))
 
     def _stats(self) -> dict:
         if self.connection is None:

@@ -1,5 +1,5 @@
 """The messages of the console, in the order data flows:
-ConnectionReady → SnapshotArrived → (panes refreshed) ; ConnectionFailed when nothing connects."""
+ConnectionReady → SnapshotArrived → ViewsApplied; ConnectionFailed when nothing connects."""
 
 from __future__ import annotations
 
@@ -33,3 +33,11 @@ class SnapshotArrived(Message):
     def __init__(self, snapshot: Snapshot[Any]) -> None:
         super().__init__()
         self.snapshot = snapshot
+
+
+class ViewsApplied(Message):
+    """The panes named were redrawn from the latest snapshots (tests and benchmarks wait on it)."""
+
+    def __init__(self, panes: frozenset[str]) -> None:
+        super().__init__()
+        self.panes = panes
