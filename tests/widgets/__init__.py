@@ -1,0 +1,1 @@
+"""Tests of the console widgets (osconsole.widgets) under Textual's pilot."""

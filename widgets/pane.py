@@ -1,0 +1,742 @@
+"""LivePane: one TableView as a header line and a DataTable, updated row by row.
+
+A poll of 20,000 routers changes a few hundred rows; repainting the whole table
+every time would cost more than the poll. So each show() compares per-row
+signatures (cell texts and tones, built with C-level iteration), touches only
+the cells that changed, and rebuilds the row order in one pass when it moved.
+The DataTable subclass below adds the three bulk operations DataTable lacks
+(add rows, drop rows, take an order); they use its row bookkeeping directly,
+which tests/widgets/test_pane.py checks against DataTable's public getters.
+
+Meaning is always in the text ("DOWN", "STALE: RegionTwo"); tones only add
+emphasis, through component classes that themes can restyle and that keep
+bold/reverse/underline when NO_COLOR strips the colours.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import chain, compress, filterfalse, repeat
+from operator import attrgetter, itemgetter, ne
+from typing import Any, ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import Row as TableRow
+from textual.widgets.data_table import RowKey
+
+from osconsole.views import Cell, Column, Row, Severity, TableView, Target, Tone
+
+# A row's cell texts and tones joined by SEP: the row is redrawn when this changes.
+# A string, not a tuple, because strings are invisible to the garbage collector, and
+# 20,000 new tuples per poll made the next collection cost as much as the apply.
+# (A NUL inside a name could in theory hide a change; names do not carry NULs.)
+Signature = str
+SEP = "\x00"
+_JOIN = SEP.join
+EMPTY = Cell("")
+
+TONE_CLASSES: dict[str, str] = {
+    Tone.OK: "pane--ok",
+    Tone.INFO: "pane--info",
+    Tone.WARNING: "pane--warning",
+    Tone.CRITICAL: "pane--critical",
+    Tone.DIM: "pane--dim",
+}
+SEVERITY_TONES = {Severity.CRITICAL: Tone.CRITICAL, Severity.WARNING: Tone.WARNING}
+
+_KEY = attrgetter("key")
+_CELLS = attrgetter("cells")
+_TEXT = attrgetter("text")
+_TONE = attrgetter("tone")
+_SORT_VALUE = attrgetter("sort_value")
+
+
+def age_text(seconds: float | None) -> str:
+    """A compact age in the operator's units: 12s, 4m, 3h, 2d ("?" when unknown)."""
+    if seconds is None or math.isnan(seconds):
+        return "?"
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def signatures(
+    rows: Sequence[Row], width: int
+) -> tuple[list[str], dict[str, Row], dict[str, Signature]]:
+    """Row keys in order (each once), rows by key, and each row's signature.
+
+    The common case (every row exactly `width` cells) runs in C-level loops: this is
+    the part of show() that touches every row, so it decides the cost of a poll.
+    Duplicate keys: the last row wins, shown once.
+    """
+    keys = list(map(_KEY, rows))
+    cells = list(map(_CELLS, rows))
+    by_key = dict(zip(keys, rows, strict=True))
+    if width and set(map(len, cells)) <= {width}:
+        # zip(*[iterator] * width) groups a flat iterator into rows of `width`.
+        texts = zip(*[map(_TEXT, chain.from_iterable(cells))] * width, strict=False)
+        tones = zip(*[map(_TONE, chain.from_iterable(cells))] * width, strict=False)
+        joined = zip(map(_JOIN, texts), map(_JOIN, tones), strict=True)
+        sigs = dict(zip(keys, map(_JOIN, joined), strict=True))
+    else:
+        sigs = {key: signature(row.cells, width) for key, row in by_key.items()}
+    if len(by_key) != len(keys):
+        keys = list(by_key)
+    return keys, by_key, sigs
+
+
+def fitted(cells: Sequence[Cell], width: int) -> Sequence[Cell]:
+    """`cells` cut or padded with empty cells to the table's `width` columns."""
+    if len(cells) == width:
+        return cells
+    return (*cells[:width], *[EMPTY] * (width - len(cells)))
+
+
+def signature(cells: Sequence[Cell], width: int) -> Signature:
+    cells = fitted(cells, width)
+    return _JOIN((_JOIN(c.text for c in cells), _JOIN(c.tone for c in cells)))
+
+
+def sort_order(keys: Sequence[str], values: Sequence[Any], descending: bool) -> list[str]:
+    """`keys` ordered by their sort `values` (same positions); missing values always last.
+
+    A column of only numbers or only text sorts in C. Mixed columns ("-" among
+    numbers) cannot be compared directly, so values are bucketed by kind: numbers,
+    text, others, missing. Sorts are stable: ties keep the worst-first order of `keys`.
+    """
+    kinds = set(map(type, values))
+    if kinds <= {int, float} and not any(map(ne, values, values)):  # no NaN
+        return _sorted_by(keys, values, descending)
+    if kinds == {str}:
+        return _sorted_by(keys, list(map(str.casefold, values)), descending)
+    buckets: tuple[list[tuple[str, Any]], ...] = ([], [], [], [])
+    for key, value in zip(keys, values, strict=True):
+        if value is None or value != value:  # None or NaN
+            buckets[3].append((key, None))
+        elif isinstance(value, int | float):
+            buckets[0].append((key, value))
+        elif isinstance(value, str):
+            buckets[1].append((key, value.casefold()))
+        else:
+            buckets[2].append((key, value))
+    order: list[str] = []
+    for bucket in buckets[:3]:
+        try:
+            bucket.sort(key=itemgetter(1), reverse=descending)
+        except TypeError:
+            bucket.sort(key=lambda item: str(item[1]), reverse=descending)
+        order.extend(map(itemgetter(0), bucket))
+    order.extend(map(itemgetter(0), buckets[3]))
+    return order
+
+
+def _sorted_by(keys: Sequence[str], values: Sequence[Any], descending: bool) -> list[str]:
+    positions = sorted(range(len(keys)), key=values.__getitem__, reverse=descending)
+    return list(map(keys.__getitem__, positions))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No garbage collection while a poll is applied.
+
+    Applying 20,000 rows allocates ~100,000 small tuples; each 700 allocations
+    would start a collection that walks the App's whole heap. A show() makes no
+    reference cycles, so collecting after it loses nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class ToneStyles:
+    """Tone -> Rich style, read lazily from the pane's component classes.
+
+    Cells look their style up at render time, so a theme change costs one cache
+    clear instead of restyling every cell of a 20,000-row table.
+    """
+
+    def __init__(self, widget: Widget) -> None:
+        self._widget = widget
+        self._styles: dict[str, Style] = {}
+
+    def get(self, tone: str) -> Style:
+        style = self._styles.get(tone)
+        if style is None:
+            component = TONE_CLASSES.get(tone)
+            if not component or not self._widget.is_mounted:
+                return Style.null()
+            style = self._widget.get_component_rich_style(component, partial=True)
+            self._styles[tone] = style
+        return style
+
+    def reload(self) -> bool:
+        """Forget the cached styles; True when the component styles really changed."""
+        before = dict(self._styles)
+        self._styles.clear()
+        return any(self.get(tone) != style for tone, style in before.items())
+
+
+class ToneCell:
+    """A cell's text and tone; becomes a styled Text only when it is on screen."""
+
+    __slots__ = ("right", "styles", "text", "tone")
+
+    def __init__(self, text: str, tone: str, right: bool, styles: ToneStyles) -> None:
+        self.text = text
+        self.tone = tone
+        self.right = right
+        self.styles = styles
+
+    def __rich__(self) -> Text:
+        return Text(
+            self.text,
+            style=self.styles.get(self.tone),
+            justify="right" if self.right else "left",
+            no_wrap=True,
+            end="",
+        )
+
+    def __repr__(self) -> str:
+        return f"ToneCell({self.text!r}, {self.tone!r})"
+
+
+class TableKey(str, RowKey):
+    """A RowKey that is also its own string, so dicts hash it in C, not in Python.
+
+    Re-indexing 20,000 rows hashes every key; RowKey.__hash__ is a Python method and
+    was a third of the cost. Equal to (and hashed like) RowKey(key) and key itself.
+    """
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"TableKey({str.__repr__(self)})"
+
+
+class RowTable(DataTable[ToneCell]):
+    """A DataTable that adds and drops rows in bulk and takes its row order whole.
+
+    DataTable.remove_row re-indexes every row (O(n) per removal) and add_row
+    validates the cursor each time; a poll applies hundreds of each, then one
+    set_order() re-indexes once. DataTable also rebuilds its screen-order list and
+    its line offsets in Python after every change, even a cell update (20,000 rows:
+    ~100 ms per poll); here they follow the order set_order() took, in C, and only
+    when that order changes. Every row is one line high.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._keys: dict[str, TableKey] = {}
+        self._order_keys: list[TableKey] = []
+        self._order_locations: object = None  # the _row_locations set_order() built
+        self._order_rows: tuple[list[TableKey], list[TableRow], list[tuple[RowKey, int]]] | None
+        self._order_rows = None
+        self.follow_cursor = False  # the operator moved the cursor: keep it on its row
+        super().__init__(cursor_type="row", zebra_stripes=False, fixed_columns=1, **kwargs)
+
+    def put_rows(self, rows: Iterable[tuple[str, list[ToneCell]]]) -> None:
+        """Add rows (placed by the next set_order); their widths are the caller's job."""
+        column_keys = [column.key for column in self.ordered_columns]
+        for key, cells in rows:
+            row_key = TableKey(key)
+            self._keys[key] = row_key
+            self._data[row_key] = dict(zip(column_keys, cells, strict=False))
+            self.rows[row_key] = TableRow(row_key, 1)
+
+    def drop_rows(self, keys: Iterable[str]) -> None:
+        """Remove rows (the next set_order re-indexes the others)."""
+        for key in keys:
+            row_key = self._keys.pop(key)
+            del self._data[row_key]
+            del self.rows[row_key]
+
+    def set_order(self, keys: Sequence[str]) -> None:
+        """Show exactly these rows, in this order: one O(n) rebuild of the row index."""
+        order = list(map(self._keys.__getitem__, keys))
+        self._row_locations = type(self._row_locations)(
+            dict(zip(order, range(len(order)), strict=True))
+        )
+        self._order_keys = order
+        self._order_locations = self._row_locations
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()
+
+    def _screen_order(self) -> tuple[list[TableRow], list[tuple[RowKey, int]]] | None:
+        """(rows, line offsets) in the order set_order() took; None if DataTable moved rows."""
+        moved = self._row_locations is not self._order_locations
+        if moved or len(self._order_keys) != len(self.rows):
+            return None
+        cached = self._order_rows
+        if cached is None or cached[0] is not self._order_keys:
+            keys = self._order_keys
+            rows = list(map(self.rows.__getitem__, keys))
+            cached = (keys, rows, list(zip(keys, repeat(0))))
+            self._order_rows = cached
+        return cached[1], cached[2]
+
+    @property
+    def ordered_rows(self) -> list[TableRow]:
+        order = self._screen_order()
+        return super().ordered_rows if order is None else order[0]
+
+    @property
+    def _y_offsets(self) -> list[tuple[RowKey, int]]:
+        order = self._screen_order()
+        return super()._y_offsets if order is None else order[1]
+
+    def widen(self, column_key: str, width: int) -> None:
+        """Let an auto-width column grow to `width` cells (columns never shrink)."""
+        column = self.columns[column_key]  # type: ignore[index]
+        if column.auto_width and width > column.content_width:
+            column.content_width = width
+            self._update_count += 1
+            self._require_update_dimensions = True
+
+    def reset(self) -> None:
+        """Forget every row and column (a view of another kind)."""
+        self.clear(columns=True)
+        self._keys.clear()
+        self._order_keys = []
+        self._order_rows = None
+        self.follow_cursor = False
+
+    def action_cursor_up(self) -> None:
+        self.follow_cursor = True
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.follow_cursor = True
+        super().action_cursor_down()
+
+    def action_page_up(self) -> None:
+        self.follow_cursor = True
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        self.follow_cursor = True
+        super().action_page_down()
+
+    def action_scroll_bottom(self) -> None:
+        self.follow_cursor = True
+        super().action_scroll_bottom()
+
+    def action_scroll_top(self) -> None:
+        """Back to the top: the cursor stays on the worst row again, whatever it is."""
+        self.follow_cursor = False
+        super().action_scroll_top()
+
+    def on_click(self, event: events.Click) -> None:
+        self.follow_cursor = True
+
+
+def _width(texts: Iterable[str]) -> int:
+    texts = list(texts)
+    if not texts:
+        return 0
+    if "".join(texts).isascii():
+        return max(map(len, texts))
+    return max(map(cell_len, texts))
+
+
+class LivePane(Widget):
+    """One pane of the dashboard: a TableView's header line and its rows, kept live."""
+
+    class Selected(Message):
+        """Enter on a row: drill down into what it stands for."""
+
+        def __init__(self, pane: LivePane, target: Target) -> None:
+            super().__init__()
+            self.pane = pane
+            self.target = target
+
+        @property
+        def control(self) -> LivePane:
+            return self.pane
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(TONE_CLASSES.values()) | {"pane--paused"}
+
+    DEFAULT_CSS = """
+    LivePane {
+        height: 1fr;
+        layout: vertical;
+    }
+    LivePane > #pane-header {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $foreground;
+    }
+    LivePane:focus-within > #pane-header {
+        background: $primary-muted;
+        text-style: bold;
+    }
+    LivePane > #pane-table {
+        height: 1fr;
+    }
+    LivePane > .pane--critical { color: $text-error; text-style: bold reverse; }
+    LivePane > .pane--warning { color: $text-warning; text-style: bold; }
+    LivePane > .pane--ok { color: $text-success; }
+    LivePane > .pane--info { color: $text-primary; }
+    LivePane > .pane--dim { color: $text-muted; }
+    LivePane > .pane--paused { text-style: bold reverse; }
+    LivePane:nocolor > .pane--warning { text-style: bold underline; }
+    LivePane:nocolor > .pane--dim { text-style: dim; }
+    """
+
+    paused: reactive[bool] = reactive(False)
+    """Polling is paused: the header says PAUSED (the data keeps its age)."""
+
+    def __init__(
+        self,
+        title: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.pane_title = title
+        self.tones = ToneStyles(self)
+        self._view: TableView | None = None
+        self._columns: tuple[Column, ...] = ()
+        self._column_index: dict[str, int] = {}
+        self._rows: dict[str, Row] = {}
+        self._base: list[str] = []  # the view's order: worst first
+        self._sigs: dict[str, Signature] = {}
+        self._shown: dict[str, Signature] = {}  # rows in the table, as last drawn
+        self._order: list[str] = []  # the table's row order
+        self._filter = ""
+        self._lower: dict[str, tuple[Signature, str]] = {}  # key -> (sig, Row.text().lower())
+        self._sort: tuple[str, bool] | None = None  # (column key, descending)
+        self._age: float | None = None
+        self._header = Text()
+        self._ready = False  # composed: show() may touch the table (is_mounted is late)
+        self._table = RowTable(id="pane-table")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="pane-header", markup=False)
+        yield self._table
+
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._view is not None:
+            self.show(self._view)
+        else:
+            self._update_header()
+        self.call_after_refresh(self._update_header)  # with the component styles
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def table(self) -> RowTable:
+        return self._table
+
+    @property
+    def view(self) -> TableView | None:
+        return self._view
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    @property
+    def sort_column(self) -> tuple[str, bool] | None:
+        """(column key, descending), or None for the default worst-first order."""
+        return self._sort
+
+    @property
+    def header_text(self) -> str:
+        return self._header.plain
+
+    @property
+    def shown_keys(self) -> list[str]:
+        """Row keys in the table, top to bottom (after filter and sort)."""
+        return list(self._order)
+
+    @property
+    def selected_target(self) -> Target | None:
+        """What the cursor row stands for (None when the table is empty)."""
+        key = self._cursor_key()
+        row = self._rows.get(key) if key is not None else None
+        return row.target if row is not None else None
+
+    def focus(self, scroll_visible: bool = True) -> LivePane:
+        """Focus goes to the table: it has the cursor and the keys."""
+        self.table.focus(scroll_visible)
+        return self
+
+    def show(self, view: TableView) -> None:
+        """Show `view`: rows by key, only changed cells redrawn, filter and sort kept."""
+        retired = [self._view, self._rows, self._sigs, self._shown, self._lower]
+        self._view = view
+        if not self._ready:
+            return  # applied on mount
+        with self.app.batch_update(), gc_paused():
+            self._take(view)
+            self._sync()
+            self._update_header()
+        # Freeing the previous poll's 100,000 objects costs as much as applying the new
+        # one: do it once the screen shows the new data, not before.
+        self.call_after_refresh(retired.clear)
+
+    def set_age(self, seconds: float | None) -> None:
+        """The data got older between polls (the App ticks this every second)."""
+        self._age = seconds
+        if self._ready:
+            self._update_header()
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows whose text contains `text` (case-insensitive); "" shows all."""
+        self._filter = text.strip()
+        if self._ready:
+            with self.app.batch_update():
+                self._sync()
+                self._update_header()
+
+    def sort_by(self, column_key: str) -> None:
+        """Sort by a column; again reverses; a third time goes back to worst first."""
+        if column_key not in self._column_index:
+            raise KeyError(column_key)
+        column = self._columns[self._column_index[column_key]]
+        first_descending = column.numeric
+        if self._sort is None or self._sort[0] != column_key:
+            self._sort = (column_key, first_descending)
+        elif self._sort[1] == first_descending:
+            self._sort = (column_key, not first_descending)
+        else:
+            self._sort = None
+        if self._ready:
+            with self.app.batch_update():
+                self._sync()
+                self._update_header()
+
+    def select_key(self, key: str) -> bool:
+        """Put the cursor on the row `key` (e.g. back from a drill-down); False if hidden."""
+        if key not in self._shown:
+            return False
+        table = self.table
+        table.follow_cursor = True
+        table.move_cursor(row=table.get_row_index(key))
+        return True
+
+    # -- applying a view -------------------------------------------------------------------
+
+    def _take(self, view: TableView) -> None:
+        if view.columns != self._columns:
+            self._reset_columns(view.columns)
+        keys, rows, sigs = signatures(view.rows, len(view.columns))
+        self._rows = rows
+        self._base = keys
+        self._sigs = sigs
+        self._age = view.oldest_age
+        if self._filter:
+            self._refresh_filter_cache()
+        else:
+            self._lower = {}
+
+    def _reset_columns(self, columns: tuple[Column, ...]) -> None:
+        """A different kind of view: new columns, so the table starts over (once)."""
+        table = self.table
+        table.reset()
+        for column in columns:
+            label = Text(column.label, justify="right" if column.numeric else "left")
+            table.add_column(label, width=column.width, key=column.key)
+        self._columns = columns
+        self._column_index = {column.key: index for index, column in enumerate(columns)}
+        self._shown = {}
+        self._order = []
+        if self._sort is not None and self._sort[0] not in self._column_index:
+            self._sort = None
+
+    def _sync(self) -> None:
+        """Make the table show the wanted rows in the wanted order, touching only changes."""
+        table = self.table
+        order = self._wanted_order()
+        wanted = self._sigs if order is self._base else {k: self._sigs[k] for k in order}
+        shown = self._shown
+        # C-level passes over every row; Python only loops over the rows that differ.
+        removed = list(filterfalse(wanted.__contains__, shown))
+        differ = compress(wanted, map(ne, map(shown.get, wanted), wanted.values()))
+        added: list[str] = []
+        for key in differ:
+            if key in shown:
+                self._update_cells(table, key, self._rows[key])
+            else:
+                added.append(key)
+        cursor_key, cursor_row = self._cursor_key(), table.cursor_row
+        if removed:
+            table.drop_rows(removed)
+        if added:
+            rows = [self._rows[key] for key in added]
+            table.put_rows((row.key, self._cells(row)) for row in rows)
+            self._widen(table, rows)
+        if added or removed or order != self._order:
+            table.set_order(order)
+        self._shown = wanted
+        self._order = order
+        self._place_cursor(table, cursor_key, cursor_row)
+
+    def _update_cells(self, table: RowTable, key: str, row: Row) -> None:
+        """Replace only the cells whose text or tone differ from what is drawn."""
+        cells = fitted(row.cells, len(self._columns))
+        for column, cell in zip(self._columns, cells, strict=True):
+            drawn = table.get_cell(key, column.key)
+            if drawn.text != cell.text or drawn.tone != cell.tone:
+                table.update_cell(key, column.key, self._cell(column, cell))
+                table.widen(column.key, cell_len(cell.text))
+
+    def _cells(self, row: Row) -> list[ToneCell]:
+        cells = fitted(row.cells, len(self._columns))
+        return [self._cell(column, cell) for column, cell in zip(self._columns, cells, strict=True)]
+
+    def _cell(self, column: Column, cell: Cell) -> ToneCell:
+        return ToneCell(cell.text, cell.tone, column.numeric, self.tones)
+
+    def _widen(self, table: RowTable, rows: Sequence[Row]) -> None:
+        width = len(self._columns)
+        by_column = zip(*(fitted(row.cells, width) for row in rows), strict=True)
+        for column, cells in zip(self._columns, by_column, strict=False):
+            table.widen(column.key, _width(map(_TEXT, cells)))
+
+    def _cursor_key(self) -> str | None:
+        if not self._order or not self._ready:
+            return None
+        row = self.table.cursor_row
+        return self._order[row] if 0 <= row < len(self._order) else None
+
+    def _place_cursor(self, table: RowTable, key: str | None, row: int) -> None:
+        """Keep the cursor on its row; an untouched cursor stays on the top (worst) row."""
+        if not self._order:
+            return
+        if table.follow_cursor and key is not None and key in self._shown:
+            row = table.get_row_index(key)
+        row = min(max(row, 0), len(self._order) - 1)
+        if row != table.cursor_row:
+            table.move_cursor(row=row, animate=False)
+        else:
+            table.refresh()
+
+    # -- filter and sort -------------------------------------------------------------------
+
+    def _wanted_order(self) -> list[str]:
+        keys = self._base
+        if self._filter:
+            needle = self._filter.lower()
+            if len(self._lower) != len(self._sigs):
+                self._refresh_filter_cache()
+            lower = self._lower
+            keys = [key for key in keys if needle in lower[key][1]]
+        if self._sort is not None:
+            column_key, descending = self._sort
+            keys = sort_order(keys, self._sort_values(column_key, keys), descending)
+        return keys
+
+    def _refresh_filter_cache(self) -> None:
+        """Lower-cased Row.text() per row, recomputed only for rows that changed."""
+        cache, rows = self._lower, self._rows
+        fresh: dict[str, tuple[Signature, str]] = {}
+        for key, sig in self._sigs.items():
+            hit = cache.get(key)
+            fresh[key] = (
+                hit if hit is not None and hit[0] == sig else (sig, rows[key].text().lower())
+            )
+        self._lower = fresh
+
+    def _sort_values(self, column_key: str, keys: Sequence[str]) -> list[Any]:
+        """Each row's Cell.sort_value in `column_key`, in the order of `keys`."""
+        index = self._column_index[column_key]
+        width = len(self._columns)
+        rows = map(self._rows.__getitem__, keys)
+        cells = map(itemgetter(index), (fitted(row.cells, width) for row in rows))
+        return list(map(_SORT_VALUE, cells))
+
+    # -- header ----------------------------------------------------------------------------
+
+    def _update_header(self) -> None:
+        self._header = self._build_header()
+        self.query_one("#pane-header", Static).update(self._header)
+
+    def _build_header(self) -> Text:
+        """Title, then the states that must never be cut off (PAUSED, STALE, age), then
+        counts, filter, sort and notes: at 80 columns the end is what gets ellipsised."""
+        view = self._view
+        tones = self.tones
+        parts: list[Text] = [Text(view.title if view else self.pane_title, style="bold")]
+        if self.paused:
+            paused_style = self.get_component_rich_style("pane--paused", partial=True)
+            parts.append(Text("PAUSED", style=paused_style))
+        if view is not None and view.stale_regions:
+            stale = ", ".join(view.stale_regions)
+            parts.append(Text(f"STALE: {stale}", style=tones.get(Tone.CRITICAL)))
+        age = "no data yet" if self._age is None else f"data {age_text(self._age)} old"
+        parts.append(Text(age))
+        if view is not None:
+            for severity in (Severity.CRITICAL, Severity.WARNING):
+                count = view.counts.get(severity, 0)
+                if count:
+                    style = tones.get(SEVERITY_TONES[severity])
+                    parts.append(Text(f"{count:,} {severity.name}", style=style))
+        total = len(self._base)
+        if self._filter:
+            parts.append(Text(f"filter: {self._filter} ({len(self._order):,} of {total:,})"))
+        elif view is not None:
+            parts.append(Text(f"{total:,} rows"))
+        if self._sort is not None:
+            column_key, descending = self._sort
+            label = self._columns[self._column_index[column_key]].label
+            parts.append(Text(f"sorted by {label} {'desc' if descending else 'asc'}"))
+        if view is not None and view.notes:
+            parts.append(Text("; ".join(view.notes), style=tones.get(Tone.DIM)))
+        header = Text(" | ").join(parts)
+        header.no_wrap = True
+        header.overflow = "ellipsis"
+        return header
+
+    def watch_paused(self) -> None:
+        if self._ready:
+            self._update_header()
+
+    # -- events ----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self._rows.get(event.row_key.value) if event.row_key.value else None
+        if row is not None:
+            self.post_message(self.Selected(self, row.target))
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        if event.column_key.value in self._column_index:
+            self.sort_by(event.column_key.value)
+
+    def notify_style_update(self) -> None:
+        """A theme or NO_COLOR change: restyle cells once CSS has settled."""
+        super().notify_style_update()
+        if self._ready:
+            self.call_next(self._restyle)
+
+    def _restyle(self) -> None:
+        if self.tones.reload():
+            self.table.notify_style_update()
+            self._update_header()
