@@ -21,7 +21,7 @@ import ipaddress
 import math
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
@@ -287,6 +287,18 @@ def suspicion(signals: TenantSignals) -> float:
     )
 
 
+def footprint(signals: TenantSignals) -> tuple[int, ...]:
+    """What moves a project's quota use: when none of it changed, neither did the quota."""
+    return (
+        signals.servers,
+        len(signals.spoofing_ports),
+        len(signals.open_ingress_rules),
+        signals.floating_ips,
+        signals.created_last_hour,
+        signals.deleted_last_hour,
+    )
+
+
 def quota_order(
     scores: Mapping[str, float],
     checked_at: Mapping[str, float],
@@ -294,20 +306,25 @@ def quota_order(
     *,
     now: float | None = None,
     quiet_age: float = 0.0,
+    moved: Set[str] | None = None,
 ) -> list[str]:
     """Projects to sweep this poll: all when unpaced; else half the allowance to the
     most suspicious, the rest to those checked longest ago (never-checked first),
     so every project's quota is read again in time however many suspicious ones there are.
 
-    A quiet project (score 0) read less than `quiet_age` seconds before `now` is not
-    read again: quota use moves with the very activity that raises the score.
+    A project read less than `quiet_age` seconds before `now` is read again only if it
+    is in `moved` (its footprint changed since that read: quota use moves with the
+    servers, ports and addresses we already watch). Without `moved`, only quiet
+    projects (score 0) wait.
     """
     if now is not None and quiet_age > 0:
-        scores = {
-            p: score
-            for p, score in scores.items()
-            if score > 0 or now - checked_at.get(p, -math.inf) >= quiet_age
-        }
+
+        def due(p: str) -> bool:
+            if now - checked_at.get(p, -math.inf) >= quiet_age:
+                return True
+            return p in moved if moved is not None else scores[p] > 0
+
+        scores = {p: score for p, score in scores.items() if due(p)}
     ranked = sorted(scores, key=lambda p: (-scores[p], checked_at.get(p, -math.inf), p))
     if allowance is None:
         return ranked
@@ -392,6 +409,7 @@ class TenantCollector(Collector):
         self.deletions_since: float | None = None  # server time deletions are tracked from
         self.quotas: dict[str, dict[str, tuple[int, int]]] = {}
         self.quota_checked: dict[str, float] = {}
+        self.quota_seen: dict[str, tuple[int, ...]] = {}  # footprint at the last quota read
         self.last_time: float | None = None
         self.last_mono = 0.0
 
@@ -648,6 +666,7 @@ class TenantCollector(Collector):
             self._allowance(),
             now=self.last_time,
             quiet_age=self.settings.intervals.full_resync,
+            moved={pid for pid, sig in items.items() if self.quota_seen.get(pid) != footprint(sig)},
         )
         if not order:
             return 0, False
@@ -667,6 +686,7 @@ class TenantCollector(Collector):
             except ApiFailure:
                 return False
             self.quotas[project_id] = parse_quota(details)
+            self.quota_seen[project_id] = footprint(items[project_id])
             if self.last_time is not None:
                 self.quota_checked[project_id] = self.last_time
             return True

@@ -20,6 +20,7 @@ from osconsole.collect.tenants import (
     RuleRecord,
     ServerRecord,
     TenantCollector,
+    footprint,
     is_open_prefix,
     is_stuck,
     parse_fip,
@@ -139,12 +140,12 @@ async def test_a_changed_port_shows_on_the_next_incremental_poll(
         assert len(since) == 1 and since[0].endswith("Z")
         assert first.server_time - 3 <= utc_timestamp(since[0]) <= first.server_time - 2  # type: ignore[operator]
     assert urls.count("/projects") == 0
-    # servers, ports, 2 rule listings, floating IPs, and quotas of the suspicious
-    # projects only: quiet ones were read on the first poll, less than full_resync ago.
-    suspicious = [pid for pid, sig in snap.items.items() if suspicion(sig) > 0]
-    assert 0 < len(suspicious) < len(snap.items)
-    assert urls.count("/quotas/") == len(suspicious)
-    assert snap.requests == 5 + len(suspicious)
+    # servers, ports, 2 rule listings, floating IPs, and quotas of the projects whose
+    # footprint moved (their ports changed): the others were read less than
+    # full_resync ago and nothing that moves a quota changed since.
+    moved = {port.project_id, other.project_id}
+    assert urls.count("/quotas/") == len(moved) < len(snap.items)
+    assert snap.requests == 5 + len(moved)
     paths = Counter(r.path.split("/v2.")[-1] for r in world.requests[log_start:])
     assert paths["1/servers/detail"] == 1 and paths["0/ports"] == 1
 
@@ -301,15 +302,17 @@ async def test_the_paced_quota_sweep_stays_within_its_allowance(
     suspicious = max(snap.items.values(), key=suspicion)
     assert suspicion(suspicious) > 0 and suspicious.quota_usage
     swept = {p for p, s in snap.items.items() if s.quota_usage}
-    for expected in (4, 5):  # each poll: 2 most suspicious again, 1 never checked
+    # Next poll: the 2 never read; the 3 read are unchanged and younger than full_resync.
+    for calls, expected in ((2, 5), (0, 5)):
         collector.budget = SweepBudget(0.05, burst=3)  # the next poll's allowance
         world.clock.step(60)
         urls.reset()
         snap = await collector.poll(snap)
-        assert urls.count("/quotas/") == 3
+        assert urls.count("/quotas/") == calls
         now_swept = {p for p, s in snap.items.items() if s.quota_usage}
-        assert swept < now_swept and len(now_swept) == expected  # earlier usage kept
+        assert swept <= now_swept and len(now_swept) == expected  # earlier usage kept
         swept = now_swept
+    assert snap.complete
     for project_id, sig in snap.items.items():
         assert sig.quota_usage["port"][1] == region.quotas[project_id]["port"]
 
@@ -476,3 +479,15 @@ def test_quiet_projects_read_recently_are_not_read_again() -> None:
     order = quota_order(scores, checked, None, now=1000.0, quiet_age=600.0)
     assert order == ["busy", "never", "quiet-old"]
     assert quota_order(scores, checked, None) == ["busy", "never", "quiet-old", "quiet-fresh"]
+
+
+def test_a_project_whose_footprint_moved_is_due_again() -> None:
+    scores = {"busy-same": 9.0, "busy-moved": 9.0, "quiet-moved": 0.0}
+    checked = dict.fromkeys(scores, 990.0)
+    order = quota_order(
+        scores, checked, None, now=1000.0, quiet_age=600.0, moved={"busy-moved", "quiet-moved"}
+    )
+    assert order == ["busy-moved", "quiet-moved"]
+    before = TenantSignals("p", "p", servers=3)
+    assert footprint(before) != footprint(dataclasses.replace(before, servers=4))
+    assert footprint(before) == footprint(dataclasses.replace(before, error_servers=("x",)))
