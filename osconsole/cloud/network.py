@@ -85,9 +85,14 @@ async def security_group_rules(
 
 
 async def floating_ips(
-    client: RegionClient, *, changed_since: str | None = None, fields: list[str] | None = None
+    client: RegionClient,
+    *,
+    changed_since: str | None = None,
+    fields: list[str] | None = None,
+    **filters: Any,
 ) -> tuple[list[dict[str, Any]], float | None]:
-    params: dict[str, Any] = {}
+    """Floating IPs; `filters` are Neutron's equality filters (e.g. project_id=...)."""
+    params: dict[str, Any] = dict(filters)
     if fields:
         params["fields"] = fields
     if changed_since:

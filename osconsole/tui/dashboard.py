@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
 from osconsole.live import PANE_TITLES, PANES
+from osconsole.tui.drill import open_drill_down
 from osconsole.views import RegionStatus, Severity, TableView
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.region_strip import RegionStrip
@@ -120,6 +121,11 @@ class DashboardScreen(Screen[None]):
         current = self.focused_pane().id or f"pane-{self.current}"
         following = names[(names.index(current.removeprefix("pane-")) + 1) % len(names)]
         self.action_show_pane(following)
+
+    @on(LivePane.Selected)
+    def _drill_down(self, event: LivePane.Selected) -> None:
+        event.stop()
+        open_drill_down(self.app, event.target)
 
     # -- filter and sort ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ keys do (and in read-only mode, unbound actions simply are not listed).
 from __future__ import annotations
 
 from rich.table import Table
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -31,9 +31,16 @@ def keys_table(screen: Screen) -> Table:
     table.add_column("Key", no_wrap=True)
     table.add_column("What it does")
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
+    # The operator's keys (screen and app) first, then the focused widget's movement keys.
+    ordered = sorted(
+        screen.active_bindings.items(),
+        key=lambda item: not isinstance(item[1].node, Screen | App),
+    )
+    for key, active in ordered:
         binding: Binding = active.binding
         if not binding.description or not active.enabled or binding.description in seen:
+            continue
+        if key.startswith("super+"):
             continue
         seen.add(binding.description)
         table.add_row(_describe(key), binding.description)
@@ -51,9 +58,10 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; padding: 0 1; background: $surface;
     }
+    HelpScreen Static { width: 100%; height: auto; }
     """
 
     def __init__(self, underneath: Screen) -> None:

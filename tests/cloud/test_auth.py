@@ -24,7 +24,8 @@ def _issued(world: World) -> int:
 
 async def test_a_token_is_reused_until_it_nears_expiry_then_renewed(world: World, config) -> None:  # type: ignore[no-untyped-def]
     world.token_ttl = 40.0  # refresh margin: a quarter of the life, 10 s
-    now = {"t": datetime.now(UTC)}
+    # Keystone's clock here is the simulator's: the test's own clock starts from it.
+    now = {"t": datetime.fromtimestamp(world.now(), UTC)}
     cloud, regions = load_cloud("osconsole-sim", openstack_config=config)
     assert regions == list(world.regions)
     auth = CloudAuth("osconsole-sim", cloud, clock=lambda: now["t"])
