@@ -12,7 +12,7 @@ from osconsole.collect.parse import as_bool, utc_timestamp
 from osconsole.config import Thresholds
 from osconsole.live import LiveState
 from osconsole.model import Agent, Hypervisor, Kind, Service, Snapshot
-from osconsole.tui.drill.sections import Line, age_cell, aged
+from osconsole.tui.drill.sections import Line, Page, Section, age_cell, aged, freshness
 from osconsole.views import (
     Cell,
     Column,
@@ -213,3 +213,15 @@ def host_neighbours(ctx: Context, host: str, but: str) -> list[Line]:
 
 def hypervisors_of_host(ctx: Context, host: str) -> list[Hypervisor]:
     return [h for h in ctx.items(Kind.HYPERVISORS).values() if host in (h.service_host, h.hostname)]
+
+
+def missing_page(ctx: Context, kind: Kind, what: str) -> Page:
+    """The page of an object the last poll no longer has (deleted, or its region failed)."""
+    section = Section(
+        what.lower(),
+        what,
+        (),
+        note=f"{ctx.target.id} is not in the last poll ({freshness(ctx.snapshot(kind), ctx.now)})",
+        note_tone=Tone.WARNING,
+    )
+    return Page(f"{what} {ctx.target.id}", ctx.target.id, (section,))

@@ -9,6 +9,7 @@ from osconsole.collect.hypervisors import RESOURCE_CLASSES, capacity_from_placem
 from osconsole.model import Capacity, Hypervisor, Kind, Service
 from osconsole.tui.drill.context import (
     Context,
+    missing_page,
     server_columns,
     server_lines,
     service_admin,
@@ -61,14 +62,7 @@ def hypervisor_page(ctx: Context) -> Page:
     h: Hypervisor | None = ctx.items(Kind.HYPERVISORS).get(ctx.target.id)
     snap = ctx.snapshot(Kind.HYPERVISORS)
     if h is None:
-        missing = Section(
-            "hypervisor",
-            "Hypervisor",
-            (),
-            note=f"{ctx.target.id} is not in the last poll ({freshness(snap, ctx.now)})",
-            note_tone=Tone.WARNING,
-        )
-        return Page(f"Hypervisor {ctx.target.id}", ctx.target.id, (missing,))
+        return missing_page(ctx, Kind.HYPERVISORS, "Hypervisor")
     host = h.service_host or h.hostname
     sections = (
         _facts(ctx, h),

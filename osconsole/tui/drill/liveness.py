@@ -18,6 +18,7 @@ from osconsole.tui.drill.context import (
     agent_state,
     host_neighbours,
     hypervisors_of_host,
+    missing_page,
     service_admin,
     service_state,
 )
@@ -79,18 +80,6 @@ def _heartbeat_fact(age: float | None, late_after: float) -> Cell:
     return Cell(f"{format_age(age)} ago", Tone.WARNING if age > late_after else Tone.NONE)
 
 
-def _missing(ctx: Context, kind: Kind, what: str) -> Page:
-    snap = ctx.snapshot(kind)
-    section = Section(
-        what.lower(),
-        what,
-        (),
-        note=f"{ctx.target.id} is not in the last poll ({freshness(snap, ctx.now)})",
-        note_tone=Tone.WARNING,
-    )
-    return Page(f"{what} {ctx.target.id}", ctx.target.id, (section,))
-
-
 def _host_section(ctx: Context, host: str, but: str) -> Section:
     lines = host_neighbours(ctx, host, but)
     note = "" if lines else "nothing else on this host in the last poll"
@@ -103,7 +92,7 @@ def _host_section(ctx: Context, host: str, but: str) -> Section:
 def agent_page(ctx: Context) -> Page:
     a: Agent | None = ctx.items(Kind.AGENTS).get(ctx.target.id)
     if a is None:
-        return _missing(ctx, Kind.AGENTS, "Agent")
+        return missing_page(ctx, Kind.AGENTS, "Agent")
     sections = [_agent_facts(ctx, a)]
     loaders: dict[str, Loader] = {}
     if a.agent_type == L3_AGENT:
@@ -211,7 +200,7 @@ def _routers_loader(ctx: Context, a: Agent) -> Loader:
 def service_page(ctx: Context) -> Page:
     s: Service | None = ctx.items(Kind.SERVICES).get(ctx.target.id)
     if s is None:
-        return _missing(ctx, Kind.SERVICES, "Service")
+        return missing_page(ctx, Kind.SERVICES, "Service")
     sections = [_service_facts(ctx, s)]
     if s.binary == "nova-compute":
         sections.append(_hypervisor_section(ctx, s))

@@ -16,7 +16,7 @@ from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
 from osconsole.collect.routers import parse_binding
 from osconsole.model import Kind, Router, RouterBinding
-from osconsole.tui.drill.context import Context
+from osconsole.tui.drill.context import Context, missing_page
 from osconsole.tui.drill.sections import (
     SEVERITY_TONES,
     Line,
@@ -52,16 +52,8 @@ HA_STATE_TONES = {"active": Tone.OK, "standby": Tone.NONE}
 
 def router_page(ctx: Context) -> Page:
     r: Router | None = ctx.items(Kind.ROUTERS).get(ctx.target.id)
-    snap = ctx.snapshot(Kind.ROUTERS)
     if r is None:
-        missing = Section(
-            "router",
-            "Router",
-            (),
-            note=f"{ctx.target.id} is not in the last poll ({freshness(snap, ctx.now)})",
-            note_tone=Tone.WARNING,
-        )
-        return Page(f"Router {ctx.target.id}", ctx.target.id, (missing,))
+        return missing_page(ctx, Kind.ROUTERS, "Router")
     name = r.name or r.id
     sections = (_facts(ctx, r), _agents_from_sweep(ctx, r), _ports_from_poll(ctx, r))
     loaders: dict[str, Loader] = {
