@@ -14,7 +14,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 EXTRA_KEYS = [
-    ("ctrl+p", "Command palette: every command"),
     ("enter", "Open the selected row (drill down)"),
     ("escape", "Back"),
 ]
@@ -26,26 +25,31 @@ def _describe(key: str) -> str:
 
 
 def keys_table(screen: Screen) -> Table:
-    """Every enabled binding reachable from `screen`, with its description."""
+    """Every enabled binding reachable from `screen`: one row per action, all its keys."""
     table = Table(box=None, show_header=True, header_style="bold", expand=False)
-    table.add_column("Key", no_wrap=True)
+    table.add_column("Keys", no_wrap=True)
     table.add_column("What it does")
-    seen: set[str] = set()
     # The operator's keys (screen and app) first, then the focused widget's movement keys.
     ordered = sorted(
         screen.active_bindings.items(),
         key=lambda item: not isinstance(item[1].node, Screen | App),
     )
+    keys_of: dict[str, list[str]] = {}
     for key, active in ordered:
         binding: Binding = active.binding
-        if not binding.description or not active.enabled or binding.description in seen:
+        if not binding.description or not active.enabled or key.startswith("super+"):
             continue
-        if key.startswith("super+"):
-            continue
-        seen.add(binding.description)
-        table.add_row(_describe(key), binding.description)
+        keys = keys_of.setdefault(binding.description, [])
+        if _describe(key) not in keys:
+            keys.append(_describe(key))
     for key, description in EXTRA_KEYS:
-        table.add_row(key, description)
+        keys = keys_of.setdefault(description, [])
+        if key not in keys:
+            keys.append(key)
+    for description, keys in keys_of.items():
+        # Visible keys first: "q, ctrl+c", not "ctrl+c, q".
+        keys.sort(key=lambda k: ("+" in k, len(k)))
+        table.add_row(", ".join(keys), description)
     return table
 
 
