@@ -51,3 +51,51 @@ async def servers(
     if changes_since:
         params["changes-since"] = changes_since
     return await client.collect("compute", "/servers/detail", "servers", params)
+
+
+# -- actions: the exact calls, built without sending (a confirmation shows them first) --
+
+ApiCall = tuple[str, str, Any]  # method, path (relative to the endpoint), JSON body
+
+
+def version_at_least(current: str | None, version: str) -> bool:
+    """`current` (a negotiated microversion; None means 2.1) is at least `version`."""
+    have = tuple(int(p) for p in (current or "2.1").split("."))
+    want = tuple(int(p) for p in version.split("."))
+    return have >= want
+
+
+def service_status_call(
+    microversion: str | None,
+    *,
+    service_id: str,
+    host: str,
+    binary: str,
+    disabled: bool,
+    reason: str | None = None,
+) -> ApiCall:
+    """Enable or disable a compute service. From 2.53 the service is named by its uuid
+    (PUT /os-services/{id}); before, by host and binary with the action in the path."""
+    if version_at_least(microversion, "2.53"):
+        body: dict[str, Any] = {"status": "disabled" if disabled else "enabled"}
+        if disabled and reason:
+            body["disabled_reason"] = reason
+        return "PUT", f"/os-services/{service_id}", body
+    legacy: dict[str, Any] = {"host": host, "binary": binary}
+    if not disabled:
+        return "PUT", "/os-services/enable", legacy
+    if reason:
+        return "PUT", "/os-services/disable-log-reason", {**legacy, "disabled_reason": reason}
+    return "PUT", "/os-services/disable", legacy
+
+
+def server_action_call(server_id: str, action: str, value: Any = None) -> ApiCall:
+    """POST /servers/{id}/action with a one-key body ({"pause": null} ...)."""
+    return "POST", f"/servers/{server_id}/action", {action: value}
+
+
+def lock_call(microversion: str | None, server_id: str, reason: str | None) -> ApiCall:
+    """Lock a server; the reason is part of the request from 2.73 only."""
+    if reason and version_at_least(microversion, "2.73"):
+        return server_action_call(server_id, "lock", {"locked_reason": reason})
+    return server_action_call(server_id, "lock")

@@ -104,3 +104,23 @@ async def quota_details(client: RegionClient, project_id: str) -> dict[str, Any]
     """{resource: {used, limit, reserved}} for one project (one call per project)."""
     reply = await client.request("GET", "network", f"/v2.0/quotas/{project_id}/details")
     return dict((reply.body or {}).get("quota") or {})
+
+
+# -- actions: the exact calls, built without sending (a confirmation shows them first) --
+
+ApiCall = tuple[str, str, Any]  # method, path (relative to the endpoint), JSON body
+
+
+def agent_admin_state_call(agent_id: str, up: bool) -> ApiCall:
+    """PUT /v2.0/agents/{id}: an admin-down agent gets no new routers/networks scheduled."""
+    return "PUT", f"/v2.0/agents/{agent_id}", {"agent": {"admin_state_up": up}}
+
+
+def add_router_to_agent_call(agent_id: str, router_id: str) -> ApiCall:
+    """POST /v2.0/agents/{id}/l3-routers: one more replica of the router on that agent."""
+    return "POST", f"/v2.0/agents/{agent_id}/l3-routers", {"router_id": router_id}
+
+
+def remove_router_from_agent_call(agent_id: str, router_id: str) -> ApiCall:
+    """DELETE /v2.0/agents/{id}/l3-routers/{router}: that agent's replica goes away."""
+    return "DELETE", f"/v2.0/agents/{agent_id}/l3-routers/{router_id}", None
