@@ -127,7 +127,7 @@ def server_line(
         Cell(locked_text, Tone.INFO if locked_text.startswith("LOCKED") else Tone.NONE),
         Cell(server_id),
     )
-    return Line(server_id, cells, target)
+    return Line(server_id, cells, target, subject=body)
 
 
 def server_order(line: Line) -> tuple[int, str]:

@@ -58,6 +58,7 @@ class DrillScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("escape", "back", "Back"),
         Binding("r", "reload", "Reload", tooltip="Fetch the live sections again"),
+        Binding("a", "act", "Actions", tooltip="Act on this object or the selected server"),
         Binding("tab", "app.focus_next", "Next section"),
         Binding("shift+tab", "app.focus_previous", "Previous section", show=False),
     ]
@@ -189,6 +190,28 @@ class DrillScreen(Screen[None]):
                 view.show(section)
 
     # -- keys -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only sessions have no action key at all (not merely hidden)."""
+        if action == "act" and getattr(self.app, "settings", None) is not None:
+            return not self.app.settings.readonly  # type: ignore[attr-defined]
+        return True
+
+    def action_act(self) -> None:
+        from osconsole.tui.actions import act, action_target
+
+        subject = None
+        node = self.focused
+        while node is not None and not isinstance(node, SectionView):
+            node = node.parent  # type: ignore[assignment]
+        if isinstance(node, SectionView):
+            line = node.cursor_line()
+            subject = line.subject if line is not None else None
+        target = action_target(self.app, self.target, subject)
+        if target is None:
+            self.notify("No action applies here", timeout=3)
+            return
+        self.run_worker(act(self.app, target), exclusive=True, group="action")
 
     def action_back(self) -> None:
         self.dismiss()

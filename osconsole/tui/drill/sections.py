@@ -41,6 +41,8 @@ class Line:
     key: str
     cells: tuple[Cell, ...]
     target: Target | None = None
+    # The API object behind the row (a server's /servers/detail item), for its actions.
+    subject: Any = field(default=None, compare=False)
 
     def text(self) -> str:
         return " ".join(c.text for c in self.cells)

@@ -106,6 +106,14 @@ class SectionView(Vertical):
     def target_of(self, key: str) -> Target | None:
         return self._targets.get(key)
 
+    def cursor_line(self) -> Line | None:
+        """The row under the cursor, if the table has focus-worthy rows."""
+        table = self.table
+        if not table.row_count or not 0 <= table.cursor_row < table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((line for line in self.section.lines if line.key == key), None)
+
     def show(self, section: Section, state: str | None = None) -> None:
         self.section = section
         if state is not None:

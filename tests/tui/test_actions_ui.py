@@ -1,0 +1,139 @@
+"""Acting from a drill-down: pick, parameters, the exact request, confirm or cancel,
+the outcome; and read-only sessions have no action key at all."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.pilot import Pilot
+
+from osconsole.config import CloudSettings, Settings
+from osconsole.model import Kind
+from osconsole.sim.world import World
+from osconsole.tui.actions import AskParams, ConfirmPlan, PickAction
+from osconsole.tui.app import ConsoleApp
+from osconsole.tui.drill import DrillScreen, open_drill_down
+from osconsole.views import Target
+from tests.conftest import SIM_URL
+from tests.support.bridge import bridged_config
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state" / "osconsole"
+
+
+def make_app(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp: Path, **kw: Any
+) -> ConsoleApp:
+    settings = Settings(clouds=[CloudSettings(name="osconsole-sim")], sweep_budget=1000, **kw)
+    return ConsoleApp(
+        settings,
+        openstack_config=bridged_config(world, sim, tmp, SIM_URL),
+        transport=httpx.ASGITransport(app=sim_app),
+    )
+
+
+async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def open_hypervisor(pilot: Pilot[Any], app: ConsoleApp, world: World) -> Any:
+    region = world.regions["RegionOne"]
+    hv = next(iter(region.hypervisors))
+    await wait_for(pilot, lambda: app.state.snapshots.get((_ref(app), Kind.HYPERVISORS)))
+    await wait_for(pilot, lambda: (_ref(app), Kind.SERVICES) in app.state.snapshots)
+    open_drill_down(app, Target(_ref(app), Kind.HYPERVISORS, hv.id))
+    await wait_for(pilot, lambda: isinstance(app.screen, DrillScreen))
+    return hv
+
+
+def _ref(app: ConsoleApp) -> Any:
+    return next(r.ref for r in app.connection.regions if r.ref.region == "RegionOne")  # type: ignore[union-attr]
+
+
+def mutating(world: World) -> list[Any]:
+    return [
+        r for r in world.requests if r.method not in ("GET", "HEAD") and r.service != "identity"
+    ]
+
+
+async def test_disable_a_compute_service_with_a_reason(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    app = make_app(world, sim, sim_app, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None)
+        hv = await open_hypervisor(pilot, app, world)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickAction))
+        options = app.screen.query_one("#actions")
+        names = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert "compute-service-disable" in names
+        options.highlighted = names.index("compute-service-disable")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskParams))
+        await pilot.press(*"DIMM swap CHG-1")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmPlan))
+        shown = "\n".join(app.screen.plan.lines())
+        assert "PUT" in shown and hv.service.id in shown and "DIMM swap CHG-1" in shown
+        assert not mutating(world)  # nothing sent before the confirmation
+        await pilot.press("y")
+        await wait_for(pilot, lambda: hv.service.disabled)
+    assert hv.service.disabled_reason == "DIMM swap CHG-1"
+    (line,) = (state_dir / "audit.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["action"] == "compute-service-disable" and record["result"] == "succeeded"
+    assert record["user"]["name"] == "admin" and record["region"] == "RegionOne"
+
+
+async def test_cancelling_the_confirmation_sends_nothing(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    app = make_app(world, sim, sim_app, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None)
+        hv = await open_hypervisor(pilot, app, world)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickAction))
+        await pilot.press("enter")  # the first offered action
+        if await _maybe_params(pilot, app):
+            await pilot.press(*"reason", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmPlan))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillScreen))
+    assert not mutating(world)
+    assert not hv.service.disabled
+
+
+async def _maybe_params(pilot: Pilot[Any], app: ConsoleApp) -> bool:
+    for _ in range(100):
+        if isinstance(app.screen, AskParams | ConfirmPlan):
+            return isinstance(app.screen, AskParams)
+        await pilot.pause(0.05)
+    raise AssertionError("no parameters nor confirmation screen")
+
+
+async def test_read_only_has_no_action_key(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    app = make_app(world, sim, sim_app, tmp_path, readonly=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None)
+        await open_hypervisor(pilot, app, world)
+        assert "a" not in app.screen.active_bindings or not app.screen.active_bindings["a"].enabled
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DrillScreen)
+    assert not mutating(world)
