@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--theme", choices=["dark", "light", "high-contrast"], help="colour theme (config: theme)"
     )
+    parser.add_argument(
+        "--readonly",
+        action="store_true",
+        help="no change can be made to any cloud (config: readonly)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sim(sub)
     _add_snapshot(sub)
@@ -211,6 +216,8 @@ def run_console(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.theme:
         settings = settings.model_copy(update={"theme": args.theme})
+    if args.readonly:
+        settings = settings.model_copy(update={"readonly": True})
     log_path = setup_file_logging()
     from osconsole.tui.run import run_console_app
 
