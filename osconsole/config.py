@@ -87,6 +87,12 @@ class Thresholds(_Strict):
     top_tenants: int = Field(default=50, ge=1)
     flap_transitions: int = Field(default=3, ge=2, description="transitions in flap_window_s")
     flap_window_s: float = Field(default=900.0, gt=0)
+    max_l3_agents_per_router: int = Field(
+        default=3, ge=1, description="Neutron's max_l3_agents_per_router: HA replicas expected"
+    )
+    tenant_score_jump: float = Field(
+        default=20.0, gt=0, description="a project's score moving by more than this is an event"
+    )
 
 
 class Settings(_Strict):

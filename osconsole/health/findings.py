@@ -1,0 +1,453 @@
+"""Findings: what is wrong right now, since when, debounced, and acknowledged or not.
+
+The rules (`routers`, `liveness`, `hypervisors`, and `rules` for tenants) turn one
+set of snapshots into *conditions*: a fact seen at one moment. The `Tracker` turns
+the stream of conditions into *findings*, the few things an operator on call must
+look at:
+
+- A condition becomes a finding only once it has been seen continuously for its
+  rule's debounce time (like an alert's `for:`): during a normal VRRP failover a
+  router is briefly active twice or nowhere, and that must wake nobody. A gap (a
+  fresh look without the condition) resets the wait.
+- `since` is the first sighting (the server's clock of that snapshot), not the
+  moment the debounce elapsed: the operator wants to know when it started.
+- A finding clears on the first fresh look that no longer shows it: an operator
+  who fixed something wants to see it go. Hysteresis is on the way back: a
+  cleared finding that returns within its debounce time comes back at once, with
+  its first `since` and its acknowledgement, instead of waiting out the debounce
+  again (a router that flaps in and out of split brain stays visible and one
+  finding, not a new one every minute).
+- Stale data proves nothing: a stale snapshot (its last poll failed) neither
+  raises nor clears anything; its findings are held as they were. A partial
+  snapshot clears only the findings of the subjects it did read.
+- Acknowledging keeps a finding listed but quiet until it changes: a new
+  severity, or a new essence (its reason without the numbers that move every
+  poll, such as ages, counts and percentages), un-acknowledges it.
+
+Nothing here knows Textual; time is always passed in (the snapshots' own).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any, NamedTuple
+
+from osconsole.config import Thresholds
+from osconsole.model import Kind, RegionRef, Snapshot
+
+
+class Severity(IntEnum):
+    """How bad something is. The same members and values as `views.Severity`, which
+    should become this one (the panes and the findings then share one scale)."""
+
+    OK = 0
+    INFO = 1
+    WARNING = 2
+    CRITICAL = 3
+
+
+Scope = tuple[RegionRef, Kind]
+"""What one snapshot covers: one kind in one region."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a finding or an event is about; `kind` is the snapshot kind it comes from,
+    so the UI can drill down to it (a `views.Target(ref, kind, id)`)."""
+
+    ref: RegionRef
+    kind: Kind
+    id: str
+    name: str
+
+    @property
+    def cloud(self) -> str:
+        return self.ref.cloud
+
+    @property
+    def region(self) -> str:
+        return self.ref.region
+
+    @property
+    def scope(self) -> Scope:
+        return (self.ref, self.kind)
+
+    @property
+    def key(self) -> str:
+        return f"{self.ref.cloud}/{self.ref.region}/{self.kind.value}/{self.id}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "cloud": self.cloud,
+            "region": self.region,
+            "kind": self.kind.value,
+            "id": self.id,
+            "name": self.name,
+        }
+
+
+class Problem(NamedTuple):
+    """One rule's verdict on one item, before it is placed in time.
+
+    `label` is the pane's short words ("SPLIT-BRAIN", "agent dead"); `reason` the
+    finding's sentence; `essence` what must change to un-acknowledge (None: the reason).
+    """
+
+    rule: str
+    severity: Severity
+    label: str
+    reason: str
+    essence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A problem seen on a subject at one moment (`observed_at`, the snapshot's time);
+    it must last `debounce` seconds to become a finding."""
+
+    rule: str
+    severity: Severity
+    subject: Subject
+    reason: str
+    observed_at: float
+    debounce: float = 0.0
+    essence: str | None = None
+
+    @property
+    def key(self) -> str:
+        return finding_key(self.rule, self.subject)
+
+    @classmethod
+    def of(
+        cls, problem: Problem, subject: Subject, observed_at: float, debounce: float = 0.0
+    ) -> Condition:
+        return cls(
+            rule=problem.rule,
+            severity=problem.severity,
+            subject=subject,
+            reason=problem.reason,
+            observed_at=observed_at,
+            debounce=debounce,
+            essence=problem.essence,
+        )
+
+
+def finding_key(rule: str, subject: Subject) -> str:
+    """A finding's stable key: rule @ subject ("router.split_brain@c/r/routers/id")."""
+    return f"{rule}@{subject.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something wrong, worth an operator's look; `key` is stable while it lasts."""
+
+    key: str
+    rule: str
+    severity: Severity
+    subject: Subject
+    reason: str
+    since: float  # first sighting, on the server's clock
+    last_seen: float
+    acknowledged: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for `osconsole snapshot --json`, chat bots and the recorder."""
+        return {
+            "key": self.key,
+            "rule": self.rule,
+            "severity": self.severity.name.lower(),
+            "subject": self.subject.as_dict(),
+            "reason": self.reason,
+            "since": self.since,
+            "last_seen": self.last_seen,
+            "acknowledged": self.acknowledged,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What a fresh snapshot lets the tracker conclude: `at` is its time; `ids` the
+    subjects it read when it is partial (None: a complete snapshot, every subject)."""
+
+    at: float
+    ids: frozenset[str] | None = None
+
+    def covers(self, subject_id: str) -> bool:
+        return self.ids is None or subject_id in self.ids
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The conditions found in one look at the cloud, and which scopes that look was
+    fresh for (only those may raise or clear findings)."""
+
+    conditions: tuple[Condition, ...]
+    fresh: Mapping[Scope, Coverage]
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What a tracker update leaves: every current finding (worst first), the ones
+    raised by this update (new or back, not acknowledged: worth a bell on a new
+    critical) and the ones it cleared (their last state, so the UI drops them by key)."""
+
+    findings: tuple[Finding, ...]
+    raised: tuple[Finding, ...] = ()
+    cleared: tuple[Finding, ...] = ()
+
+
+# -- time and words ------------------------------------------------------------------
+
+
+def observed_time(snapshot: Snapshot[Any]) -> float:
+    """The moment a snapshot shows: the server's clock when it gave one (Date header),
+    else ours when the poll ended."""
+    return snapshot.server_time if snapshot.server_time is not None else snapshot.fetched_at
+
+
+def format_age(seconds: float) -> str:
+    """A duration in few characters: "45s", "3m", "2.1h", "4.0d" (as the panes show ages)."""
+    if round(seconds) < 120:
+        return f"{round(seconds)}s"
+    if round(seconds / 60) < 120:
+        return f"{round(seconds / 60)}m"
+    if round(seconds / 3600, 1) < 48:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def format_ratio(ratio: float) -> str:
+    """A used share as a whole percentage ("94%", "112%" when over-committed)."""
+    return f"{ratio * 100:.0f}%"
+
+
+def clock_time(ts: float) -> str:
+    """A moment as "12:03:04 UTC": stable from poll to poll, unlike an age."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S UTC")
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+# -- per-subject history ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Life:
+    last_at: float
+    up: bool
+    started_at: float | None
+    transitions: deque[float] = field(default_factory=deque)
+    restarts: deque[tuple[float, float]] = field(default_factory=deque)  # (noticed, started)
+
+
+class History:
+    """Per-subject state changes over a sliding window, for flapping and restarts.
+
+    Fed with each fresh look at a subject (`observe`); a look no newer than the last
+    one is ignored, so feeding the same snapshot twice changes nothing. Transitions
+    and restarts are stamped with the time of the look that noticed them.
+    """
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._lives: dict[str, _Life] = {}
+
+    def observe(self, key: str, at: float, up: bool, started_at: float | None = None) -> None:
+        life = self._lives.get(key)
+        if life is None:
+            self._lives[key] = _Life(at, up, started_at)
+            return
+        if at <= life.last_at:
+            return
+        if up != life.up:
+            life.transitions.append(at)
+        if started_at is not None and life.started_at is not None and started_at != life.started_at:
+            life.restarts.append((at, started_at))
+        life.last_at, life.up = at, up
+        if started_at is not None:
+            life.started_at = started_at
+        self._prune(life, at)
+
+    def _prune(self, life: _Life, now: float) -> None:
+        horizon = now - self.window
+        while life.transitions and life.transitions[0] < horizon:
+            life.transitions.popleft()
+        while life.restarts and life.restarts[0][0] < horizon:
+            life.restarts.popleft()
+
+    def transitions(self, key: str, now: float) -> tuple[float, ...]:
+        """Times of up<->down changes noticed within the window before `now`."""
+        life = self._lives.get(key)
+        if life is None:
+            return ()
+        return tuple(t for t in life.transitions if now - self.window <= t <= now)
+
+    def restarts(self, key: str, now: float) -> tuple[tuple[float, float], ...]:
+        """(noticed at, new started_at) of restarts noticed within the window before `now`."""
+        life = self._lives.get(key)
+        if life is None:
+            return ()
+        return tuple(r for r in life.restarts if now - self.window <= r[0] <= now)
+
+    def retain(self, prefix: str, keys: Iterable[str]) -> None:
+        """Forget subjects under `prefix` that are not in `keys` (they were deleted)."""
+        keep = set(keys)
+        for key in [k for k in self._lives if k.startswith(prefix) and k not in keep]:
+            del self._lives[key]
+
+    def __len__(self) -> int:
+        return len(self._lives)
+
+
+# -- the tracker ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Track:
+    condition: Condition
+    first_seen: float
+    last_seen: float
+    reported: bool = False
+    acknowledged: bool = False
+    acked_as: tuple[Severity, str] | None = None
+    cleared_at: float | None = None
+
+    def finding(self) -> Finding:
+        c = self.condition
+        return Finding(
+            key=c.key,
+            rule=c.rule,
+            severity=c.severity,
+            subject=c.subject,
+            reason=c.reason,
+            since=self.first_seen,
+            last_seen=self.last_seen,
+            acknowledged=self.acknowledged,
+        )
+
+
+def _essence(condition: Condition) -> tuple[Severity, str]:
+    return (
+        condition.severity,
+        condition.essence if condition.essence is not None else condition.reason,
+    )
+
+
+def sort_key(finding: Finding) -> tuple[bool, int, float, str]:
+    """Unacknowledged first, then the worst, then the newest."""
+    return (finding.acknowledged, -finding.severity, -finding.since, finding.key)
+
+
+class Tracker:
+    """The debounce and acknowledge state machine over successive assessments.
+
+    Pure apart from its own state: time comes only from the conditions and the
+    coverage of each assessment. `history` is the per-subject memory the liveness
+    rules read (flapping, restarts); `osconsole.health.rules.evaluate` feeds it.
+    """
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.history = History(self.thresholds.flap_window_s)
+        self._tracks: dict[str, _Track] = {}
+
+    def update(self, assessment: Assessment) -> Update:
+        raised: list[Finding] = []
+        seen: set[str] = set()
+        for condition in assessment.conditions:
+            if condition.subject.scope not in assessment.fresh or condition.key in seen:
+                continue  # stale data raises nothing; one condition per key and look
+            seen.add(condition.key)
+            track = self._observe(condition)
+            if track is not None:
+                raised.append(track.finding())
+        cleared = self._clear_absent(assessment.fresh, seen)
+        return Update(self.findings(), tuple(raised), tuple(cleared))
+
+    def _observe(self, condition: Condition) -> _Track | None:
+        """Record one sighting; the track when it is newly raised (and not acknowledged)."""
+        at = condition.observed_at
+        track = self._tracks.get(condition.key)
+        revived = False
+        if track is not None and track.cleared_at is not None:
+            if at - track.cleared_at <= condition.debounce and at > track.cleared_at:
+                track.cleared_at, revived = None, True
+            else:
+                track = None
+        if track is None:
+            track = self._tracks[condition.key] = _Track(condition, at, at)
+        elif at < track.last_seen:
+            return None  # an older look than one already taken into account
+        track.condition, track.last_seen = condition, at
+        newly = revived
+        if not track.reported and track.last_seen - track.first_seen >= condition.debounce:
+            track.reported = newly = True
+        if track.acknowledged and _essence(condition) != track.acked_as:
+            track.acknowledged, track.acked_as = False, None
+            newly = True  # it changed: worth the operator's attention again
+        return track if newly and track.reported and not track.acknowledged else None
+
+    def _clear_absent(self, fresh: Mapping[Scope, Coverage], seen: set[str]) -> list[Finding]:
+        cleared: list[Finding] = []
+        for key, track in list(self._tracks.items()):
+            if key in seen:
+                continue
+            subject = track.condition.subject
+            coverage = fresh.get(subject.scope)
+            if coverage is None or not coverage.covers(subject.id):
+                continue  # not looked at (stale, absent or unread): held as it was
+            if track.cleared_at is not None:
+                if coverage.at - track.cleared_at > track.condition.debounce:
+                    del self._tracks[key]  # past the re-arm window: forgotten
+                continue
+            if coverage.at < track.last_seen:
+                continue  # an older look than the one that showed it
+            if track.reported:
+                track.cleared_at = coverage.at
+                cleared.append(track.finding())
+                if track.condition.debounce <= 0:
+                    del self._tracks[key]
+            else:
+                del self._tracks[key]  # a flap shorter than its debounce: never reported
+        return cleared
+
+    def findings(self) -> tuple[Finding, ...]:
+        """Every current finding: unacknowledged first, then worst first, then newest."""
+        found = [t.finding() for t in self._tracks.values() if t.reported and t.cleared_at is None]
+        return tuple(sorted(found, key=sort_key))
+
+    def pending(self) -> tuple[Condition, ...]:
+        """Conditions still waiting out their debounce (for a "pending" hint in the UI)."""
+        return tuple(
+            t.condition for t in self._tracks.values() if not t.reported and t.cleared_at is None
+        )
+
+    def acknowledge(self, key: str) -> bool:
+        """Make a current finding quiet until it changes; False when there is none by `key`."""
+        track = self._tracks.get(key)
+        if track is None or not track.reported or track.cleared_at is not None:
+            return False
+        track.acknowledged, track.acked_as = True, _essence(track.condition)
+        return True
+
+    def unacknowledge(self, key: str) -> bool:
+        track = self._tracks.get(key)
+        if track is None or not track.acknowledged:
+            return False
+        track.acknowledged, track.acked_as = False, None
+        return True
+
+
+def counts(findings: Iterable[Finding], *, acknowledged: bool = False) -> dict[Severity, int]:
+    """Findings per severity for the findings bar (acknowledged ones left out unless asked)."""
+    found = dict.fromkeys((Severity.CRITICAL, Severity.WARNING, Severity.INFO), 0)
+    for f in findings:
+        if acknowledged or not f.acknowledged:
+            found[f.severity] = found.get(f.severity, 0) + 1
+    return found
