@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
 from osconsole.cloud.connect import RegionSession
+from osconsole.health.findings import Finding
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
 from osconsole.model import TenantSignals as Tenant
 from osconsole.views import format_age, format_ratio
@@ -197,6 +199,22 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     lines += [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
+    return "\n".join(lines)
+
+
+def findings_table(findings: Sequence[Finding]) -> str:
+    """The findings, worst first: severity, where, and the reason in plain words.
+
+    One look cannot debounce: a router in a normal failover may show here and be
+    gone a minute later (the console waits `router_debounce_s` before raising it).
+    """
+    counts = Counter(f.severity.name.lower() for f in findings)
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("critical", "warning", "info") if counts[s])
+    lines = [f"== Findings: {summary or 'none'}"]
+    ordered = sorted(findings, key=lambda f: (-f.severity, f.subject.region, f.reason))
+    rows = [[f.severity.name, f"{f.subject.cloud}/{f.subject.region}", f.reason] for f in ordered]
+    if rows:
+        lines.append(format_table(["SEVERITY", "WHERE", "WHAT"], rows))
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""`osconsole snapshot`: one complete poll of every region, as a table or JSON.
+"""`osconsole snapshot`: one complete poll of every region, as a table or JSON, with
+the findings (critical first) so a cron job or a chat bot can act on them.
 
 It runs exactly the code the console runs (connect, collectors, poller), once,
 with sweeps unpaced unless told otherwise, so its output is what the panes show.
@@ -14,9 +15,10 @@ from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
 from osconsole.config import Settings
+from osconsole.health.rules import findings_now
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
-from osconsole.report import snapshot_document, snapshot_tables, to_json
+from osconsole.report import findings_table, snapshot_document, snapshot_tables, to_json
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -68,11 +70,18 @@ async def take_snapshot(
             problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
         elif not snap.complete:
             problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    document = snapshot_document(connection.regions, snapshots, connection.errors, now=now)
+    findings = findings_now(snapshots, settings.thresholds)
+    document = snapshot_document(
+        connection.regions,
+        snapshots,
+        connection.errors,
+        now=now,
+        extra={"findings": [f.as_dict() for f in findings]},
+    )
     code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(
         exit_code=code,
-        output=snapshot_tables(snapshots, now),
+        output=findings_table(findings) + "\n\n" + snapshot_tables(snapshots, now),
         json_text=to_json(document),
         document=document,
         snapshots=snapshots,

@@ -149,3 +149,20 @@ async def test_paging_collects_every_item_across_pages(
         r for r in world.requests if r.region == "RegionOne" and r.path.endswith("/v2.0/agents")
     ]
     assert len(agent_pages) >= len(region.agents) // 5
+
+
+async def test_findings_come_with_the_snapshot(run: Any, world: World) -> None:
+    region = world.regions["RegionOne"]
+    dead = next(a for a in region.agents if a.agent_type == "L3 agent")
+    dead.stopped_at = world.now()
+    world.clock.step(100)
+    outcome = await run(kinds=[Kind.AGENTS, Kind.ROUTERS])
+    document = json.loads(outcome.json_text)
+    agent_findings = [
+        f
+        for f in document["findings"]
+        if f["subject"]["id"] == dead.id and f["severity"] == "critical"
+    ]
+    assert agent_findings and dead.host in agent_findings[0]["reason"]
+    assert outcome.output.startswith("== Findings: ")
+    assert "CRITICAL" in outcome.output.split("\n\n")[0]
