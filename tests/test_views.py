@@ -6,6 +6,7 @@ simulated world for real and checks every view accepts what the collectors produ
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from osconsole.cloud.connect import Connection
 from osconsole.cloud.http import ServiceStats
 from osconsole.config import Settings, Thresholds
+from osconsole.live import LiveState
 from osconsole.model import (
     Agent,
     Capacity,
@@ -30,6 +32,9 @@ from osconsole.poller import Poller
 from osconsole.sim.world import World
 from osconsole.views import (
     TONES,
+    HypervisorRows,
+    LivenessRows,
+    RouterRows,
     Severity,
     TableView,
     format_age,
@@ -41,6 +46,7 @@ from osconsole.views import (
     router_verdict,
     routers_view,
     shorten,
+    shown_age,
     tenant_severity,
     tenants_view,
 )
@@ -97,6 +103,26 @@ def row_of(view: TableView, key: str) -> dict[str, Any]:
 )
 def test_format_age(seconds: float | None, text: str) -> None:
     assert format_age(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "sort"),
+    [
+        (-4, -4),
+        (5.4, 5),
+        (119.4, 119),
+        (119.6, 120),
+        (150, 120),
+        (170, 180),
+        (7_140, 7_140),
+        (7_560, 7_560),
+    ],
+)
+def test_shown_age_rounds_as_format_age_shows(seconds: float, sort: float) -> None:
+    assert shown_age(seconds) == sort
+    # Two ages that read the same sort the same (and are then one cell).
+    same = [s for s in (seconds - 0.2, seconds + 0.2) if format_age(s) == format_age(seconds)]
+    assert all(shown_age(s) == shown_age(seconds) for s in same)
 
 
 @pytest.mark.parametrize(
@@ -781,3 +807,108 @@ async def test_every_view_accepts_real_snapshots_of_the_simulated_world(
     assert [s.ref.region for s in strip] == [s.ref.region for s in connection.regions]
     assert {s.status for s in strip} == {"ok"}
     assert all(s.latency["network"][0] is not None for s in strip)
+
+
+# -- incremental builders: a poll costs about what it changed --------------------------------
+
+
+def replaced(snapshot: Snapshot[Any], *items: Any, drop: tuple[str, ...] = ()) -> Snapshot[Any]:
+    """`snapshot` polled again: `items` new or changed (by id), `drop` gone."""
+    kept = {k: v for k, v in snapshot.items.items() if k not in drop}
+    kept.update({i.id: i for i in items})
+    return dataclasses.replace(snapshot, items=Snapshot.freeze(kept))
+
+
+def kept_rows(before: TableView, after: TableView) -> set[str]:
+    """Keys of the rows of `after` that are the very same objects as in `before`."""
+    old = set(map(id, before.rows))
+    return {row.key for row in after.rows if id(row) in old}
+
+
+def test_hypervisor_rows_match_one_off_views_and_keep_unchanged_rows() -> None:
+    hosts = [hyp(f"cmp{n}") for n in range(6)]
+    polls = [[snap(ONE, Kind.HYPERVISORS, hosts[:3]), snap(TWO, Kind.HYPERVISORS, hosts[3:])]]
+    one, two = polls[0]
+    # cmp1 goes down (moves to the top), cmp4 gains a VM, cmp5 is gone, cmp6 is new
+    # and cmp0 comes back as an equal but new object.
+    polls.append(
+        [
+            replaced(one, hyp("cmp1", state="down", running_vms=4), hyp("cmp0")),
+            replaced(two, hyp("cmp4", running_vms=4), hyp("cmp6"), drop=("id-cmp5",)),
+        ]
+    )
+    polls.append([polls[1][0], replaced(polls[1][1], hyp("cmp1b"))])  # RegionOne unchanged
+    polls.append([polls[2][1]])  # RegionOne dropped
+    builder = HypervisorRows()
+    views = []
+    for poll in polls:
+        views.append(builder.view(poll, NOW))
+        assert views[-1] == hypervisors_view(poll, NOW)
+    assert views[1].rows[0].key == "prod/RegionOne/id-cmp1"
+    assert kept_rows(views[0], views[1]) == {
+        f"prod/{region}/id-{host}"
+        for region, host in [("RegionOne", "cmp0"), ("RegionOne", "cmp2"), ("RegionTwo", "cmp3")]
+    }
+    assert len(kept_rows(views[1], views[2])) == len(views[1].rows)
+    assert {row.target.ref for row in views[3].rows} == {TWO}
+    # Other thresholds: every row is judged again.
+    strict = Thresholds(nearly_full_ratio=0.1)
+    assert builder.view(polls[3], NOW, strict) == hypervisors_view(polls[3], NOW, strict)
+    assert views[3].counts[Severity.WARNING] == 0
+    assert builder.view(polls[3], NOW, strict).counts[Severity.WARNING] == len(views[3].rows)
+
+
+def test_router_rows_follow_names_time_and_failovers() -> None:
+    routers = [router(f"r{n}", bindings_checked_at=NOW - 60 * n) for n in range(5)]
+    first = snap(ONE, Kind.ROUTERS, routers, server_time=NOW - 5)
+    names = {"p1": "alpha"}
+    builder = RouterRows()
+    view = builder.view([first], NOW, names)
+    assert view == routers_view([first], NOW, names)
+
+    # One second later, nothing polled: only rows whose Checked age reads differently
+    # are new (r0 "0s" and r1 "60s" move on; r2..r4 read "2m".."4m" and stay).
+    later = builder.view([first], NOW + 1, names)
+    assert later == routers_view([first], NOW + 1, names)
+    assert kept_rows(view, later) == {f"prod/RegionOne/r{n}" for n in (2, 3, 4)}
+    assert row_of(later, "prod/RegionOne/r0")["checked"].text == "1s"
+
+    # A failover to a dead agent moves r3 to the top; new project names redo every row.
+    failed = (bind("net1", "active", alive=False), bind("net2"), bind("net3"))
+    second = replaced(first, router("r3", bindings=failed, bindings_checked_at=NOW - 90))
+    moved = builder.view([second], NOW + 1, names)
+    assert moved == routers_view([second], NOW + 1, names)
+    assert moved.rows[0].key == "prod/RegionOne/r3"
+    assert kept_rows(later, moved) == {f"prod/RegionOne/r{n}" for n in (0, 1, 2, 4)}
+    renamed = builder.view([second], NOW + 1, {"p1": "beta"})
+    assert renamed == routers_view([second], NOW + 1, {"p1": "beta"})
+    assert set(texts(renamed, "project")) == {"beta"} and not kept_rows(moved, renamed)
+
+
+def test_liveness_rows_keep_agents_and_services_apart() -> None:
+    agents = snap(ONE, Kind.AGENTS, [agent("x"), agent("a2", host="net2")])
+    services = snap(ONE, Kind.SERVICES, [service("x"), service("s2", host="cmp2")])
+    builder = LivenessRows()
+    view = builder.view([agents], [services], NOW)
+    assert view == liveness_view([agents], [services], NOW)
+    assert len(view.rows) == 4  # agent "x" and service "x" share a key, not a row
+    dead = replaced(agents, agent("x", alive=False, heartbeat_age=300.0))
+    after = builder.view([dead], [services], NOW)
+    assert after == liveness_view([dead], [services], NOW)
+    assert after.rows[0].target.kind == Kind.AGENTS and after.rows[0].severity.name == "CRITICAL"
+    before = set(map(id, view.rows))
+    kept = {(row.target.kind, row.target.id) for row in after.rows if id(row) in before}
+    assert kept == {(Kind.AGENTS, "a2"), (Kind.SERVICES, "s2"), (Kind.SERVICES, "x")}
+    assert builder.view([dead], [], NOW) == liveness_view([dead], [], NOW)
+
+
+def test_live_state_builds_views_incrementally_even_from_frozen_copies() -> None:
+    state = LiveState(Settings())
+    hosts = snap(ONE, Kind.HYPERVISORS, [hyp(f"cmp{n}") for n in range(4)])
+    state.apply(hosts)
+    before = state.frozen().view("hypervisors", NOW)
+    state.apply(replaced(hosts, hyp("cmp2", state="down", running_vms=1)))
+    after = state.frozen().view("hypervisors", NOW)
+    assert after == hypervisors_view(state.of_kind(Kind.HYPERVISORS), NOW)
+    assert after.rows[0].key == "prod/RegionOne/id-cmp2"
+    assert len(kept_rows(before, after)) == 3

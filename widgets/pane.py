@@ -1,12 +1,17 @@
 """LivePane: one TableView as a header line and a DataTable, updated row by row.
 
 A poll of 20,000 routers changes a few hundred rows; repainting the whole table
-every time would cost more than the poll. So each show() compares per-row
-signatures (cell texts and tones, built with C-level iteration), touches only
-the cells that changed, and rebuilds the row order in one pass when it moved.
-The DataTable subclass below adds the three bulk operations DataTable lacks
-(add rows, drop rows, take an order); they use its row bookkeeping directly,
-which tests/widgets/test_pane.py checks against DataTable's public getters.
+every time would cost more than the poll, in time and in bytes sent down an SSH
+link. The views keep the rows of unchanged items as the very same objects from
+poll to poll (views.IncrementalRows), so each show() finds the rows that differ
+by identity in C-level passes, compares only those cell by cell, touches only the
+cells whose text or tone changed, and repaints only those rows' lines (nothing
+when they are scrolled out of sight). The row order is rebuilt in one pass when
+it moved, and only the visible lines whose row changed are repainted.
+The DataTable subclass below adds the bulk operations DataTable lacks (add rows,
+drop rows, take an order, update cells without repainting the whole table); they
+use its row bookkeeping directly, which tests/widgets/test_pane.py checks against
+DataTable's public getters.
 
 Meaning is always in the text ("DOWN", "STALE: RegionTwo"); tones only add
 emphasis, through component classes that themes can restyle and that keep
@@ -15,12 +20,10 @@ bold/reverse/underline when NO_COLOR strips the colours.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from itertools import chain, compress, filterfalse, repeat
-from operator import attrgetter, itemgetter, ne
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import compress, filterfalse
+from operator import attrgetter, is_not, itemgetter, ne
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -28,22 +31,26 @@ from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey, RowKey
 from textual.widgets.data_table import Row as TableRow
-from textual.widgets.data_table import RowKey
 
-from osconsole.views import Cell, Column, Row, Severity, TableView, Target, Tone
+from osconsole.views import (
+    BIG_BUILD,
+    Cell,
+    Column,
+    Row,
+    Severity,
+    TableView,
+    Target,
+    Tone,
+    gc_paused,
+)
 
-# A row's cell texts and tones joined by SEP: the row is redrawn when this changes.
-# A string, not a tuple, because strings are invisible to the garbage collector, and
-# 20,000 new tuples per poll made the next collection cost as much as the apply.
-# (A NUL inside a name could in theory hide a change; names do not carry NULs.)
-Signature = str
-SEP = "\x00"
-_JOIN = SEP.join
 EMPTY = Cell("")
 
 TONE_CLASSES: dict[str, str] = {
@@ -56,9 +63,7 @@ TONE_CLASSES: dict[str, str] = {
 SEVERITY_TONES = {Severity.CRITICAL: Tone.CRITICAL, Severity.WARNING: Tone.WARNING}
 
 _KEY = attrgetter("key")
-_CELLS = attrgetter("cells")
 _TEXT = attrgetter("text")
-_TONE = attrgetter("tone")
 _SORT_VALUE = attrgetter("sort_value")
 
 
@@ -73,41 +78,11 @@ def age_text(seconds: float | None) -> str:
     return f"{seconds}s"
 
 
-def signatures(
-    rows: Sequence[Row], width: int
-) -> tuple[list[str], dict[str, Row], dict[str, Signature]]:
-    """Row keys in order (each once), rows by key, and each row's signature.
-
-    The common case (every row exactly `width` cells) runs in C-level loops: this is
-    the part of show() that touches every row, so it decides the cost of a poll.
-    Duplicate keys: the last row wins, shown once.
-    """
-    keys = list(map(_KEY, rows))
-    cells = list(map(_CELLS, rows))
-    by_key = dict(zip(keys, rows, strict=True))
-    if width and set(map(len, cells)) <= {width}:
-        # zip(*[iterator] * width) groups a flat iterator into rows of `width`.
-        texts = zip(*[map(_TEXT, chain.from_iterable(cells))] * width, strict=False)
-        tones = zip(*[map(_TONE, chain.from_iterable(cells))] * width, strict=False)
-        joined = zip(map(_JOIN, texts), map(_JOIN, tones), strict=True)
-        sigs = dict(zip(keys, map(_JOIN, joined), strict=True))
-    else:
-        sigs = {key: signature(row.cells, width) for key, row in by_key.items()}
-    if len(by_key) != len(keys):
-        keys = list(by_key)
-    return keys, by_key, sigs
-
-
 def fitted(cells: Sequence[Cell], width: int) -> Sequence[Cell]:
     """`cells` cut or padded with empty cells to the table's `width` columns."""
     if len(cells) == width:
         return cells
     return (*cells[:width], *[EMPTY] * (width - len(cells)))
-
-
-def signature(cells: Sequence[Cell], width: int) -> Signature:
-    cells = fitted(cells, width)
-    return _JOIN((_JOIN(c.text for c in cells), _JOIN(c.tone for c in cells)))
 
 
 def sort_order(keys: Sequence[str], values: Sequence[Any], descending: bool) -> list[str]:
@@ -146,23 +121,6 @@ def sort_order(keys: Sequence[str], values: Sequence[Any], descending: bool) -> 
 def _sorted_by(keys: Sequence[str], values: Sequence[Any], descending: bool) -> list[str]:
     positions = sorted(range(len(keys)), key=values.__getitem__, reverse=descending)
     return list(map(keys.__getitem__, positions))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No garbage collection while a poll is applied.
-
-    Applying 20,000 rows allocates ~100,000 small tuples; each 700 allocations
-    would start a collection that walks the App's whole heap. A show() makes no
-    reference cycles, so collecting after it loses nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class ToneStyles:
@@ -231,6 +189,25 @@ class TableKey(str, RowKey):
         return f"TableKey({str.__repr__(self)})"
 
 
+class LineKeys(Sequence[tuple[RowKey, int]]):
+    """DataTable's line index (y -> (row key, line within the row)) for rows one line
+    high, read from the row order: no 20,000 tuples made each time the order moves."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: list[TableKey]) -> None:
+        self.keys = keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, y: int) -> tuple[RowKey, int]:  # type: ignore[override]
+        return self.keys[y], 0
+
+    def clear(self) -> None:
+        """DataTable.clear() empties its list; the order here is dropped by reset()."""
+
+
 class RowTable(DataTable[ToneCell]):
     """A DataTable that adds and drops rows in bulk and takes its row order whole.
 
@@ -239,15 +216,18 @@ class RowTable(DataTable[ToneCell]):
     set_order() re-indexes once. DataTable also rebuilds its screen-order list and
     its line offsets in Python after every change, even a cell update (20,000 rows:
     ~100 ms per poll); here they follow the order set_order() took, in C, and only
-    when that order changes. Every row is one line high.
+    when that order changes. And where DataTable repaints the whole table for each
+    cell it updates, set_cells() and set_order() repaint only the visible lines that
+    changed: a poll whose changes are out of sight sends nothing to the terminal.
+    Every row is one line high.
     """
 
     def __init__(self, **kwargs: Any) -> None:
         self._keys: dict[str, TableKey] = {}
         self._order_keys: list[TableKey] = []
         self._order_locations: object = None  # the _row_locations set_order() built
-        self._order_rows: tuple[list[TableKey], list[TableRow], list[tuple[RowKey, int]]] | None
-        self._order_rows = None
+        self._order_rows: tuple[list[TableKey], list[TableRow]] | None = None
+        self._lines = LineKeys([])
         self.follow_cursor = False  # the operator moved the cursor: keep it on its row
         super().__init__(cursor_type="row", zebra_stripes=False, fixed_columns=1, **kwargs)
 
@@ -268,48 +248,111 @@ class RowTable(DataTable[ToneCell]):
             del self.rows[row_key]
 
     def set_order(self, keys: Sequence[str]) -> None:
-        """Show exactly these rows, in this order: one O(n) rebuild of the row index."""
+        """Show exactly these rows, in this order: one O(n) rebuild of the row index.
+
+        Only the visible lines from the first one whose row changed are repainted.
+        """
+        before = self._order_keys
         order = list(map(self._keys.__getitem__, keys))
         self._row_locations = type(self._row_locations)(
             dict(zip(order, range(len(order)), strict=True))
         )
         self._order_keys = order
         self._order_locations = self._row_locations
-        self._update_count += 1
-        self._require_update_dimensions = True
-        self.check_idle()
-        self.refresh()
+        self._new_content()
+        if len(order) != len(before):  # the table's height changes
+            self._require_update_dimensions = True
+            self.check_idle()
+        first, last = self._visible_rows()
+        for index in range(first, last):
+            if index >= len(order) or index >= len(before) or order[index] is not before[index]:
+                self._refresh_lines(index, last - index)
+                break
 
-    def _screen_order(self) -> tuple[list[TableRow], list[tuple[RowKey, int]]] | None:
-        """(rows, line offsets) in the order set_order() took; None if DataTable moved rows."""
-        moved = self._row_locations is not self._order_locations
-        if moved or len(self._order_keys) != len(self.rows):
-            return None
-        cached = self._order_rows
-        if cached is None or cached[0] is not self._order_keys:
-            keys = self._order_keys
-            rows = list(map(self.rows.__getitem__, keys))
-            cached = (keys, rows, list(zip(keys, repeat(0))))
-            self._order_rows = cached
-        return cached[1], cached[2]
+    def set_cells(self, changes: Iterable[tuple[str, Mapping[ColumnKey, ToneCell]]]) -> None:
+        """Replace cells of rows (row key, {column key: cell}); only their lines are
+        repainted, and only where they are visible. Column keys are the ColumnKey
+        objects add_column returned (a plain string would be compared in Python).
+
+        DataTable.update_cell repaints the whole table for each cell (20,000 rows,
+        1% changed: 800 full repaints and every line sent again)."""
+        first, last = self._visible_rows()
+        keys, data, locations = self._keys, self._data, self._row_locations
+        touched = False
+        for key, cells in changes:
+            row_key = keys[key]
+            data[row_key].update(cells)
+            touched = True
+            index = locations.get(row_key)
+            if index is not None and first <= index < last:
+                self._refresh_lines(index, 1)
+        if touched:
+            self._new_content()
+
+    def _new_content(self) -> None:
+        """Rows or cells changed: DataTable's render caches are keyed by its update count,
+        so every entry made before is dead. Dropped at once rather than left to fill the
+        LRU caches (10,000 cells per table) over the next hours."""
+        self._update_count += 1
+        self._cell_render_cache.clear()
+        self._row_render_cache.clear()
+        self._row_renderable_cache.clear()
+        self._line_cache.clear()
+
+    def _visible_rows(self) -> tuple[int, int]:
+        """[first, last) row indexes that may be on screen (rows are one line high)."""
+        top = round(self.scroll_offset.y)
+        return max(0, top - 1), top + self.size.height + 1
+
+    def _refresh_lines(self, index: int, count: int) -> None:
+        header = self.header_height if self.show_header else 0
+        width = max(self.size.width, self.virtual_size.width)
+        self._refresh_region(Region(0, index + header, width, count))
+
+    def _get_row_region(self, row_index: int) -> Region:
+        """The row's region in O(1) (DataTable sums the heights of every row above)."""
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        header = self.header_height if self.show_header else 0
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        width += self._row_label_column_width
+        return Region(0, row_index + header, max(self.size.width, width), 1)
+
+    def _in_order(self) -> bool:
+        """The rows are in the order set_order() took (DataTable did not move them)."""
+        return self._row_locations is self._order_locations and len(self._order_keys) == len(
+            self.rows
+        )
 
     @property
     def ordered_rows(self) -> list[TableRow]:
-        order = self._screen_order()
-        return super().ordered_rows if order is None else order[0]
+        if not self._in_order():
+            return super().ordered_rows
+        cached = self._order_rows
+        if cached is None or cached[0] is not self._order_keys:
+            cached = (self._order_keys, list(map(self.rows.__getitem__, self._order_keys)))
+            self._order_rows = cached
+        return cached[1]
 
     @property
-    def _y_offsets(self) -> list[tuple[RowKey, int]]:
-        order = self._screen_order()
-        return super()._y_offsets if order is None else order[1]
+    def _y_offsets(self) -> Sequence[tuple[RowKey, int]]:  # type: ignore[override]
+        if not self._in_order():
+            return super()._y_offsets
+        if self._lines.keys is not self._order_keys:
+            self._lines = LineKeys(self._order_keys)
+        return self._lines
 
-    def widen(self, column_key: str, width: int) -> None:
-        """Let an auto-width column grow to `width` cells (columns never shrink)."""
-        column = self.columns[column_key]  # type: ignore[index]
+    def widen(self, column_key: ColumnKey, width: int) -> None:
+        """Let an auto-width column grow to `width` cells (columns never shrink).
+
+        Only a column that really grows moves the others: then every line is redrawn."""
+        column = self.columns[column_key]
         if column.auto_width and width > column.content_width:
             column.content_width = width
-            self._update_count += 1
+            self._new_content()
             self._require_update_dimensions = True
+            self.check_idle()
+            self.refresh()
 
     def reset(self) -> None:
         """Forget every row and column (a view of another kind)."""
@@ -418,14 +461,17 @@ class LivePane(Widget):
         self.tones = ToneStyles(self)
         self._view: TableView | None = None
         self._columns: tuple[Column, ...] = ()
+        self._table_columns: list[ColumnKey] = []  # the table's keys of those columns
         self._column_index: dict[str, int] = {}
-        self._rows: dict[str, Row] = {}
-        self._base: list[str] = []  # the view's order: worst first
-        self._sigs: dict[str, Signature] = {}
-        self._shown: dict[str, Signature] = {}  # rows in the table, as last drawn
+        self._view_rows: Sequence[Row] = ()  # the view's rows, one per key, worst first
+        self._base: list[str] = []  # their keys
+        self._by_key: dict[str, Row] | None = None  # rows by key, made when first needed
+        self._changed: list[tuple[str, Row]] | None = None  # (key, row) that are new objects
+        self._shown: dict[str, Row] = {}  # rows in the table, as last drawn
         self._order: list[str] = []  # the table's row order
+        self._plain = False  # the table shows the view's rows in its order: no filter, no sort
         self._filter = ""
-        self._lower: dict[str, tuple[Signature, str]] = {}  # key -> (sig, Row.text().lower())
+        self._lower: dict[str, tuple[Row, str]] = {}  # key -> (row, Row.text().lower())
         self._sort: tuple[str, bool] | None = None  # (column key, descending)
         self._age: float | None = None
         self._header = Text()
@@ -486,16 +532,17 @@ class LivePane(Widget):
 
     def show(self, view: TableView) -> None:
         """Show `view`: rows by key, only changed cells redrawn, filter and sort kept."""
-        retired = [self._view, self._rows, self._sigs, self._shown, self._lower]
+        retired = [self._view, self._view_rows, self._by_key, self._lower]
         self._view = view
         if not self._ready:
             return  # applied on mount
-        with self.app.batch_update(), gc_paused():
+        with self.app.batch_update():
             self._take(view)
             self._sync()
             self._update_header()
-        # Freeing the previous poll's 100,000 objects costs as much as applying the new
-        # one: do it once the screen shows the new data, not before.
+        # Freeing what the previous poll alone used (a whole view when its rows were
+        # all new) can cost as much as applying the new one: do it once the screen
+        # shows the new data, not before.
         self.call_after_refresh(retired.clear)
 
     def set_age(self, seconds: float | None) -> None:
@@ -540,69 +587,148 @@ class LivePane(Widget):
 
     # -- applying a view -------------------------------------------------------------------
 
+    @property
+    def _rows(self) -> dict[str, Row]:
+        """The view's rows by key (built on demand: a plain poll never needs it)."""
+        if self._by_key is None:
+            self._by_key = dict(zip(self._base, self._view_rows, strict=True))
+        return self._by_key
+
     def _take(self, view: TableView) -> None:
-        if view.columns != self._columns:
+        """Take the view's rows; when their keys come in the same order as before (most
+        polls), note which rows are new objects, found by position in C."""
+        same_columns = view.columns == self._columns
+        if not same_columns:
             self._reset_columns(view.columns)
-        keys, rows, sigs = signatures(view.rows, len(view.columns))
-        self._rows = rows
-        self._base = keys
-        self._sigs = sigs
         self._age = view.oldest_age
-        if self._filter:
-            self._refresh_filter_cache()
-        else:
+        self._by_key = None
+        rows: Sequence[Row] = view.rows
+        self._changed = self._in_place(rows) if same_columns else None
+        if self._changed is None:
+            keys = list(map(_KEY, rows))
+            if len(set(keys)) != len(keys):  # duplicate keys: the last row wins, shown once
+                by_key = dict(zip(keys, rows, strict=True))
+                keys, rows = list(by_key), list(by_key.values())
+            self._base = keys
+        self._view_rows = rows
+        self._update_filter_cache()
+
+    def _in_place(self, rows: Sequence[Row]) -> list[tuple[str, Row]] | None:
+        """(key, row) of the rows that are new objects, when every key is where it was
+        (rows kept from the last poll are the same objects in the same places); else None."""
+        before = self._view_rows
+        if len(rows) != len(before):
+            return None
+        moved = list(compress(range(len(rows)), map(is_not, rows, before)))
+        if any(rows[i].key != before[i].key for i in moved):
+            return None
+        return [(rows[i].key, rows[i]) for i in moved]
+
+    def _update_filter_cache(self) -> None:
+        if not self._filter:
             self._lower = {}
+        elif self._changed is not None and len(self._lower) == len(self._base):
+            for key, row in self._changed:
+                self._lower[key] = (row, row.text().lower())
+        else:
+            self._refresh_filter_cache()
 
     def _reset_columns(self, columns: tuple[Column, ...]) -> None:
         """A different kind of view: new columns, so the table starts over (once)."""
         table = self.table
         table.reset()
-        for column in columns:
-            label = Text(column.label, justify="right" if column.numeric else "left")
-            table.add_column(label, width=column.width, key=column.key)
+        self._table_columns = [
+            table.add_column(
+                Text(column.label, justify="right" if column.numeric else "left"),
+                width=column.width,
+                key=column.key,
+            )
+            for column in columns
+        ]
         self._columns = columns
         self._column_index = {column.key: index for index, column in enumerate(columns)}
         self._shown = {}
         self._order = []
+        self._plain = False
         if self._sort is not None and self._sort[0] not in self._column_index:
             self._sort = None
 
     def _sync(self) -> None:
         """Make the table show the wanted rows in the wanted order, touching only changes."""
+        plain = not self._filter and self._sort is None
+        if plain and self._plain and self._changed is not None:
+            self._sync_in_place(self._changed)
+        else:
+            self._sync_all()
+        self._plain = plain
+        self._changed = None
+
+    def _sync_in_place(self, changed: list[tuple[str, Row]]) -> None:
+        """Same rows in the same order as drawn: only the rows that are new objects
+        (rows of unchanged items are the very objects drawn before) are compared."""
+        table, shown, changed_cells = self.table, self._shown, self._changed_cells
+        changes: list[tuple[str, dict[ColumnKey, ToneCell]]] = []
+        with gc_paused(len(changed) > BIG_BUILD):  # e.g. every age moved: new cells in bulk
+            for key, row in changed:
+                cells = changed_cells(table, shown[key], row)
+                shown[key] = row
+                if cells:
+                    changes.append((key, cells))
+            table.set_cells(changes)
+        self._order = self._base
+
+    def _sync_all(self) -> None:
+        """Any change of rows, order, filter or sort: C-level passes over every row, and
+        Python only loops over the rows that differ from what is drawn."""
         table = self.table
         order = self._wanted_order()
-        wanted = self._sigs if order is self._base else {k: self._sigs[k] for k in order}
+        rows = self._rows
+        wanted = rows if order is self._base else {k: rows[k] for k in order}
         shown = self._shown
-        # C-level passes over every row; Python only loops over the rows that differ.
         removed = list(filterfalse(wanted.__contains__, shown))
-        differ = compress(wanted, map(ne, map(shown.get, wanted), wanted.values()))
+        differ = compress(wanted, map(is_not, map(shown.get, wanted), wanted.values()))
         added: list[str] = []
+        changes: list[tuple[str, dict[ColumnKey, ToneCell]]] = []
         for key in differ:
-            if key in shown:
-                self._update_cells(table, key, self._rows[key])
-            else:
+            drawn = shown.get(key)
+            if drawn is None:
                 added.append(key)
+                continue
+            cells = self._changed_cells(table, drawn, wanted[key])
+            if cells:
+                changes.append((key, cells))
         cursor_key, cursor_row = self._cursor_key(), table.cursor_row
         if removed:
             table.drop_rows(removed)
         if added:
-            rows = [self._rows[key] for key in added]
-            table.put_rows((row.key, self._cells(row)) for row in rows)
-            self._widen(table, rows)
+            new = [rows[key] for key in added]
+            with gc_paused(len(new) > BIG_BUILD):  # a first poll: 30,000 rows at once
+                table.put_rows((row.key, self._cells(row)) for row in new)
+            self._widen(table, new)
         if added or removed or order != self._order:
             table.set_order(order)
-        self._shown = wanted
+        table.set_cells(changes)
+        self._shown = dict(wanted)  # its own: _sync_in_place changes it in place
         self._order = order
         self._place_cursor(table, cursor_key, cursor_row)
 
-    def _update_cells(self, table: RowTable, key: str, row: Row) -> None:
-        """Replace only the cells whose text or tone differ from what is drawn."""
-        cells = fitted(row.cells, len(self._columns))
-        for column, cell in zip(self._columns, cells, strict=True):
-            drawn = table.get_cell(key, column.key)
-            if drawn.text != cell.text or drawn.tone != cell.tone:
-                table.update_cell(key, column.key, self._cell(column, cell))
-                table.widen(column.key, cell_len(cell.text))
+    def _changed_cells(self, table: RowTable, drawn: Row, row: Row) -> dict[ColumnKey, ToneCell]:
+        """New table cells for the cells whose text or tone differ from what is drawn.
+        Cells shared by both rows (most of them) are skipped in C."""
+        width = len(self._columns)
+        drawn_cells, cells = drawn.cells, row.cells
+        if len(drawn_cells) != width or len(cells) != width:
+            drawn_cells, cells = fitted(drawn_cells, width), fitted(cells, width)
+        changed: dict[ColumnKey, ToneCell] = {}
+        for index in compress(range(width), map(is_not, drawn_cells, cells)):
+            before, cell = drawn_cells[index], cells[index]
+            if cell.text != before.text or cell.tone != before.tone:
+                key = self._table_columns[index]
+                changed[key] = ToneCell(
+                    cell.text, cell.tone, self._columns[index].numeric, self.tones
+                )
+                table.widen(key, cell_len(cell.text))
+        return changed
 
     def _cells(self, row: Row) -> list[ToneCell]:
         cells = fitted(row.cells, len(self._columns))
@@ -614,8 +740,8 @@ class LivePane(Widget):
     def _widen(self, table: RowTable, rows: Sequence[Row]) -> None:
         width = len(self._columns)
         by_column = zip(*(fitted(row.cells, width) for row in rows), strict=True)
-        for column, cells in zip(self._columns, by_column, strict=False):
-            table.widen(column.key, _width(map(_TEXT, cells)))
+        for key, cells in zip(self._table_columns, by_column, strict=False):
+            table.widen(key, _width(map(_TEXT, cells)))
 
     def _cursor_key(self) -> str | None:
         if not self._order or not self._ready:
@@ -632,8 +758,6 @@ class LivePane(Widget):
         row = min(max(row, 0), len(self._order) - 1)
         if row != table.cursor_row:
             table.move_cursor(row=row, animate=False)
-        else:
-            table.refresh()
 
     # -- filter and sort -------------------------------------------------------------------
 
@@ -641,7 +765,7 @@ class LivePane(Widget):
         keys = self._base
         if self._filter:
             needle = self._filter.lower()
-            if len(self._lower) != len(self._sigs):
+            if len(self._lower) != len(self._base):
                 self._refresh_filter_cache()
             lower = self._lower
             keys = [key for key in keys if needle in lower[key][1]]
@@ -651,14 +775,12 @@ class LivePane(Widget):
         return keys
 
     def _refresh_filter_cache(self) -> None:
-        """Lower-cased Row.text() per row, recomputed only for rows that changed."""
-        cache, rows = self._lower, self._rows
-        fresh: dict[str, tuple[Signature, str]] = {}
-        for key, sig in self._sigs.items():
+        """Lower-cased Row.text() per row, recomputed only for rows that are new objects."""
+        cache = self._lower
+        fresh: dict[str, tuple[Row, str]] = {}
+        for key, row in self._rows.items():
             hit = cache.get(key)
-            fresh[key] = (
-                hit if hit is not None and hit[0] == sig else (sig, rows[key].text().lower())
-            )
+            fresh[key] = hit if hit is not None and hit[0] is row else (row, row.text().lower())
         self._lower = fresh
 
     def _sort_values(self, column_key: str, keys: Sequence[str]) -> list[Any]:
@@ -672,8 +794,13 @@ class LivePane(Widget):
     # -- header ----------------------------------------------------------------------------
 
     def _update_header(self) -> None:
-        self._header = self._build_header()
-        self.query_one("#pane-header", Static).update(self._header)
+        """Redraw the header line only when it says something new; it is one line high
+        whatever it says, so no layout pass (that would also repaint every scrollbar)."""
+        header = self._build_header()
+        if header == self._header:  # same words and styles
+            return
+        self._header = header
+        self.query_one("#pane-header", Static).update(header, layout=False)
 
     def _build_header(self) -> Text:
         """Title, then the states that must never be cut off (PAUSED, STALE, age), then

@@ -178,9 +178,13 @@ class RegionStrip(Widget):
     def show(self, statuses: Sequence[RegionStatus]) -> None:
         """Say what each region's status is now (in place; one line at 80 columns)."""
         statuses = tuple(statuses)
-        if statuses != self._statuses:
-            self._statuses = statuses
-            self.refresh(layout=True)
+        if statuses == self._statuses:
+            return
+        width = self.content_size.width
+        before = len(self.lines(width)) if width else 0
+        self._statuses = statuses
+        # A layout pass repaints every scrollbar on screen: only when the height changes.
+        self.refresh(layout=not width or len(self.lines(width)) != before)
 
     def lines(self, width: int) -> list[Text]:
         max_lines = WIDE_LINES if width >= WIDE else 1

@@ -2,9 +2,10 @@
 
 Polling runs as an asyncio worker in the App's loop (the collectors are async and
 keystoneauth already runs in threads); it never touches widgets. It posts
-SnapshotArrived; the App keeps the snapshot and refreshes the panes it affects,
-coalescing bursts so that twenty regions reporting at once cost one repaint.
-Polling goes on while a drill-down screen or a modal is open; only repaints wait.
+SnapshotArrived; the App keeps the snapshot and refreshes the panes it affects:
+at once after a quiet spell, then at most every REPAINT_DELAY, so that twenty
+regions reporting at once cost one repaint. Polling goes on while a drill-down
+screen or a modal is open; only repaints wait.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import os
 import signal
 import time
@@ -41,7 +43,7 @@ from osconsole.tui.messages import (
 
 log = logging.getLogger(__name__)
 
-REPAINT_DELAY = 0.2  # seconds: coalesce snapshots that arrive together
+REPAINT_DELAY = 0.2  # seconds between repaints: coalesce snapshots that arrive together
 TERMINAL_CHECK = 5.0  # seconds between checks that our terminal still exists
 
 
@@ -88,6 +90,8 @@ class ConsoleApp(App[None]):
         self.errors: list[str] = []
         self._dirty: set[str] = set()
         self._repaint_scheduled = False
+        self._repainting = False  # building views in the thread, or applying them
+        self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
         self.sub_title = subtitle
         self.startup_notes: list[str] = []
         self._heap_frozen = False
@@ -152,18 +156,37 @@ class ConsoleApp(App[None]):
         return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
 
     def repaint(self, panes: set[str]) -> None:
-        """Refresh `panes` soon; bursts of snapshots are coalesced into one repaint."""
+        """Refresh `panes` soon: at once after a quiet spell (once the messages already
+        queued are handled, so a burst is one repaint), else REPAINT_DELAY after the
+        previous repaint began; never two at a time."""
         self._dirty |= panes
-        if not self._repaint_scheduled:
-            self._repaint_scheduled = True
-            self.set_timer(REPAINT_DELAY, self._repaint_now)
+        if self._repaint_scheduled or self._repainting:
+            return  # the running repaint schedules the next one when it ends
+        self._repaint_scheduled = True
+        wait = self._last_repaint + REPAINT_DELAY - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._repaint_now)
+        else:
+            self.call_later(self._repaint_now)
 
     async def _repaint_now(self) -> None:
-        """Build the views in a thread (pure work on frozen snapshots, ~100 ms for 20,000
-        routers), then apply them on the loop, where only changed cells are redrawn."""
+        """Build the views in a thread (pure work on frozen snapshots: about the rows that
+        changed, the rest is kept from the last poll), then apply them on the loop, where
+        only changed cells are redrawn."""
         self._repaint_scheduled = False
-        if self.paused or not self._dirty:
+        if self.paused or not self._dirty or self._repainting:
             return
+        self._repainting = True
+        self._last_repaint = time.monotonic()
+        try:
+            await self._build_and_show()
+        finally:
+            self._repainting = False
+        if self._dirty and not self.paused:
+            self.repaint(set())
+
+    async def _build_and_show(self) -> None:
+        """One repaint: the dirty panes' views built in a thread, then shown here."""
         dirty, self._dirty = self._dirty, set()
         now = self.clock()
         frozen = self.state.frozen()

@@ -183,7 +183,10 @@ class DashboardScreen(Screen[None]):
 
     def show_view(self, name: str, view: TableView) -> None:
         self.pane(name).show(view)
-        self.query_one(f"#tab-{name}", Tab).label = _tab_label(name, view)
+        tab = self.query_one(f"#tab-{name}", Tab)
+        label = _tab_label(name, view)
+        if tab.label_text != label:  # a new label is a layout pass: only when it changed
+            tab.label = label
 
     def show_regions(self, statuses: list[RegionStatus], state: LiveState) -> None:
         self.query_one("#regions", RegionStrip).show(statuses)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from rich.console import Console
 from textual.containers import Container, VerticalScroll
-from textual.widgets import Input, Static, Tabs
+from textual.widgets import Input, Static, Tab, Tabs
 
 from osconsole.config import CloudSettings, Settings
 from osconsole.live import PANES
@@ -40,6 +40,7 @@ from tests.tui.fixtures import (
     deterministic_snapshots,
     fixed_console,
     load_fixed_world,
+    post_snapshots,
     quick,
     show_snapshots,
     snapshot_of,
@@ -142,6 +143,21 @@ async def test_tab_labels_count_the_rows_that_need_attention() -> None:
             "tab-tenants": "3 Tenants (2!)",
             "tab-liveness": "4 Liveness (2!)",
         }
+
+
+async def test_tab_labels_are_set_again_only_when_they_change() -> None:
+    """A new label is a layout pass, which repaints every scrollbar on screen."""
+    app = fixed_console()
+    async with app.run_test(size=WIDE) as pilot:
+        await load_fixed_world(pilot, app)
+        tab = app.dashboard.query_one("#tab-liveness", Tab)
+        label = tab.label
+        same = snapshot_of(Kind.AGENTS, "RegionOne")
+        await show_snapshots(pilot, app, [dataclasses.replace(same, fetched_at=same.fetched_at)])
+        assert tab.label is label
+        changed, _ = with_dead_agent(snapshot_of(Kind.AGENTS, "RegionTwo"))
+        await show_snapshots(pilot, app, [changed])
+        assert str(tab.label) == "4 Liveness (3!)"
 
 
 async def test_grid_layout_shows_four_panes_at_200x50_and_keys_move_focus() -> None:
@@ -386,6 +402,39 @@ async def post_while_paused(pilot: Any, app: WatchedConsole, snapshot: Snapshot[
     await pilot.pause(REPAINT_DELAY * 3)
 
 
+async def test_a_quiet_console_repaints_at_once_and_one_right_behind_waits_its_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("osconsole.tui.app.REPAINT_DELAY", 1.0)
+    app = fixed_console()
+    async with app.run_test(size=WIDE) as pilot:
+        await load_fixed_world(pilot, app)
+        await pilot.pause(1.0)  # a quiet spell
+        waits: list[float] = []
+        set_timer = app.set_timer
+
+        def timer(delay: float, callback: Any, **kwargs: Any) -> Any:
+            waits.append(delay)
+            return set_timer(delay, callback, **kwargs)
+
+        app.set_timer = timer  # type: ignore[method-assign]
+        liveness = pane(app, "liveness")
+        changed, key = with_dead_agent(snapshot_of(Kind.AGENTS, "RegionTwo"))
+        applied = len(app.views_applied)
+        post_snapshots(app, [changed])
+        await wait_for(pilot, lambda: len(app.views_applied) > applied, what="repaint")
+        assert waits == []  # shown at once
+        assert liveness.table.get_cell(key, "state").text == "DEAD"
+
+        # Right behind it: coalesced until a second after the previous repaint began.
+        post_snapshots(app, [snapshot_of(Kind.AGENTS, "RegionTwo")])
+        await pilot.pause()
+        assert len(waits) == 1 and 0 < waits[0] <= 1.0
+        assert liveness.table.get_cell(key, "state").text == "DEAD"
+        await wait_for(pilot, lambda: len(app.views_applied) > applied + 1, what="repaint")
+        assert liveness.table.get_cell(key, "state").text == "alive"
+
+
 async def test_pause_also_pauses_the_poller(console: ConsoleApp) -> None:
     async with quick(console).run_test(size=WIDE) as pilot:
         await wait_for(pilot, lambda: console.poller is not None, what="connected")
@@ -484,11 +533,16 @@ async def test_first_poll_progress_line_counts_polls_until_every_region_reported
         assert "connecting" not in strip(app)
 
 
-async def test_live_console_shows_progress_then_hides_it(console: ConsoleApp) -> None:
+async def test_live_console_shows_progress_then_hides_it(console: ConsoleApp, world: World) -> None:
+    # One region answers slowly, so the first poll is seen in progress (the others are
+    # shown as soon as they report).
+    world.regions["RegionThree"].faults.update(latency_ms=150)
     async with quick(console).run_test(size=TABS) as pilot:
         line = progress(console)
         assert line.region.area and not line.has_class("-done")
         assert re.match(r"(Connecting to the clouds|First poll: \d+ of 15)", str(line.render()))
+        await wait_for(pilot, lambda: "First poll" in str(line.render()), what="progress")
+        assert line.region.area and re.match(r"First poll: \d+ of 15", str(line.render()))
         await wait_for(pilot, lambda: line.has_class("-done"), what="first poll done")
         await pilot.pause()
         assert not line.region.area

@@ -20,11 +20,10 @@ from osconsole.themes import CONSOLE_TCSS, THEMES, console_css, register_themes,
 from osconsole.views import Cell, Column, Row, Severity, TableView, Target, Tone
 from osconsole.widgets.pane import (
     LivePane,
+    RowTable,
     ToneCell,
     age_text,
     fitted,
-    signature,
-    signatures,
     sort_order,
 )
 
@@ -164,6 +163,69 @@ async def test_new_columns_start_the_table_over() -> None:
         assert texts(pane, "c/RegionOne/p") == ["RegionOne", "demo"]
 
 
+async def test_short_rows_are_padded_and_a_duplicate_key_shows_its_last_row_once() -> None:
+    rows = [router(1), router(2)]
+    short = Row("k/short", (Cell("RegionOne"),), Severity.OK, rows[0].target)
+    last = router(1, ram=5)
+    async with Harness().run_test(size=(120, 40)) as pilot:
+        pane = pilot.app.query_one(LivePane)
+        pane.show(TableView("routers", "t", COLUMNS, (*rows, short, last)))
+        await pilot.pause()
+        assert pane.shown_keys == ["cloud/RegionTwo/r1", "cloud/RegionThree/r2", "k/short"]
+        assert texts(pane, "cloud/RegionTwo/r1")[3] == "5 MB"
+        assert texts(pane, "k/short") == ["RegionOne", "", "", ""]
+        full = Row("k/short", router(3).cells, Severity.OK, rows[0].target)
+        pane.show(TableView("routers", "t", COLUMNS, (*rows, full)))
+        await pilot.pause()
+        assert texts(pane, "k/short") == ["RegionOne", "router-003", "ok", "30 MB"]
+        assert texts(pane, "cloud/RegionTwo/r1")[3] == "10 MB"
+
+
+def spy_on_repaints(table: RowTable) -> list[tuple[Any, ...]]:
+    """The regions the table asks to repaint from now on (() for the whole table)."""
+    calls: list[tuple[Any, ...]] = []
+    refresh = table.refresh
+
+    def spy(*regions: Any, **kwargs: Any) -> Any:
+        calls.append(regions)
+        return refresh(*regions, **kwargs)
+
+    table.refresh = spy  # type: ignore[method-assign]
+    return calls
+
+
+async def test_a_changed_row_repaints_its_line_only_and_a_row_out_of_sight_nothing() -> None:
+    rows = [router(n) for n in range(200)]
+    async with Harness().run_test(size=(120, 40)) as pilot:
+        pane = pilot.app.query_one(LivePane)
+        view = make_view(rows)
+        pane.show(view)
+        await pilot.pause()
+        table = pane.table
+        repaints = spy_on_repaints(table)
+        header = spy_on_repaints(pane.query_one("#pane-header"))  # type: ignore[arg-type]
+        updated = list(view.rows)
+        updated[3] = router(int(updated[3].key.split("r")[-1]), ram=4242)  # on screen
+        updated[150] = router(int(updated[150].key.split("r")[-1]), ram=4343)  # far below
+        pane.show(TableView("routers", "L3 HA routers", COLUMNS, tuple(updated)))
+        await pilot.pause()
+        assert texts(pane, updated[3].key)[3] == "4242 MB"
+        assert texts(pane, updated[150].key)[3] == "4343 MB"
+        assert len(repaints) == 1 and len(repaints[0]) == 1
+        (region,) = repaints[0]
+        assert (region.y, region.height) == (1 + 3, 1)  # below the header row
+        assert header == []  # the header says the same: not drawn again
+
+        # Rows that move are repainted from the first visible line that changed.
+        repaints.clear()
+        moved = list(updated)
+        moved[5], moved[6] = moved[6], moved[5]
+        pane.show(TableView("routers", "L3 HA routers", COLUMNS, tuple(moved)))
+        await pilot.pause()
+        assert pane.shown_keys[5:7] == [moved[5].key, moved[6].key]
+        assert [(r.y, r.height) for (r,) in repaints] == [(1 + 5, table.size.height + 1 - 5)]
+
+
 # -- cursor ---------------------------------------------------------------------------------------
 
 
@@ -256,6 +318,25 @@ async def test_filter_shows_matching_rows_and_follows_new_data() -> None:
         await pilot.pause()
         assert table.row_count == 7
         assert "filter" not in pane.header_text and "7 rows" in pane.header_text
+
+
+async def test_filter_follows_a_row_whose_text_changes_in_place() -> None:
+    rows = [router(n) for n in range(10)]
+    async with Harness().run_test(size=(120, 40)) as pilot:
+        pane = pilot.app.query_one(LivePane)
+        view = make_view(rows)
+        pane.show(view)
+        pane.set_filter("4242 MB")
+        await pilot.pause()
+        assert pane.shown_keys == []
+        updated = list(view.rows)
+        updated[3] = router(int(updated[3].key.split("r")[-1]), ram=4242)  # same place
+        pane.show(TableView("routers", "L3 HA routers", COLUMNS, tuple(updated)))
+        await pilot.pause()
+        assert pane.shown_keys == [updated[3].key]
+        pane.set_filter("")
+        await pilot.pause()
+        assert pane.shown_keys == [row.key for row in updated]
 
 
 async def test_sort_by_toggles_desc_asc_then_back_to_worst_first() -> None:
@@ -504,21 +585,12 @@ async def test_grid_and_tabs_layouts_place_the_four_panes() -> None:
 # -- the pure helpers -----------------------------------------------------------------------------
 
 
-def test_signatures_pad_short_rows_and_keep_one_row_per_key() -> None:
-    rows = [router(1), router(2)]
-    short = Row("k/short", (Cell("RegionOne"),), Severity.OK, rows[0].target)
-    last = router(1, ram=5)
-    keys, by_key, sigs = signatures([*rows, short, last], 4)
-    assert keys == ["cloud/RegionTwo/r1", "cloud/RegionThree/r2", "k/short"]
-    assert by_key["cloud/RegionTwo/r1"] is last  # the last row of a key wins
-    assert sigs["k/short"] == "RegionOne" + "\x00" * 7  # 4 texts, then 4 tones
-    # The C-level path and the per-row path agree.
-    assert sigs["cloud/RegionThree/r2"] == signature(rows[1].cells, 4)
-    assert sigs["cloud/RegionThree/r2"] == "\x00".join(
-        ("RegionThree", "router-002", "ok", "20 MB", "", "", Tone.OK, "")
-    )
-    assert signature(last.cells, 4) != signature(rows[0].cells, 4)
-    assert [c.text for c in fitted(short.cells, 2)] == ["RegionOne", ""]
+def test_fitted_pads_and_cuts_rows_to_the_columns() -> None:
+    short = (Cell("RegionOne"),)
+    assert [c.text for c in fitted(short, 2)] == ["RegionOne", ""]
+    full = router(1).cells
+    assert fitted(full, 4) is full
+    assert [c.text for c in fitted(full, 2)] == ["RegionTwo", "router-001"]
 
 
 def test_sort_order_buckets_mixed_values_and_keeps_missing_last() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual.app import App, ComposeResult
 
 from osconsole.model import RegionRef
@@ -141,3 +143,29 @@ async def test_a_wide_terminal_gives_the_strip_more_lines() -> None:
         assert 1 < len(lines) <= 3
         assert strip.region.height == len(lines)
         assert "Region7 ok 5s compute p50 37ms p95 97ms" in strip.plain
+
+
+async def test_a_layout_pass_only_when_the_strip_changes_height() -> None:
+    """A layout pass repaints every scrollbar on screen: an age that moves must not."""
+    regions = [status(f"Region{n}", "ok", 5, latency={"compute": (30.0, 90.0)}) for n in range(8)]
+    async with StripApp().run_test(size=(200, 40)) as pilot:
+        strip = pilot.app.query_one(RegionStrip)
+        strip.show(regions)
+        await pilot.pause()
+        layouts: list[bool] = []
+        refresh = strip.refresh
+
+        def spy(*regions: object, layout: bool = False, **kwargs: object) -> object:
+            layouts.append(layout)
+            return refresh(*regions, layout=layout, **kwargs)
+
+        strip.refresh = spy  # type: ignore[method-assign]
+        strip.show(regions)  # the same: nothing at all
+        older = [dataclasses.replace(s, age=6) for s in regions]
+        strip.show(older)  # one second older: same lines, no layout
+        await pilot.pause()
+        assert "Region7 ok 6s" in strip.plain
+        strip.show(older[:1])  # one region left: fewer lines, so a layout pass
+        await pilot.pause()
+        assert layouts[:2] == [False, True]
+        assert strip.region.height == 1
