@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sim(sub)
     _add_snapshot(sub)
+    _add_wall(sub)
     return parser
 
 
@@ -80,6 +81,38 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
         type=float,
         metavar="RPS",
         help="pace per-object sweeps (default: unpaced, bounded by concurrency)",
+    )
+
+
+def _add_wall(sub: argparse._SubParsersAction) -> None:
+    wall = sub.add_parser(
+        "wall",
+        help="the read-only NOC wall: region tiles, critical findings, events, rotating panes",
+        description=(
+            "A read-only screen for a NOC wall: one tile per region, the critical findings, "
+            "the latest events and the console's panes in turn. Nothing can be changed from "
+            "it, whatever the config says. --serve shows it in browsers (textual-serve, which "
+            "has no authentication: put it behind an authenticating proxy)."
+        ),
+    )
+    _add_cloud_options(wall)
+    wall.add_argument(
+        "--rotate",
+        type=float,
+        default=20.0,  # osconsole.tui.wall.ROTATE_DEFAULT (not imported: it loads Textual)
+        metavar="SECONDS",
+        help="show each pane this long (default 20; at least 3; 0: no rotation)",
+    )
+    wall.add_argument("--demo", action="store_true", help="watch a simulated three-region cloud")
+    wall.add_argument(
+        "--serve", action="store_true", help="serve the wall to browsers (textual-serve)"
+    )
+    wall.add_argument("--host", default="127.0.0.1", help="with --serve: address (127.0.0.1)")
+    wall.add_argument("--port", type=int, default=8000, help="with --serve: port (8000)")
+    wall.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="with --serve: the URL browsers use (the proxy's), e.g. https://wall.example.org",
     )
 
 
@@ -202,7 +235,47 @@ def run_snapshot(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-COMMANDS = {"sim": run_sim, "snapshot": run_snapshot}
+def run_wall(args: argparse.Namespace) -> int:
+    """The read-only NOC wall, in this terminal or (--serve) in browsers."""
+    from osconsole.logs import setup_file_logging
+    from osconsole.sim.app import is_loopback
+    from osconsole.tui.wall import ROTATE_MIN, run_wall_app, serve_wall
+
+    try:
+        settings = load_settings(args.config)
+        if args.rotate and args.rotate < ROTATE_MIN:
+            raise ConfigError("--rotate", f"{args.rotate:g}", f"at least {ROTATE_MIN:g}s, or 0")
+    except ConfigError as exc:
+        print(f"osconsole: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.theme:
+        settings = settings.model_copy(update={"theme": args.theme})
+    log_path = setup_file_logging()
+    if args.serve:
+        return serve_wall(
+            config=args.config,
+            os_cloud=args.os_cloud,
+            region=args.region,
+            rotate=args.rotate,
+            theme=args.theme,
+            demo=args.demo,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            loopback=is_loopback(args.host),
+        )
+    return run_wall_app(
+        settings,
+        os_cloud=args.os_cloud,
+        region=args.region,
+        rotate=args.rotate,
+        demo=args.demo,
+        warnings=settings.floor_warnings(),
+        log_path=log_path,
+    )
+
+
+COMMANDS = {"sim": run_sim, "snapshot": run_snapshot, "wall": run_wall}
 
 
 def run_console(args: argparse.Namespace) -> int:

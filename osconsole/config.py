@@ -111,6 +111,7 @@ class Settings(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     theme: Literal["dark", "light", "high-contrast"] = "dark"
     readonly: bool = False
+    bell: bool = Field(default=False, description="ring the terminal bell on a new critical")
 
     @field_validator("clouds")
     @classmethod

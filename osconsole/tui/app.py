@@ -29,11 +29,15 @@ from textual.binding import Binding
 
 from osconsole.cloud.connect import Connection, connect
 from osconsole.config import Settings
+from osconsole.events import Timeline
+from osconsole.health.findings import Finding, Tracker, Update
+from osconsole.health.rules import evaluate
 from osconsole.live import PANES, LiveState
 from osconsole.model import Snapshot
 from osconsole.poller import Poller
 from osconsole.themes import console_css, register_themes, theme_name
 from osconsole.tui.dashboard import DashboardScreen
+from osconsole.tui.findings import FindingsScreen, TimelineScreen, raised_critical
 from osconsole.tui.messages import (
     ConnectionFailed,
     ConnectionReady,
@@ -59,6 +63,8 @@ class ConsoleApp(App[None]):
         Binding("r", "refresh", "Refresh now"),
         Binding("p", "toggle_pause", "Pause"),
         Binding("question_mark", "help", "Keys"),
+        Binding("f", "findings", "Findings"),
+        Binding("e", "events", "Events"),
     ]
 
     def __init__(
@@ -94,6 +100,10 @@ class ConsoleApp(App[None]):
         self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
         self.sub_title = subtitle
         self.startup_notes: list[str] = []
+        self.tracker = Tracker(settings.thresholds)
+        self.timeline = Timeline(settings.thresholds)
+        self.findings: tuple[Finding, ...] = ()
+        self._observed: dict[Any, Snapshot[Any]] = {}
         self._heap_frozen = False
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -191,12 +201,50 @@ class ConsoleApp(App[None]):
         now = self.clock()
         frozen = self.state.frozen()
         views = await asyncio.to_thread(frozen.views, dirty, now)
+        update = await asyncio.to_thread(self._assess, frozen)
         dashboard = self.dashboard
         for pane, view in views.items():
             dashboard.show_view(pane, view)
+        self._show_findings(update)
         dashboard.show_regions(self.state.statuses(self._stats(), now), self.state)
         self._freeze_heap_once()
         self.post_message(ViewsApplied(frozenset(views)))
+
+    def _assess(self, frozen: LiveState) -> Update:
+        """Events from the snapshots not seen yet, then findings from all of them (pure
+        work, in the repaint's thread; repaints never overlap, so neither does this)."""
+        for key, snapshot in frozen.snapshots.items():
+            if self._observed.get(key) is not snapshot:
+                self._observed[key] = snapshot
+                self.timeline.observe(snapshot)
+        return evaluate(frozen.snapshots.values(), self.tracker)
+
+    def _show_findings(self, update: Update) -> None:
+        self.findings = update.findings
+        self.dashboard.show_findings(update.findings)
+        for finding in raised_critical(update.raised):
+            self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
+            if self.settings.bell:
+                self.bell()
+        if isinstance(self.screen, FindingsScreen):
+            self.screen.refresh_rows()
+        elif isinstance(self.screen, TimelineScreen):
+            self.screen.show(self.timeline.events)
+
+    def acknowledge(self, key: str, quiet: bool = True) -> None:
+        """Acknowledge a finding (it stays listed, quiet until it changes), or undo it."""
+        if quiet:
+            self.tracker.acknowledge(key)
+        else:
+            self.tracker.unacknowledge(key)
+        self.findings = self.tracker.findings()
+        self.dashboard.show_findings(self.findings)
+
+    def action_findings(self) -> None:
+        self.push_screen(FindingsScreen())
+
+    def action_events(self) -> None:
+        self.push_screen(TimelineScreen())
 
     def _freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent

@@ -7,6 +7,7 @@ resize never loses a cursor, a filter or a sort.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -17,8 +18,10 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
+from osconsole.health.findings import Finding
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.tui.drill import open_drill_down
+from osconsole.tui.findings import FindingsBar
 from osconsole.views import RegionStatus, Severity, TableView
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.region_strip import RegionStrip
@@ -59,6 +62,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
+        yield FindingsBar(" Findings: waiting for the first poll", id="findings-bar")
         yield Static("Connecting to the clouds (authenticating)...", id="progress")
         with Container(id="panes", classes="tabs"):
             yield Tabs(
@@ -201,6 +205,9 @@ class DashboardScreen(Screen[None]):
         for name, kinds in PANES.items():
             ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
             self.pane(name).set_age(max(ages) if ages else None)
+
+    def show_findings(self, findings: Sequence[Finding]) -> None:
+        self.query_one("#findings-bar", FindingsBar).show(findings)
 
     def show_paused(self, paused: bool) -> None:
         for name in PANES:

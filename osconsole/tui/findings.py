@@ -1,0 +1,181 @@
+"""What is wrong now and what changed: the findings bar, the findings list (with
+acknowledge) and the event timeline.
+
+The health work (rules, debounce, event diffs) is pure and runs in the repaint's
+worker thread; these widgets only show its results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from osconsole.events import Event
+from osconsole.health.findings import Finding, Severity, counts
+from osconsole.views import Target
+
+if TYPE_CHECKING:
+    from osconsole.tui.app import ConsoleApp
+
+WORDS = {
+    Severity.CRITICAL: "CRITICAL",
+    Severity.WARNING: "warning",
+    Severity.INFO: "info",
+    Severity.OK: "ok",
+}
+STYLES = {Severity.CRITICAL: "bold reverse red", Severity.WARNING: "bold yellow"}
+
+
+def clock(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+
+
+def bar_text(findings: Sequence[Finding]) -> Text:
+    """One line: counts per severity (acknowledged ones apart) and the worst finding."""
+    live = [f for f in findings if not f.acknowledged]
+    numbers = counts(findings)
+    text = Text(" Findings: ")
+    if not live:
+        text.append("none" if not findings else "all acknowledged")
+    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.INFO):
+        if numbers[severity]:
+            text.append(f"{numbers[severity]} {WORDS[severity]}", STYLES.get(severity, ""))
+            text.append("  ")
+    acked = len(findings) - len(live)
+    if acked:
+        text.append(f"({acked} acknowledged)  ")
+    if live:
+        worst = live[0]
+        text.append(f"| {worst.subject.region}: {worst.reason} (since {clock(worst.since)} UTC)")
+    text.append("   f: findings  e: events", "dim")
+    return text
+
+
+class FindingsBar(Static):
+    """The dashboard's line of what is wrong right now, critical first."""
+
+    DEFAULT_CSS = "FindingsBar { height: 1; padding: 0; background: $boost; }"
+
+    def show(self, findings: Sequence[Finding]) -> None:
+        self.update(bar_text(findings))
+
+
+class FindingsScreen(Screen[None]):
+    """Every current finding; Enter opens its subject, `k` acknowledges (or not)."""
+
+    TITLE = "Findings"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("k", "acknowledge", "Acknowledge"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(" Findings (worst first; acknowledged ones are kept but quiet)")
+        yield DataTable(cursor_type="row", id="findings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in (
+            ("severity", "Severity"),
+            ("where", "Where"),
+            ("what", "What"),
+            ("since", "Since (UTC)"),
+            ("ack", "Ack"),
+        ):
+            table.add_column(label, key=key)
+        self.refresh_rows()
+        table.focus()
+
+    @property
+    def console(self) -> ConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    def refresh_rows(self) -> None:
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for f in self.console.findings:
+            table.add_row(
+                Text(WORDS[f.severity], STYLES.get(f.severity, "")),
+                f"{f.subject.cloud}/{f.subject.region}",
+                f.reason,
+                clock(f.since),
+                "yes" if f.acknowledged else "",
+                key=f.key,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def _selected(self) -> Finding | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((f for f in self.console.findings if f.key == key), None)
+
+    def action_acknowledge(self) -> None:
+        finding = self._selected()
+        if finding is None:
+            return
+        self.console.acknowledge(finding.key, not finding.acknowledged)
+        self.refresh_rows()
+
+    @on(DataTable.RowSelected)
+    def _open(self) -> None:
+        from osconsole.tui.drill import open_drill_down
+
+        finding = self._selected()
+        if finding is not None:
+            subject = finding.subject
+            open_drill_down(self.app, Target(subject.ref, subject.kind, subject.id))
+
+
+class TimelineScreen(Screen[None]):
+    """The event timeline, newest first: failovers, agents down and up, split brain..."""
+
+    TITLE = "Events"
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(" Events, newest first (server time, UTC)")
+        yield DataTable(cursor_type="row", id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in (
+            ("time", "Time"),
+            ("where", "Where"),
+            ("sev", "Severity"),
+            ("what", "What"),
+        ):
+            table.add_column(label, key=key)
+        self.show(self.app.timeline.events)  # type: ignore[attr-defined]
+        table.focus()
+
+    def show(self, events: Iterable[Event]) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for event in reversed(list(events)):
+            table.add_row(
+                clock(event.time),
+                f"{event.subject.cloud}/{event.subject.region}",
+                Text(WORDS[event.severity], STYLES.get(event.severity, "")),
+                event.description,
+            )
+
+
+def raised_critical(raised: Sequence[Finding]) -> list[Finding]:
+    return [f for f in raised if f.severity is Severity.CRITICAL and not f.acknowledged]
+
+
+__all__ = ["FindingsBar", "FindingsScreen", "TimelineScreen", "bar_text", "raised_critical"]

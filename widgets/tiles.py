@@ -1,0 +1,322 @@
+"""Region tiles for the NOC wall: one region's health, legible from across a room.
+
+A tile says in words what its colour says: the region's RED / AMBER / GREEN, its
+status (ok, DEGRADED, STALE, DOWN), how old its data is, and for each domain
+(Hypervisors, Routers, Tenants, Liveness) how many rows are critical and warning,
+with the domain's own RED / AMBER / GREEN, or STALE when its last poll failed.
+The region's critical and warning counts are drawn in large digits.
+
+`region_tiles` (pure, no Textual) makes the tiles' data from the very views the
+panes show, so a count on the wall is the number of rows an operator finds in the
+console. Without colour (NO_COLOR, a monochrome projector) RED is bold reverse and
+AMBER bold underline, and the words are always there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Digits, Static
+
+from osconsole.live import PANE_TITLES, PANES
+from osconsole.model import Kind, RegionRef, Snapshot
+from osconsole.views import RegionStatus, Severity, TableView, format_age, region_labels
+from osconsole.widgets.region_strip import status_word
+
+GREEN, AMBER, RED = "GREEN", "AMBER", "RED"
+STALE, NO_DATA, WAIT = "STALE", "NO DATA", "WAIT"
+DOMAIN_TITLES = {**PANE_TITLES, "routers": "Routers"}  # short enough for a 36-column tile
+TILE_MIN_WIDTH = 39  # columns a tile needs for its domain lines (35) and its frame
+TILE_HEIGHT = 12  # with its digits (8 without, in compact tiles)
+
+Counts = Mapping[RegionRef, tuple[int, int]]
+"""(critical rows, warning rows) of each region in one pane."""
+
+
+# -- what a tile says (pure) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DomainHealth:
+    """One domain of one region: its critical and warning rows and its freshness."""
+
+    title: str
+    critical: int = 0
+    warning: int = 0
+    known: bool = False  # some poll of it has arrived
+    stale: bool = False  # its last poll failed: the counts are from older data
+
+    @property
+    def rag(self) -> str:
+        """RED when critical or blind (stale), AMBER on warnings, GREEN otherwise."""
+        if self.stale or self.critical:
+            return RED
+        return AMBER if self.warning else GREEN
+
+    @property
+    def word(self) -> str:
+        """What the tile prints for it: the RAG word, or why there is none."""
+        if not self.known:
+            return NO_DATA
+        return STALE if self.stale else self.rag
+
+
+@dataclass(frozen=True, slots=True)
+class TileData:
+    """One region's tile."""
+
+    ref: RegionRef
+    label: str
+    status: str  # RegionStatus.status: ok, degraded, stale, down, connecting
+    age: float | None
+    detail: str
+    domains: tuple[DomainHealth, ...]
+
+    @property
+    def critical(self) -> int:
+        return sum(d.critical for d in self.domains)
+
+    @property
+    def warning(self) -> int:
+        return sum(d.warning for d in self.domains)
+
+    @property
+    def word(self) -> str:
+        """The region's RED / AMBER / GREEN (WAIT before its first poll)."""
+        if self.status == "connecting":
+            return WAIT
+        known = [d.rag for d in self.domains if d.known]
+        if self.status in ("down", "stale") or RED in known:
+            return RED
+        if self.status == "degraded" or AMBER in known:
+            return AMBER
+        return GREEN
+
+    @property
+    def status_line(self) -> str:
+        """ "DOWN · data 2m old · compute: 503 ..." (the age only once there is data)."""
+        parts = [f"polls {status_word(self.status)}"]
+        if self.age is not None and self.status != "connecting":
+            parts.append(f"data {format_age(self.age)} old")
+        if self.detail and self.status != "ok":
+            parts.append(self.detail)
+        return " · ".join(parts)
+
+
+def region_counts(view: TableView) -> dict[RegionRef, tuple[int, int]]:
+    """(critical, warning) rows of each region in a pane's view: one pass over its rows."""
+    tally = Counter(
+        (row.target.ref, row.severity) for row in view.rows if row.severity >= Severity.WARNING
+    )
+    refs = {ref for ref, _ in tally}
+    return {ref: (tally[(ref, Severity.CRITICAL)], tally[(ref, Severity.WARNING)]) for ref in refs}
+
+
+def region_tiles(
+    statuses: Sequence[RegionStatus],
+    counts: Mapping[str, Counts],
+    snapshots: Iterable[Snapshot[Any]],
+) -> list[TileData]:
+    """One tile per region of `statuses` (in their order), each domain counted from
+    `counts` (pane -> region -> (critical, warning)) and judged fresh or stale from the
+    latest `snapshots` of its kinds."""
+    latest: dict[tuple[RegionRef, Kind], Snapshot[Any]] = {(s.ref, s.kind): s for s in snapshots}
+    labels = region_labels(s.ref for s in statuses)
+    tiles = []
+    for status in statuses:
+        domains = []
+        for pane, kinds in PANES.items():
+            snaps = [latest[(status.ref, k)] for k in kinds if (status.ref, k) in latest]
+            critical, warning = counts.get(pane, {}).get(status.ref, (0, 0))
+            domains.append(
+                DomainHealth(
+                    title=DOMAIN_TITLES[pane],
+                    critical=critical,
+                    warning=warning,
+                    known=bool(snaps),
+                    stale=any(s.stale for s in snaps),
+                )
+            )
+        tiles.append(
+            TileData(
+                ref=status.ref,
+                label=labels[status.ref],
+                status=status.status,
+                age=status.age,
+                detail=status.detail,
+                domains=tuple(domains),
+            )
+        )
+    return tiles
+
+
+def tile_columns(tiles: int, width: int) -> int:
+    """How many tiles side by side: as many as fit at TILE_MIN_WIDTH, at least one."""
+    return max(1, min(tiles, width // TILE_MIN_WIDTH))
+
+
+def needs_compact(tiles: int, width: int, height: int, share: float = 0.45) -> bool:
+    """Drop the digits when full tiles would take more than `share` of the screen."""
+    rows = math.ceil(tiles / tile_columns(tiles, width)) if tiles else 0
+    return rows * TILE_HEIGHT > height * share
+
+
+# -- the widget ----------------------------------------------------------------------------
+
+WORD_CLASSES = {RED: "-red", AMBER: "-amber", GREEN: "-green", WAIT: "-wait"}
+WORD_COMPONENTS = {
+    RED: "tile--red",
+    STALE: "tile--red",
+    AMBER: "tile--amber",
+    GREEN: "tile--green",
+    WAIT: "tile--muted",
+    NO_DATA: "tile--muted",
+}
+
+
+class RegionTile(Widget):
+    """One region: its word, status and age, big counts, and a line per domain."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "tile--red",
+        "tile--amber",
+        "tile--green",
+        "tile--muted",
+        "tile--name",
+    }
+
+    DEFAULT_CSS = """
+    RegionTile {
+        height: 12;
+        border: round $panel;
+        padding: 0 1;
+        layout: vertical;
+    }
+    RegionTile.-red { border: heavy $error; }
+    RegionTile.-amber { border: round $warning; }
+    RegionTile.-green { border: round $success; }
+    RegionTile.-compact { height: 8; }
+    RegionTile.-compact > #tile-counts { display: none; }
+    RegionTile > #tile-head, RegionTile > #tile-domains {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    RegionTile > #tile-head { height: 2; }
+    RegionTile > #tile-counts { height: 4; }
+    RegionTile .tile-count { width: 1fr; height: 4; }
+    RegionTile .tile-count > Digits { width: auto; color: $text-muted; text-style: bold; }
+    RegionTile .tile-count > Digits.-critical { color: $text-error; }
+    RegionTile .tile-count > Digits.-warning { color: $text-warning; }
+    RegionTile .tile-label { height: 1; color: $text-muted; }
+    RegionTile > #tile-domains { height: 4; }
+    RegionTile > .tile--red { color: $text-error; text-style: bold reverse; }
+    RegionTile > .tile--amber { color: $text-warning; text-style: bold; }
+    RegionTile > .tile--green { color: $text-success; text-style: bold; }
+    RegionTile > .tile--muted { color: $text-muted; }
+    RegionTile > .tile--name { text-style: bold; }
+    RegionTile:nocolor > .tile--amber { text-style: bold underline; }
+    """
+
+    def __init__(self, data: TileData, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._data = data
+        self._shown: TileData | None = None
+        self._head = Static(id="tile-head", markup=False)
+        self._critical = Digits("0", id="tile-critical")
+        self._warning = Digits("0", id="tile-warning")
+        self._domains = Static(id="tile-domains", markup=False)
+
+    @property
+    def data(self) -> TileData:
+        return self._data
+
+    @property
+    def plain(self) -> str:
+        """Everything the tile says, as text (for tests and logs)."""
+        head, domains = self._texts()
+        d = self._data
+        counts = f"{d.critical} critical {d.warning} warning"
+        return "\n".join((head.plain, counts, domains.plain))
+
+    def compose(self) -> ComposeResult:
+        yield self._head
+        with Horizontal(id="tile-counts"):
+            with Vertical(classes="tile-count"):
+                yield self._critical
+                yield Static("critical", classes="tile-label", markup=False)
+            with Vertical(classes="tile-count"):
+                yield self._warning
+                yield Static("warning", classes="tile-label", markup=False)
+        yield self._domains
+
+    def on_mount(self) -> None:
+        self._shown = None
+        self.call_after_refresh(self._apply)  # once the component styles are resolved
+
+    def show(self, data: TileData) -> None:
+        """Say what `data` says; nothing is redrawn when it says the same."""
+        self._data = data
+        if self.is_mounted:
+            self._apply()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._shown = None  # a theme change: restyle the words
+        if self.is_mounted:
+            self.call_after_refresh(self._apply)
+
+    def _apply(self) -> None:
+        data = self._data
+        if data == self._shown:
+            return
+        self._shown = data
+        for word, css_class in WORD_CLASSES.items():
+            self.set_class(data.word == word, css_class)
+        head, domains = self._texts()
+        self._head.update(head, layout=False)
+        self._domains.update(domains, layout=False)
+        self._count(self._critical, data.critical, "-critical")
+        self._count(self._warning, data.warning, "-warning")
+
+    def _count(self, digits: Digits, value: int, nonzero: str) -> None:
+        text = str(value)
+        if digits.value != text:
+            digits.update(text)
+        digits.set_class(value > 0, nonzero)
+
+    def _style(self, word: str) -> Style:
+        if not self.is_mounted:
+            return Style.null()
+        return self.get_component_rich_style(WORD_COMPONENTS[word], partial=True)
+
+    def _texts(self) -> tuple[Text, Text]:
+        """The head (name and word, then the status line) and the domain lines."""
+        data = self._data
+        head = Text(no_wrap=True, overflow="ellipsis")
+        name_style = self.get_component_rich_style("tile--name") if self.is_mounted else ""
+        head.append(data.label, style=name_style)
+        head.append("  ")
+        head.append(f" {data.word} ", style=self._style(data.word))
+        head.append("\n" + data.status_line)
+        domains = Text(no_wrap=True, overflow="ellipsis")
+        for index, domain in enumerate(data.domains):
+            if index:
+                domains.append("\n")
+            domains.append(f"{domain.title:<11}")
+            domains.append(f"{domain.critical:>4} crit", style=self._count_style(domain.critical))
+            domains.append(f"{domain.warning:>4} warn", style=self._count_style(domain.warning))
+            domains.append(" ")
+            domains.append(domain.word, style=self._style(domain.word))
+        return head, domains
+
+    def _count_style(self, value: int) -> Style | str:
+        return "bold" if value else self._style(NO_DATA)
