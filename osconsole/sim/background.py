@@ -16,6 +16,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from openstack.config import OpenStackConfig
+
+from osconsole.config import CloudSettings, Settings
 from osconsole.sim.serve import CLOUD_NAME
 
 
@@ -92,3 +95,16 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_demo(settings: Settings) -> tuple[DemoCloud, Settings, OpenStackConfig]:
+    """Start the demo cloud; the settings and clouds.yaml loader that watch it.
+
+    Raises DemoCloudError with a message fit to print.
+    """
+    cloud = DemoCloud().start()
+    watched = settings.model_copy(update={"clouds": [CloudSettings(name=cloud.cloud_name)]})
+    config = OpenStackConfig(
+        config_files=[str(cloud.clouds_yaml)], secure_files=[], load_envvars=False
+    )
+    return cloud, watched, config

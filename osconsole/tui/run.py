@@ -6,10 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-from openstack.config import OpenStackConfig
-
-from osconsole.config import CloudSettings, Settings
-from osconsole.sim.background import DemoCloud, DemoCloudError
+from osconsole.config import Settings
+from osconsole.sim.background import DemoCloud, DemoCloudError, start_demo
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +29,11 @@ def run_console_app(
     if demo:
         print("osconsole: starting the demo cloud (3 simulated regions)...", file=sys.stderr)
         try:
-            cloud = DemoCloud().start()
+            cloud, settings, openstack_config = start_demo(settings)
         except DemoCloudError as exc:
             print(f"osconsole: {exc}", file=sys.stderr)
             return 1
-        settings = settings.model_copy(update={"clouds": [CloudSettings(name=cloud.cloud_name)]})
         os_cloud = None
-        openstack_config = OpenStackConfig(
-            config_files=[str(cloud.clouds_yaml)], secure_files=[], load_envvars=False
-        )
         subtitle = f"demo cloud at {cloud.url}"
     try:
         app = ConsoleApp(

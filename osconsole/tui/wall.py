@@ -46,7 +46,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from osconsole.cloud.connect import Connection, connect
 from osconsole.cloud.http import ServiceStats
-from osconsole.config import CloudSettings, Settings, Thresholds
+from osconsole.config import Settings, Thresholds
 from osconsole.events import Event, Timeline
 from osconsole.health.findings import Finding, Scope, Tracker
 from osconsole.health.rules import evaluate
@@ -824,22 +824,18 @@ def run_wall_app(
     log_path: Path,
 ) -> int:
     """Run the wall in this terminal (with the demo cloud if asked); a clean exit."""
-    from osconsole.sim.background import DemoCloud, DemoCloudError
+    from osconsole.sim.background import DemoCloud, DemoCloudError, start_demo
 
     cloud: DemoCloud | None = None
     openstack_config = None
     if demo:
         print("osconsole wall: starting the demo cloud (3 simulated regions)...", file=sys.stderr)
         try:
-            cloud = DemoCloud().start()
+            cloud, settings, openstack_config = start_demo(settings)
         except DemoCloudError as exc:
             print(f"osconsole wall: {exc}", file=sys.stderr)
             return 1
-        settings = settings.model_copy(update={"clouds": [CloudSettings(name=cloud.cloud_name)]})
         os_cloud = None
-        openstack_config = OpenStackConfig(
-            config_files=[str(cloud.clouds_yaml)], secure_files=[], load_envvars=False
-        )
     try:
         app = WallApp(
             settings,
