@@ -7,13 +7,15 @@ resize never loses a cursor, a filter or a sort.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
@@ -30,6 +32,24 @@ if TYPE_CHECKING:
     from osconsole.live import LiveState
 
 GRID_MIN_WIDTH = 160
+
+
+def _when_drawn(method: Callable[..., None]) -> Callable[..., None]:
+    """Skip drawing on a dashboard not composed yet or already going away (the app's
+    timers and snapshots do not wait for the screen's life cycle)."""
+
+    @functools.wraps(method)
+    def drawn(self: DashboardScreen, *args: Any, **kwargs: Any) -> None:
+        if not self._ready or not self.is_attached:
+            return
+        try:
+            method(self, *args, **kwargs)
+        except NoMatches:
+            return
+
+    return drawn
+
+
 GRID_MIN_HEIGHT = 40
 PANE_KEYS = {str(i + 1): pane for i, pane in enumerate(PANES)}
 
@@ -59,6 +79,7 @@ class DashboardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.current = "hypervisors"
+        self._ready = False  # composed and mounted: the show_* methods may draw
 
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
@@ -81,6 +102,10 @@ class DashboardScreen(Screen[None]):
         self._layout(self.size.width, self.size.height)
         self.pane(self.current).add_class("-active")
         self.pane(self.current).focus()
+        self._ready = True
+
+    def on_unmount(self) -> None:
+        self._ready = False
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -185,6 +210,7 @@ class DashboardScreen(Screen[None]):
 
     # -- data -----------------------------------------------------------------------------
 
+    @_when_drawn
     def show_view(self, name: str, view: TableView) -> None:
         self.pane(name).show(view)
         tab = self.query_one(f"#tab-{name}", Tab)
@@ -192,6 +218,7 @@ class DashboardScreen(Screen[None]):
         if tab.label_text != label:  # a new label is a layout pass: only when it changed
             tab.label = label
 
+    @_when_drawn
     def show_regions(self, statuses: list[RegionStatus], state: LiveState) -> None:
         self.query_one("#regions", RegionStrip).show(statuses)
         arrived, expected = state.first_poll_progress
@@ -201,18 +228,22 @@ class DashboardScreen(Screen[None]):
         elif expected:
             progress.update(f"First poll: {arrived} of {expected} region/kind polls done...")
 
+    @_when_drawn
     def show_ages(self, state: LiveState, now: float) -> None:
         for name, kinds in PANES.items():
             ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
             self.pane(name).set_age(max(ages) if ages else None)
 
+    @_when_drawn
     def show_findings(self, findings: Sequence[Finding]) -> None:
         self.query_one("#findings-bar", FindingsBar).show(findings)
 
+    @_when_drawn
     def show_paused(self, paused: bool) -> None:
         for name in PANES:
             self.pane(name).paused = paused
 
+    @_when_drawn
     def show_errors(self, errors: list[str]) -> None:
         text = "Not connected: " + " | ".join(errors)
         self.query_one("#progress", Static).update(text)

@@ -282,8 +282,12 @@ async def test_a_dead_agent_updates_its_row_in_place_and_the_cursor_follows_it(
 ) -> None:
     async with quick(console).run_test(size=WIDE) as pilot:
         liveness = pane(console, "liveness")
-        total = sum(len(r.agents) for r in world.regions.values())
-        await wait_for(pilot, lambda: len(liveness.shown_keys) > total, what="first poll")
+        # Every agent and service of every region: rows move while regions still report.
+        total = sum(
+            len(r.agents) + len(r.compute_services) + len(r.volume_services)
+            for r in world.regions.values()
+        )
+        await wait_for(pilot, lambda: len(liveness.shown_keys) == total, what="first poll")
         await pilot.press("4")
         # The first Neutron agent from the top: every row above it is a Cinder service.
         index = column(liveness, "kind").index("neutron")
