@@ -147,6 +147,22 @@ class ConsoleApp(App[None]):
         for error in self.errors:
             self.notify(error, title="Not connected", severity="warning", timeout=15)
         self.repaint(set(PANES))
+        self.show_mode()
+
+    @work(group="mode", exit_on_error=False)
+    async def show_mode(self) -> None:
+        """Say in the header when nothing can be changed, and why."""
+        if self.connection is None:
+            return
+        regions = self.connection.regions
+        accesses = [await r.auth.access() for r in regions]
+        if regions and all(a.get_only for a in accesses):
+            mode = "GET-ONLY"
+        elif self.settings.readonly or (regions and all(r.readonly for r in regions)):
+            mode = "RO"
+        else:
+            mode = ""
+        self.dashboard.show_mode(mode)
 
     @on(ConnectionFailed)
     def _failed(self, message: ConnectionFailed) -> None:

@@ -239,6 +239,11 @@ class DashboardScreen(Screen[None]):
         self.query_one("#findings-bar", FindingsBar).show(findings)
 
     @_when_drawn
+    def show_mode(self, mode: str) -> None:
+        """RO (no change can be made) or GET-ONLY (the credential itself only reads)."""
+        self.query_one("#findings-bar", FindingsBar).set_mode(mode)
+
+    @_when_drawn
     def show_paused(self, paused: bool) -> None:
         for name in PANES:
             self.pane(name).paused = paused

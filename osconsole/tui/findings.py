@@ -38,11 +38,15 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
-def bar_text(findings: Sequence[Finding]) -> Text:
-    """One line: counts per severity (acknowledged ones apart) and the worst finding."""
+def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
+    """One line: the session's mode ("RO", "GET-ONLY"), counts per severity
+    (acknowledged ones apart) and the worst finding."""
     live = [f for f in findings if not f.acknowledged]
     numbers = counts(findings)
-    text = Text(" Findings: ")
+    text = Text()
+    if mode:
+        text.append(f" {mode} ", "bold reverse")
+    text.append(" Findings: ")
     if not live:
         text.append("none" if not findings else "all acknowledged")
     for severity in (Severity.CRITICAL, Severity.WARNING, Severity.INFO):
@@ -64,8 +68,16 @@ class FindingsBar(Static):
 
     DEFAULT_CSS = "FindingsBar { height: 1; padding: 0; background: $boost; }"
 
+    mode = ""  # "RO" for a read-only session, "GET-ONLY" for a GET-only credential
+    findings: Sequence[Finding] = ()
+
     def show(self, findings: Sequence[Finding]) -> None:
-        self.update(bar_text(findings))
+        self.findings = findings
+        self.update(bar_text(findings, self.mode))
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.update(bar_text(self.findings, mode))
 
 
 class FindingsScreen(Screen[None]):

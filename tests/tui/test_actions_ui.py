@@ -137,3 +137,27 @@ async def test_read_only_has_no_action_key(
         await pilot.pause(0.3)
         assert isinstance(app.screen, DrillScreen)
     assert not mutating(world)
+
+
+async def test_the_header_says_ro_in_a_read_only_session(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    app = make_app(world, sim, sim_app, tmp_path, readonly=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.query_one("#findings-bar")
+        await wait_for(pilot, lambda: bar.mode == "RO")
+        assert str(bar.render()).startswith(" RO ")
+
+
+async def test_the_header_says_get_only_for_a_get_only_credential(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    settings = Settings(clouds=[CloudSettings(name="osconsole-sim-readonly")], sweep_budget=1000)
+    app = ConsoleApp(
+        settings,
+        openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
+        transport=httpx.ASGITransport(app=sim_app),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.query_one("#findings-bar")
+        await wait_for(pilot, lambda: bar.mode == "GET-ONLY")
