@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
@@ -190,7 +192,7 @@ def param_options(
     return found
 
 
-async def act(app: App[Any], target: ActionTarget) -> Outcome | None:
+async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None) -> Outcome | None:
     """The whole flow for one target, run in a worker (it waits on modal screens);
     returns the outcome, or None when cancelled or refused before planning."""
     runner = runner_of(app)
@@ -201,7 +203,10 @@ async def act(app: App[Any], target: ActionTarget) -> Outcome | None:
     if not offered:
         app.notify(f"No action is offered for {target.label()} (read-only?)", timeout=4)
         return None
-    action = await app.push_screen_wait(PickAction(target, offered))
+    if chosen is not None and chosen.name in {a.name for a in offered}:
+        action: Action | None = chosen
+    else:
+        action = await app.push_screen_wait(PickAction(target, offered))
     if action is None:
         return None
     params: dict[str, str] = {}
@@ -228,3 +233,34 @@ async def act(app: App[Any], target: ActionTarget) -> Outcome | None:
         if poller is not None:
             poller.refresh(kind)
     return outcome
+
+
+class ActionCommands(Provider):
+    """The command palette lists the actions of the object a drill-down shows
+    (nothing in read-only sessions: `offered` is empty there)."""
+
+    async def search(self, query: str) -> Hits:
+        from osconsole.tui.drill import DrillScreen
+
+        screen = self.screen
+        if not isinstance(screen, DrillScreen):
+            return
+        runner = runner_of(self.app)
+        target = action_target(self.app, screen.target)
+        if runner is None or target is None:
+            return
+        matcher = self.matcher(query)
+        for action in runner.offered(target):
+            title = f"{action.title}: {target.label()}"
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(_start, self.app, target, action),
+                    help="changes the cloud: you will see exactly what is sent first",
+                )
+
+
+def _start(app: App[Any], target: ActionTarget, action: Action) -> None:
+    app.run_worker(act(app, target, action), exclusive=True, group="action")

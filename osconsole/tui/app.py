@@ -36,6 +36,7 @@ from osconsole.live import PANES, LiveState
 from osconsole.model import Snapshot
 from osconsole.poller import Poller
 from osconsole.themes import console_css, register_themes, theme_name
+from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
 from osconsole.tui.findings import FindingsScreen, TimelineScreen, raised_critical
 from osconsole.tui.messages import (
@@ -57,6 +58,7 @@ class ConsoleApp(App[None]):
     TITLE = "osconsole"
     CSS = console_css()
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),

@@ -161,3 +161,25 @@ async def test_the_header_says_get_only_for_a_get_only_credential(
     async with app.run_test(size=(120, 40)) as pilot:
         bar = app.screen.query_one("#findings-bar")
         await wait_for(pilot, lambda: bar.mode == "GET-ONLY")
+
+
+async def test_the_command_palette_offers_the_actions_of_the_drilled_object(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(world, sim, sim_app, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None)
+        hv = await open_hypervisor(pilot, app, world)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Disable")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskParams))
+        await pilot.press(*"from the palette", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmPlan))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: hv.service.disabled)
+    assert hv.service.disabled_reason == "from the palette"
