@@ -209,22 +209,6 @@ def observed_time(snapshot: Snapshot[Any]) -> float:
     return snapshot.server_time if snapshot.server_time is not None else snapshot.fetched_at
 
 
-def format_age(seconds: float) -> str:
-    """A duration in few characters: "45s", "3m", "2.1h", "4.0d" (as the panes show ages)."""
-    if round(seconds) < 120:
-        return f"{round(seconds)}s"
-    if round(seconds / 60) < 120:
-        return f"{round(seconds / 60)}m"
-    if round(seconds / 3600, 1) < 48:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
-
-
-def format_ratio(ratio: float) -> str:
-    """A used share as a whole percentage ("94%", "112%" when over-committed)."""
-    return f"{ratio * 100:.0f}%"
-
-
 def clock_time(ts: float) -> str:
     """A moment as "12:03:04 UTC": stable from poll to poll, unlike an age."""
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S UTC")

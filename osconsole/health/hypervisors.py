@@ -23,11 +23,11 @@ from osconsole.health.findings import (
     Problem,
     Severity,
     Subject,
-    format_ratio,
     observed_time,
     plural,
 )
 from osconsole.model import Capacity, Hypervisor, Kind, Snapshot
+from osconsole.text import format_ratio
 
 HYPERVISOR_DOWN = "hypervisor.down"
 HYPERVISOR_DISABLED = "hypervisor.disabled"

@@ -38,11 +38,11 @@ from osconsole.health.findings import (
     Severity,
     Subject,
     clock_time,
-    format_age,
     observed_time,
     plural,
 )
 from osconsole.model import Agent, Kind, Service, Snapshot
+from osconsole.text import format_age
 
 SKEW_NOTICE_S = 10.0  # a heartbeat this far in the future is clock skew, not rounding
 

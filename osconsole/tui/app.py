@@ -11,48 +11,40 @@ screen or a modal is open; only repaints wait.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
 import math
-import os
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 from openstack.config import OpenStackConfig
-from textual import on, work
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from osconsole.cloud.connect import Connection, connect
+from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
 from osconsole.health.findings import Finding, Tracker, Update
 from osconsole.health.rules import evaluate
 from osconsole.live import PANES, LiveState
 from osconsole.model import Snapshot
-from osconsole.poller import Poller
-from osconsole.themes import console_css, register_themes, theme_name
+from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
 from osconsole.tui.findings import FindingsScreen, TimelineScreen, raised_critical
 from osconsole.tui.messages import (
-    ConnectionFailed,
-    ConnectionReady,
-    SnapshotArrived,
     ViewsApplied,
 )
+from osconsole.tui.polling import PollingApp
 
 log = logging.getLogger(__name__)
 
 REPAINT_DELAY = 0.2  # seconds between repaints: coalesce snapshots that arrive together
-TERMINAL_CHECK = 5.0  # seconds between checks that our terminal still exists
 
 
-class ConsoleApp(App[None]):
+class ConsoleApp(PollingApp):
     """osconsole: every region's hypervisors, routers, tenants and liveness, live."""
 
     TITLE = "osconsole"
@@ -81,71 +73,33 @@ class ConsoleApp(App[None]):
         poll: bool = True,
         subtitle: str = "",
     ) -> None:
-        super().__init__()
-        self.settings = settings
-        self.state = LiveState(settings)
-        self.clock = clock
-        self._connect_kwargs: dict[str, Any] = {
-            "os_cloud": os_cloud,
-            "region": region,
-            "openstack_config": openstack_config,
-            "transport": transport,
-        }
-        self._poll = poll
-        self.connection: Connection | None = None
-        self.poller: Poller | None = None
+        super().__init__(
+            settings,
+            os_cloud=os_cloud,
+            region=region,
+            openstack_config=openstack_config,
+            transport=transport,
+            clock=clock,
+            poll=poll,
+        )
         self.paused = False
-        self.errors: list[str] = []
         self._dirty: set[str] = set()
         self._repaint_scheduled = False
         self._repainting = False  # building views in the thread, or applying them
         self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
         self.sub_title = subtitle
-        self.startup_notes: list[str] = []
         self.tracker = Tracker(settings.thresholds)
         self.timeline = Timeline(settings.thresholds)
         self.findings: tuple[Finding, ...] = ()
         self._observed: dict[Any, Snapshot[Any]] = {}
-        self._heap_frozen = False
 
-    # -- lifecycle ----------------------------------------------------------------------
+    # -- lifecycle (connecting and polling: PollingApp) -------------------------------
 
-    def on_mount(self) -> None:
-        register_themes(self)
-        self.theme = theme_name(self.settings.theme)
+    def start_views(self) -> None:
         self.push_screen(DashboardScreen())
-        for note in self.startup_notes:
-            self.notify(note, severity="warning", timeout=10)
-        if self._poll:
-            self.start_polling()
         self.set_interval(1.0, self._tick)
-        self.set_interval(TERMINAL_CHECK, self._check_terminal)
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
-    @work(exclusive=True, group="poller", exit_on_error=False)
-    async def start_polling(self) -> None:
-        """Connect (auth in threads), then poll every region and kind until we exit."""
-        connection = await connect(self.settings, **self._connect_kwargs)
-        if not connection.regions:
-            self.post_message(ConnectionFailed(connection.errors or ["no region to poll"]))
-            return
-        self.post_message(ConnectionReady(connection))
-        poller = Poller(connection.regions, self.settings, on_snapshot=self._arrived)
-        self.poller = poller
-        try:
-            await poller.run()
-        finally:
-            await connection.aclose()
-
-    def _arrived(self, snapshot: Snapshot[Any]) -> None:
-        self.post_message(SnapshotArrived(snapshot))
-
-    @on(ConnectionReady)
-    def _connected(self, message: ConnectionReady) -> None:
-        self.connection = message.connection
-        self.errors = list(message.connection.errors)
-        self.state.expect(r.ref for r in message.connection.regions)
+    def connected(self, connection: Connection) -> None:
         for error in self.errors:
             self.notify(error, title="Not connected", severity="warning", timeout=15)
         self.repaint(set(PANES))
@@ -166,16 +120,11 @@ class ConsoleApp(App[None]):
             mode = ""
         self.dashboard.show_mode(mode)
 
-    @on(ConnectionFailed)
-    def _failed(self, message: ConnectionFailed) -> None:
-        self.errors = message.errors
-        for error in message.errors:
-            log.warning("connection failed: %s", error)
-        self.dashboard.show_errors(message.errors)
+    def not_connected(self, errors: list[str]) -> None:
+        self.dashboard.show_errors(errors)
 
-    @on(SnapshotArrived)
-    def _snapshot(self, message: SnapshotArrived) -> None:
-        self.repaint(self.state.apply(message.snapshot))
+    def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
+        self.repaint(self.state.apply(snapshot))
 
     # -- repaint --------------------------------------------------------------------------
 
@@ -224,8 +173,8 @@ class ConsoleApp(App[None]):
         for pane, view in views.items():
             dashboard.show_view(pane, view)
         self._show_findings(update)
-        dashboard.show_regions(self.state.statuses(self._stats(), now), self.state)
-        self._freeze_heap_once()
+        dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
+        self.freeze_heap_once()
         self.post_message(ViewsApplied(frozenset(views)))
 
     def _assess(self, frozen: LiveState) -> Update:
@@ -264,38 +213,13 @@ class ConsoleApp(App[None]):
     def action_events(self) -> None:
         self.push_screen(TimelineScreen())
 
-    def _freeze_heap_once(self) -> None:
-        """After the first complete poll, move what exists to the GC's permanent
-        generation: full collections over 100,000 long-lived objects stalled the loop
-        for 100-300 ms. Later snapshots are still freed by reference counting."""
-        arrived, expected = self.state.first_poll_progress
-        if not self._heap_frozen and expected and arrived >= expected:
-            gc.collect()
-            gc.freeze()
-            self._heap_frozen = True
-
-    def _stats(self) -> dict:
-        if self.connection is None:
-            return {}
-        return {r.ref: r.client.stats for r in self.connection.regions}
-
     def _tick(self) -> None:
         """Every second: ages move, so the strip and pane headers are redrawn."""
         if self.paused:
             return
         now = self.clock()
-        self.dashboard.show_regions(self.state.statuses(self._stats(), now), self.state)
+        self.dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
         self.dashboard.show_ages(self.state, now)
-
-    def _check_terminal(self) -> None:
-        """Exit when our terminal has gone away (an SSH session dropped), not spin."""
-        if os.environ.get("OSCONSOLE_NO_TTY_CHECK") or self.is_headless:
-            return
-        try:
-            os.get_terminal_size(1)
-        except OSError:
-            log.info("the terminal went away; exiting")
-            self.exit()
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -17,12 +17,9 @@ kind. tests/tui/test_wall.py measures it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
 import os
 import shlex
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,30 +33,26 @@ import httpx
 from openstack.config import OpenStackConfig
 from rich.style import Style
 from rich.text import Text
-from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
-from osconsole.cloud.connect import Connection, connect
-from osconsole.cloud.http import ServiceStats
+from osconsole.cloud.connect import Connection
 from osconsole.config import Settings, Thresholds
 from osconsole.events import Event, Timeline
 from osconsole.health.findings import Finding, Scope, Tracker
 from osconsole.health.rules import evaluate
 from osconsole.live import PANE_TITLES, PANES, LiveState
 from osconsole.model import RegionRef, Snapshot
-from osconsole.poller import Poller
-from osconsole.themes import console_css, register_themes, theme_name
+from osconsole.themes import console_css
 from osconsole.tui.messages import (
-    ConnectionFailed,
-    ConnectionReady,
-    SnapshotArrived,
     ViewsApplied,
 )
+from osconsole.tui.polling import PollingApp
 from osconsole.views import Severity, TableView, format_age, region_labels
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
@@ -81,7 +74,6 @@ ROTATE_DEFAULT = 20.0  # seconds each pane is shown
 ROTATE_MIN = 3.0  # faster than this nobody can read a pane (0: no rotation)
 REPAINT_CHECK = 0.25  # seconds between checks for new snapshots to show
 TICK = 1.0  # ages, the clock and the rotation move every second
-TERMINAL_CHECK = 5.0  # seconds between checks that our terminal still exists
 EVENTS_KEPT = 200  # the timeline's bound: the ticker never needs more
 TICKER_EVENTS = 60  # newest events handed to the ticker (it shows what fits)
 WIDE = 160  # columns from which the boards sit beside the pane, not above it
@@ -91,136 +83,6 @@ MAX_LINES = 100  # lines a board makes; a wall shows fewer, "+N more" counts the
 def utc_clock(ts: float) -> str:
     """A moment as "07:06:45" (UTC, said once in each board's heading)."""
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
-
-
-# -- the polling core, shared ----------------------------------------------------------------
-
-
-class PollingApp(App[None]):
-    """What every live viewer of the clouds needs, as the console runs it: settings and a
-    LiveState, connecting (auth in threads) then polling in a worker that posts
-    SnapshotArrived, an exit when the terminal goes away or on SIGHUP, and the heap
-    frozen after the first complete poll.
-
-    ConsoleApp holds the same code inline (start_polling, _arrived, _stats,
-    _check_terminal, _freeze_heap_once); it can inherit this class instead and keep
-    only its screens, bindings and repaint. Subclasses implement `start_views` and the
-    `connected`, `not_connected` and `snapshot_arrived` hooks.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        os_cloud: str | None = None,
-        region: str | None = None,
-        openstack_config: OpenStackConfig | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.time,
-        poll: bool = True,
-    ) -> None:
-        super().__init__()
-        self.settings = settings
-        self.state = LiveState(settings)
-        self.clock = clock
-        self._connect_kwargs: dict[str, Any] = {
-            "os_cloud": os_cloud,
-            "region": region,
-            "openstack_config": openstack_config,
-            "transport": transport,
-        }
-        self._poll = poll
-        self.connection: Connection | None = None
-        self.poller: Poller | None = None
-        self.errors: list[str] = []
-        self.startup_notes: list[str] = []
-        self._heap_frozen = False
-
-    def on_mount(self) -> None:
-        register_themes(self)
-        self.theme = theme_name(self.settings.theme)
-        self.start_views()
-        for note in self.startup_notes:
-            self.notify(note, severity="warning", timeout=10)
-        if self._poll:
-            self.start_polling()
-        self.set_interval(TERMINAL_CHECK, self._check_terminal)
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
-
-    def start_views(self) -> None:
-        """Push the first screen and start the App's own timers."""
-
-    @work(exclusive=True, group="poller", exit_on_error=False)
-    async def start_polling(self) -> None:
-        """Connect (auth in threads), then poll every region and kind until we exit."""
-        connection = await connect(self.settings, **self._connect_kwargs)
-        if not connection.regions:
-            self.post_message(ConnectionFailed(connection.errors or ["no region to poll"]))
-            return
-        self.post_message(ConnectionReady(connection))
-        poller = Poller(connection.regions, self.settings, on_snapshot=self._arrived)
-        self.poller = poller
-        try:
-            await poller.run()
-        finally:
-            await connection.aclose()
-
-    def _arrived(self, snapshot: Snapshot[Any]) -> None:
-        self.post_message(SnapshotArrived(snapshot))
-
-    @on(ConnectionReady)
-    def _connection_ready(self, message: ConnectionReady) -> None:
-        self.connection = message.connection
-        self.errors = list(message.connection.errors)
-        self.state.expect(r.ref for r in message.connection.regions)
-        self.connected(message.connection)
-
-    @on(ConnectionFailed)
-    def _connection_failed(self, message: ConnectionFailed) -> None:
-        self.errors = list(message.errors)
-        for error in message.errors:
-            log.warning("connection failed: %s", error)
-        self.not_connected(self.errors)
-
-    @on(SnapshotArrived)
-    def _snapshot_arrived(self, message: SnapshotArrived) -> None:
-        self.snapshot_arrived(message.snapshot)
-
-    def connected(self, connection: Connection) -> None:
-        """Every reachable region has its client (`self.connection`, `self.errors` set)."""
-
-    def not_connected(self, errors: list[str]) -> None:
-        """No region could be reached."""
-
-    def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
-        """A poll ended; the subclass keeps it (usually `self.state.apply`) and repaints."""
-
-    def region_stats(self) -> dict[RegionRef, dict[str, ServiceStats]]:
-        """Each region's per-service call statistics (latency, errors) so far."""
-        if self.connection is None:
-            return {}
-        return {r.ref: r.client.stats for r in self.connection.regions}
-
-    def freeze_heap_once(self) -> None:
-        """After the first complete poll, move what exists to the GC's permanent
-        generation: full collections over 100,000 long-lived objects stalled the loop
-        for 100-300 ms. Later snapshots are still freed by reference counting."""
-        arrived, expected = self.state.first_poll_progress
-        if not self._heap_frozen and expected and arrived >= expected:
-            gc.collect()
-            gc.freeze()
-            self._heap_frozen = True
-
-    def _check_terminal(self) -> None:
-        """Exit when our terminal has gone away (an SSH session dropped), not spin."""
-        if os.environ.get("OSCONSOLE_NO_TTY_CHECK") or self.is_headless or self.is_web:
-            return  # tests, and browsers (textual-serve), have no terminal to lose
-        try:
-            os.get_terminal_size(1)
-        except OSError:
-            log.info("the terminal went away; exiting")
-            self.exit()
 
 
 # -- findings and events, fed every snapshot (no Textual state) ------------------------------
