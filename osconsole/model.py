@@ -159,7 +159,9 @@ class TenantSignals:
     open_ingress_ports: tuple[int, ...] = ()
     floating_ips: int = 0
     floating_ips_created_last_hour: int = 0
-    quota_usage: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # used, limit
+    # service ("neutron", "nova", "cinder") -> resource -> (used, limit), limits > 0 only
+    quotas: Mapping[str, Mapping[str, tuple[int, int]]] = field(default_factory=dict)
+    quotas_unknown: tuple[str, ...] = ()  # services whose quotas were never read: not 0%
 
 
 T = TypeVar("T")

@@ -571,6 +571,18 @@ def test_tenants_with_nothing_to_see_are_left_out() -> None:
     assert view.rows == () and view.title == "Tenants OK / 2"
 
 
+def test_tenants_quota_pressure_names_the_service_and_an_unread_quota_adds_no_row() -> None:
+    full = tenant(
+        "p-full", "full", quotas={"nova": {"cores": (38, 40)}, "cinder": {"volumes": (1, 10)}}
+    )
+    unread = tenant("p-unread", quotas_unknown=("nova", "cinder"))
+    view = tenants_view([snap(ONE, Kind.TENANTS, [full, unread])], NOW)
+    assert [r.key for r in view.rows] == ["prod/RegionOne/p-full"]
+    row = row_of(view, "prod/RegionOne/p-full")
+    assert row["why"].text == "quota: nova cores 95% (38/40)"
+    assert row["_"].severity == Severity.INFO and row["score"].text == "5"
+
+
 # -- liveness -----------------------------------------------------------------------------------
 
 

@@ -1,10 +1,10 @@
-"""Nova calls: hypervisors, services, servers (and, later, the actions on them)."""
+"""Nova calls: hypervisors, services, servers, quota usage, and the actions on them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from osconsole.cloud.http import RegionClient
+from osconsole.cloud.http import MalformedResponse, RegionClient
 
 PAGE = 1000  # Nova's default max_limit: asking for more gains nothing
 
@@ -51,6 +51,17 @@ async def servers(
     if changes_since:
         params["changes-since"] = changes_since
     return await client.collect("compute", "/servers/detail", "servers", params)
+
+
+async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:
+    """One project's quota set with usage: {resource: {in_use, limit, reserved}} (limit
+    -1 is unlimited) and its `id`. One call per project."""
+    path = f"/os-quota-sets/{project_id}/detail"
+    reply = await client.request("GET", "compute", path)
+    quota_set = reply.body.get("quota_set") if isinstance(reply.body, dict) else None
+    if not isinstance(quota_set, dict):
+        raise MalformedResponse("compute", "GET", path, "no 'quota_set' object in the answer")
+    return quota_set
 
 
 # -- actions: the exact calls, built without sending (a confirmation shows them first) --

@@ -1,12 +1,34 @@
-"""Cinder calls: the volume services' liveness."""
+"""Cinder calls: the volume services' liveness, quota usage."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from osconsole.cloud.http import RegionClient
+from osconsole.cloud.http import ApiFailure, MalformedResponse, RegionClient
 
 
 async def services(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
     reply = await client.request("GET", "volume", "/os-services")
     return list((reply.body or {}).get("services") or []), reply.server_time
+
+
+async def in_catalog(client: RegionClient) -> bool:
+    """Whether the region's catalog has Cinder: without it there is nothing to read,
+    which is not a failure. No request is sent."""
+    try:
+        await client.endpoint("volume")
+    except ApiFailure:
+        return False
+    return True
+
+
+async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:
+    """One project's quota set with usage: {resource: {in_use, limit, reserved,
+    allocated}} (limit -1 is unlimited) and its `id`. The URL is under the endpoint's
+    own project (the caller's), the project asked about comes last."""
+    path = f"/os-quota-sets/{project_id}"
+    reply = await client.request("GET", "volume", path, params={"usage": "true"})
+    quota_set = reply.body.get("quota_set") if isinstance(reply.body, dict) else None
+    if not isinstance(quota_set, dict):
+        raise MalformedResponse("volume", "GET", path, "no 'quota_set' object in the answer")
+    return quota_set

@@ -8,8 +8,10 @@ only what changed since the previous poll (`changes-since` / `changed_since`).
 Nova reports deleted servers in `changes-since` answers, which is how deletions
 are counted; Neutron's `changed_since` does not report deleted ports, so only a
 full resync drops them. Security group rules and floating IPs are two and one
-cheap filtered listings. Quota details cost one call per project, so they are
-swept within the region's budget, the most suspicious projects first.
+cheap filtered listings. Quotas cost one call per project and service (Neutron's,
+Nova's, and Cinder's where the catalog has it), so they are swept within the
+region's budget, the most suspicious projects first, and a project's quota of one
+service is read again only when what moves it changed, or after full_resync.
 
 Ages (stuck servers, "last hour") are measured against the server's clock.
 """
@@ -21,12 +23,13 @@ import ipaddress
 import math
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
-from osconsole.cloud import compute, identity, network
-from osconsole.cloud.http import ApiFailure, Forbidden
+from osconsole.cloud import compute, identity, network, volume
+from osconsole.cloud.http import ApiFailure, Forbidden, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
 from osconsole.model import Kind, Snapshot, TenantSignals
@@ -46,6 +49,7 @@ RULE_FIELDS = ["id", "project_id", "port_range_min", "remote_ip_prefix"]
 FIP_FIELDS = ["id", "project_id", "created_at", "status"]
 DELETED = "DELETED"
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 # -- compact records -------------------------------------------------------------
@@ -155,19 +159,32 @@ def parse_fip(body: Any) -> FipRecord | None:
     return FipRecord(fip_id, project_id, utc_timestamp(body.get("created_at")))
 
 
-def parse_quota(details: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
-    """{resource: (used, limit)} for resources with a real limit (> 0)."""
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_quota(
+    details: Mapping[str, Any],
+    *,
+    used_key: str = "used",
+    resources: Set[str] | None = None,
+) -> dict[str, tuple[int, int]] | None:
+    """{resource: (used, limit)} for the `resources` (all when None) with a real limit
+    (> 0: -1 is unlimited); `used` includes what is reserved, as it counts against the
+    limit too. A resource without a numeric use or limit is left out, never taken as 0;
+    None when no resource could be read at all (an answer of the wrong shape)."""
     usage: dict[str, tuple[int, int]] = {}
+    readable = False
     for resource, value in details.items():
-        if not isinstance(value, dict):
+        if (resources is not None and resource not in resources) or not isinstance(value, dict):
             continue
-        try:
-            used, limit = int(value.get("used") or 0), int(value.get("limit"))
-        except (TypeError, ValueError):
+        used, limit = _count(value.get(used_key)), _count(value.get("limit"))
+        if used is None or limit is None:
             continue
+        readable = True
         if limit > 0:
-            usage[str(resource)] = (used, limit)
-    return usage
+            usage[str(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
+    return usage if readable else None
 
 
 def parse_all(bodies: Iterable[Any], parse: Callable[[Any], T | None]) -> tuple[list[T], int]:
@@ -207,7 +224,7 @@ def summarise(
     fips: Iterable[FipRecord],
     created: Mapping[str, tuple[str, float]],
     deleted: Mapping[str, tuple[str, float]],
-    quotas: Mapping[str, Mapping[str, tuple[int, int]]],
+    quotas: Mapping[str, Mapping[str, Mapping[str, tuple[int, int]]]],
     now: float,
     stuck_after: float,
 ) -> dict[str, TenantSignals]:
@@ -267,7 +284,7 @@ def summarise(
             open_ingress_ports=tuple(sorted(e["ports"])),
             floating_ips=e["fips"],
             floating_ips_created_last_hour=e["fips_new"],
-            quota_usage=dict(quotas.get(project_id, {})),
+            quotas=dict(quotas.get(project_id, {})),
         )
         for project_id, e in sorted(acc.items())
     }
@@ -288,7 +305,8 @@ def suspicion(signals: TenantSignals) -> float:
 
 
 def footprint(signals: TenantSignals) -> tuple[int, ...]:
-    """What moves a project's quota use: when none of it changed, neither did the quota."""
+    """What moves a project's Neutron quota use: when none of it changed, neither did
+    the quota."""
     return (
         signals.servers,
         len(signals.spoofing_ports),
@@ -299,27 +317,66 @@ def footprint(signals: TenantSignals) -> tuple[int, ...]:
     )
 
 
+def server_footprint(signals: TenantSignals) -> tuple[int, ...]:
+    """What moves a project's Nova quota use (servers, their cores and RAM). Cinder's
+    moves with volumes, which no listing here watches; servers booted from volume bring
+    theirs, so it is read again when the servers move, and after full_resync anyway."""
+    return (signals.servers, signals.created_last_hour, signals.deleted_last_hour)
+
+
+@dataclass(frozen=True)
+class QuotaSource:
+    """One service's quota call per project, and how to read its answer."""
+
+    service: str  # as operators say it: neutron, nova, cinder
+    read: Callable[[RegionClient, str], Awaitable[Mapping[str, Any]]]
+    used_key: str
+    resources: frozenset[str] | None  # None: every resource of the answer
+    moves: Callable[[TenantSignals], tuple[int, ...]]  # what moves its use
+
+
+QUOTA_SOURCES = (
+    QuotaSource("neutron", lambda c, p: network.quota_details(c, p), "used", None, footprint),
+    QuotaSource(
+        "nova",
+        lambda c, p: compute.quota_usage(c, p),
+        "in_use",
+        frozenset({"instances", "cores", "ram"}),
+        server_footprint,
+    ),
+    QuotaSource(
+        "cinder",
+        lambda c, p: volume.quota_usage(c, p),
+        "in_use",
+        frozenset({"volumes", "gigabytes", "snapshots"}),
+        server_footprint,
+    ),
+)
+QuotaKey = tuple[str, str]  # (project id, service)
+
+
 def quota_order(
-    scores: Mapping[str, float],
-    checked_at: Mapping[str, float],
+    scores: Mapping[K, float],
+    checked_at: Mapping[K, float],
     allowance: int | None,
     *,
     now: float | None = None,
     quiet_age: float = 0.0,
-    moved: Set[str] | None = None,
-) -> list[str]:
-    """Projects to sweep this poll: all when unpaced; else half the allowance to the
-    most suspicious, the rest to those checked longest ago (never-checked first),
-    so every project's quota is read again in time however many suspicious ones there are.
+    moved: Set[K] | None = None,
+) -> list[K]:
+    """What to sweep this poll (projects, or (project, service) reads, one request
+    each): all when unpaced; else half the allowance to the most suspicious, the rest
+    to those checked longest ago (never-checked first), so every project's quota is
+    read again in time however many suspicious ones there are.
 
-    A project read less than `quiet_age` seconds before `now` is read again only if it
+    One read less than `quiet_age` seconds before `now` is done again only if it
     is in `moved` (its footprint changed since that read: quota use moves with the
     servers, ports and addresses we already watch). Without `moved`, only quiet
     projects (score 0) wait.
     """
     if now is not None and quiet_age > 0:
 
-        def due(p: str) -> bool:
+        def due(p: K) -> bool:
             if now - checked_at.get(p, -math.inf) >= quiet_age:
                 return True
             return p in moved if moved is not None else scores[p] > 0
@@ -407,9 +464,9 @@ class TenantCollector(Collector):
         self.created: dict[str, tuple[str, float]] = {}
         self.deleted: dict[str, tuple[str, float]] = {}
         self.deletions_since: float | None = None  # server time deletions are tracked from
-        self.quotas: dict[str, dict[str, tuple[int, int]]] = {}
-        self.quota_checked: dict[str, float] = {}
-        self.quota_seen: dict[str, tuple[int, ...]] = {}  # footprint at the last quota read
+        self.quotas: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}  # project, service
+        self.quota_checked: dict[QuotaKey, float] = {}  # server time of the last good read
+        self.quota_seen: dict[QuotaKey, tuple[int, ...]] = {}  # what moved it, at that read
         self.last_time: float | None = None
         self.last_mono = 0.0
 
@@ -442,19 +499,19 @@ class TenantCollector(Collector):
         port_changes = self._apply_ports(prt, full_ports, now, notes, failures)
         self._apply_names(names, notes)
         items = self._summary(now)
-        swept, quota_failed = await self._sweep_quotas(items, notes)
-        quota_unread = sum(1 for pid in items if pid not in self.quota_checked)
-        items = {
-            pid: replace(sig, quota_usage=dict(self.quotas.get(pid, {})))
-            for pid, sig in items.items()
-        }
-        extra = self._extra(now, full_servers, full_ports, changes, port_changes, swept)
+        services = await self._quota_services()
+        swept, quota_failed = await self._sweep_quotas(items, services, notes)
+        items = {pid: self._with_quotas(sig, services) for pid, sig in items.items()}
+        quota_unread = sum(len(sig.quotas_unknown) for sig in items.values())
+        total = sum(swept.values())
+        extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
+        extra["quota_reads"] = swept
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
             server_time=now,
             # Like the paced router and Placement sweeps: incomplete until every
-            # project's quota has been read once.
+            # project's quotas have been read once.
             complete=not failures and not quota_failed and quota_unread == 0,
             notes=tuple(notes),
             extra=extra,
@@ -654,54 +711,93 @@ class TenantCollector(Collector):
             return None
         return max(1, int(self.budget.rate * self.settings.intervals.of(Kind.TENANTS)))
 
+    async def _quota_services(self) -> list[QuotaSource]:
+        """Neutron's and Nova's quotas always (the tenants kind reads both services
+        anyway); Cinder's where the region's catalog has it."""
+        cinder = await volume.in_catalog(self.client)
+        return [s for s in QUOTA_SOURCES if s.service != "cinder" or cinder]
+
+    def _with_quotas(self, signals: TenantSignals, services: list[QuotaSource]) -> TenantSignals:
+        """The signals with the quotas known now (read this poll or before), and which
+        services' quotas are not known at all."""
+        known = self.quotas.get(signals.project_id, {})
+        names = [s.service for s in services]
+        return replace(
+            signals,
+            quotas={name: dict(known[name]) for name in names if name in known},
+            quotas_unknown=tuple(name for name in names if name not in known),
+        )
+
     async def _sweep_quotas(
-        self, items: Mapping[str, TenantSignals], notes: list[str]
-    ) -> tuple[int, bool]:
-        """Quota details of the projects that matter most now, within the budget;
-        (projects swept, whether some calls failed)."""
-        scores = {pid: suspicion(sig) for pid, sig in items.items()}
+        self, items: Mapping[str, TenantSignals], services: list[QuotaSource], notes: list[str]
+    ) -> tuple[dict[str, int], bool]:
+        """The quotas that matter most now, one request per project and service, within
+        the budget; (reads per service, whether some calls failed)."""
+        by_name = {s.service: s for s in services}
+        scores: dict[QuotaKey, float] = {}
+        moved: set[QuotaKey] = set()
+        for pid, sig in items.items():
+            points = suspicion(sig)
+            for source in services:
+                key = (pid, source.service)
+                scores[key] = points
+                if self.quota_seen.get(key) != source.moves(sig):
+                    moved.add(key)
         order = quota_order(
             scores,
             self.quota_checked,
             self._allowance(),
             now=self.last_time,
             quiet_age=self.settings.intervals.full_resync,
-            moved={pid for pid, sig in items.items() if self.quota_seen.get(pid) != footprint(sig)},
+            moved=moved,
         )
-        if not order:
-            return 0, False
-        forbidden = asyncio.Event()
+        forbidden: set[str] = set()
+        why: dict[str, str] = {}  # the first failure per service
 
-        async def one(project_id: str) -> bool:
-            if forbidden.is_set():
+        async def one(key: QuotaKey) -> bool:
+            project_id, service = key
+            source = by_name[service]
+            if service in forbidden:
                 return False
             await self.budget.acquire()
-            if forbidden.is_set():
+            if service in forbidden:
                 return False
             try:
-                details = await network.quota_details(self.client, project_id)
+                details = await source.read(self.client, project_id)
             except Forbidden:
-                forbidden.set()
+                forbidden.add(service)
                 return False
-            except ApiFailure:
+            except ApiFailure as exc:
+                why.setdefault(service, reason(exc))
                 return False
-            self.quotas[project_id] = parse_quota(details)
-            self.quota_seen[project_id] = footprint(items[project_id])
+            usage = parse_quota(details, used_key=source.used_key, resources=source.resources)
+            if usage is None:
+                wanted = ", ".join(sorted(source.resources or ())) or "resource"
+                why.setdefault(service, f"no usable {wanted} in the answer")
+                return False
+            self.quotas.setdefault(project_id, {})[service] = usage
+            self.quota_seen[key] = source.moves(items[project_id])
             if self.last_time is not None:
-                self.quota_checked[project_id] = self.last_time
+                self.quota_checked[key] = self.last_time
             return True
 
-        done = await asyncio.gather(*(one(pid) for pid in order))
-        swept = sum(done)
-        failed = len(order) - swept
-        if forbidden.is_set():
-            notes.append("quota details: not allowed (HTTP 403); quota usage not shown")
-        elif failed:
-            notes.append(f"quota details: {failed} of {len(order)} projects failed this poll")
-        unread = sum(1 for pid in items if pid not in self.quota_checked)
-        if unread:
-            notes.append(f"quota details: {unread} of {len(items)} projects not read yet")
-        return swept, failed > 0
+        done = await asyncio.gather(*(one(key) for key in order))
+        asked = Counter(service for _, service in order)
+        swept = Counter(service for (_, service), ok in zip(order, done, strict=True) if ok)
+        for source in services:
+            name = source.service
+            failed = asked[name] - swept[name]
+            if name in forbidden:
+                notes.append(f"{name} quotas: not allowed (HTTP 403); {name} quota usage unknown")
+            elif failed:
+                notes.append(
+                    f"{name} quotas: {failed} of {asked[name]} projects failed this poll "
+                    f"({why.get(name, 'no answer')})"
+                )
+            unread = sum(1 for pid in items if name not in self.quotas.get(pid, {}))
+            if unread:
+                notes.append(f"{name} quotas: {unread} of {len(items)} projects not read yet")
+        return {s.service: swept[s.service] for s in services}, sum(swept.values()) < len(order)
 
     def _summary(self, now: float) -> dict[str, TenantSignals]:
         return summarise(

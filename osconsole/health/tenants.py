@@ -30,9 +30,12 @@ reason an operator can act on. The pane's severities are cut at 50 (critical),
 - Floating IPs created in the last hour, from 5 on: 2 each, at most 20. Hopping
   public addresses is how spam and scanning evade blocklists; IPv4 is scarce.
 - Quota near its limit (`thresholds.quota_near_ratio`): 5 per resource, at most
-  15. It hurts only the project (its next create fails), so it weighs least,
-  but support wants to know before the ticket arrives. Unlimited (-1) and
-  zero limits are ignored.
+  15, of Neutron (every resource), Nova (instances, cores, RAM) and Cinder
+  (volumes, gigabytes, snapshots), named with its service: `nova cores 95% (38/40)`.
+  It hurts only the project (its next create fails), so it weighs least, but
+  support wants to know before the ticket arrives. Unlimited (-1) and zero limits
+  are ignored. A service's quota that could not be read is not 0%: it scores
+  nothing and is named in the score's `unknown`.
 
 Reasons come back most telling first (the highest points first), so the pane
 can show the first one and "(+N more)".
@@ -40,7 +43,7 @@ can show the first one and "(+N more)".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from osconsole.config import Thresholds
@@ -64,6 +67,7 @@ class TenantScore:
 
     score: float
     reasons: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # what could not be judged, e.g. "nova quota"
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -131,14 +135,32 @@ def _floating_ips(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
     return min(FIP_CAP, FIP_EACH * n), f"floating IPs: {n} created in the last hour"
 
 
+def quota_phrase(service: str, resource: str, used: int, limit: int) -> str:
+    """How full one quota is, as the reasons and the drill-down say it:
+    'nova cores 95% (38/40)' (a positive limit)."""
+    return f"{service} {resource} {used * 100 // limit}% ({used}/{limit})"
+
+
+def fullest(
+    quotas: Mapping[str, Mapping[str, tuple[int, int]]],
+) -> list[tuple[str, str, int, int]]:
+    """Every limited quota (limit > 0) of every service as (service, resource, used,
+    limit), the fullest first."""
+    ranked = sorted(
+        (-used / limit, service, resource, used, limit)
+        for service, usage in quotas.items()
+        for resource, (used, limit) in usage.items()
+        if limit > 0
+    )
+    return [(service, resource, used, limit) for _, service, resource, used, limit in ranked]
+
+
 def _quota(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    near = []
-    for resource, (used, limit) in sorted(s.quota_usage.items()):
-        if limit > 0 and used >= t.quota_near_ratio * limit:
-            near.append(f"{resource} {used}/{limit} ({used * 100 // limit}%)")
+    near = [q for q in fullest(s.quotas) if q[2] >= t.quota_near_ratio * q[3]]
     if not near:
         return None
-    return min(QUOTA_CAP, QUOTA_EACH * len(near)), f"quota: {', '.join(near)}"
+    text = ", ".join(quota_phrase(*q) for q in near)
+    return min(QUOTA_CAP, QUOTA_EACH * len(near)), f"quota: {text}"
 
 
 # In this order reasons of equal points are listed (the heavier concern first).
@@ -155,10 +177,11 @@ RULES: tuple[Callable[[TenantSignals, Thresholds], tuple[float, str] | None], ..
 
 def score(signals: TenantSignals, thresholds: Thresholds) -> TenantScore:
     """The project's score (the sum of every rule's capped points) and its reasons,
-    the highest points first."""
+    the highest points first; and what could not be judged."""
+    unknown = tuple(f"{service} quota" for service in signals.quotas_unknown)
     found = [hit for rule in RULES if (hit := rule(signals, thresholds)) is not None]
     if not found:
-        return TenantScore(0.0)
+        return TenantScore(0.0, unknown=unknown)
     ranked = sorted(found, key=lambda hit: -hit[0])  # stable: RULES order breaks ties
     total = round(sum(points for points, _ in found), 1)
-    return TenantScore(total, tuple(reason for _, reason in ranked))
+    return TenantScore(total, tuple(reason for _, reason in ranked), unknown)

@@ -11,7 +11,7 @@ from osconsole.cloud import compute, network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
 from osconsole.collect.tenants import is_open_prefix
-from osconsole.health.tenants import SENSITIVE_PORTS, score
+from osconsole.health.tenants import SENSITIVE_PORTS, fullest, quota_phrase, score
 from osconsole.model import Kind, TenantSignals
 from osconsole.tui.drill.context import Context, server_columns, server_lines
 from osconsole.tui.drill.sections import (
@@ -97,18 +97,18 @@ def _why(ctx: Context, s: TenantSignals | None) -> Section:
         fact("Open ports", ", ".join(map(_port_word, s.open_ingress_ports)) or "none"),
         fact("Floating IPs", f"{s.floating_ips} (+{s.floating_ips_created_last_hour} last hour)"),
     ]
-    if s.quota_usage:
-        lines.append(fact("Quota, fullest", quota_text(s.quota_usage)))
+    if s.quotas:
+        lines.append(fact("Quota, fullest", quota_text(s.quotas) or "no limited resource"))
+    if result.unknown:
+        unknown = f"{', '.join(result.unknown)} (not read yet, or the read failed)"
+        lines.append(fact("Not known", Cell(unknown, Tone.DIM)))
     return facts("why", "Why it is listed", lines, freshness(snap, ctx.now))
 
 
-def quota_text(usage: Mapping[str, tuple[int, int]], shown: int = 3) -> str:
-    """The `shown` fullest resources, on one line: 'router 9/10 (90%), port 15/500 (3%)'."""
-    ranked = sorted(usage.items(), key=lambda item: (-item[1][0] / item[1][1], item[0]))
-    return ", ".join(
-        f"{resource} {used}/{limit} ({used * 100 // limit}%)"
-        for resource, (used, limit) in ranked[:shown]
-    )
+def quota_text(quotas: Mapping[str, Mapping[str, tuple[int, int]]], shown: int = 3) -> str:
+    """The `shown` fullest resources of every service, on one line:
+    'nova cores 95% (38/40), neutron router 90% (9/10), cinder gigabytes 12% (120/1000)'."""
+    return ", ".join(quota_phrase(*q) for q in fullest(quotas)[:shown])
 
 
 def _port_word(port: int) -> str:
