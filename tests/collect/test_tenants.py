@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from osconsole.cloud.auth import Access
+from osconsole.cloud.connect import Connection
 from osconsole.cloud.http import ApiFailure, Forbidden, RegionClient, TokenSource
 from osconsole.collect import tenants
 from osconsole.collect.base import SweepBudget
@@ -36,9 +37,11 @@ from osconsole.collect.tenants import (
     summarise,
     suspicion,
 )
-from osconsole.config import Intervals, Settings
+from osconsole.config import Intervals, Settings, Thresholds
+from osconsole.health.tenants import score
 from osconsole.model import Snapshot, TenantSignals
 from osconsole.sim.neutron import quota_usage
+from osconsole.sim.scenarios import start_scenario
 from osconsole.sim.world import Region, Server, World, compute_usage
 
 NOW = 1_800_000_000.0
@@ -517,6 +520,26 @@ async def test_a_region_without_cinder_reads_no_volume_quota_and_is_complete(
     assert snap.extra["quota_reads"] == {"neutron": n, "nova": n}
     assert all(set(s.quotas) == {"neutron", "nova"} for s in snap.items.values())
     assert all(s.quotas_unknown == () for s in snap.items.values())
+
+
+async def test_the_demo_brings_a_project_near_its_cores_quota_and_the_rules_say_so(
+    world: World, connection: Connection
+) -> None:
+    start_scenario(world, "demo")
+    world.clock.step(140 + 100)  # the demo's quota squeeze, in its second region
+    world.tick()
+    region = world.regions["RegionTwo"]
+    (project_id,) = {s.project_id for s in region.servers if "-quota-" in s.name}
+    client = next(r.client for r in connection.regions if r.ref.region == "RegionTwo")
+    snap = await _collector(client).poll(None)
+    used, limit = world_quotas(region, project_id)["nova"]["cores"]
+    assert used >= 0.95 * limit
+    reasons = score(snap.items[project_id], Thresholds()).reasons
+    assert any(f"nova cores {used * 100 // limit}% ({used}/{limit})" in r for r in reasons)
+    others = [p for p in snap.items if p != project_id]
+    assert not any(
+        "nova cores" in r for p in others for r in score(snap.items[p], Thresholds()).reasons
+    )
 
 
 async def test_a_failing_servers_listing_gives_a_partial_snapshot(
