@@ -335,6 +335,8 @@ class QuotaSource:
     moves: Callable[[TenantSignals], tuple[int, ...]]  # what moves its use
 
 
+# The calls are looked up when made (lambdas), so a wrapped or replaced cloud function
+# is the one used.
 QUOTA_SOURCES = (
     QuotaSource("neutron", lambda c, p: network.quota_details(c, p), "used", None, footprint),
     QuotaSource(
@@ -536,7 +538,7 @@ class TenantCollector(Collector):
             "ports_cached": len(self.ports.records),
             "deletions_tracked_since": self.deletions_since,
             "deleted_last_hour_complete": self._deletions_complete(now),
-            "quota_swept": swept,
+            "quota_swept": swept,  # quota requests answered, every service together
             "names_from": "ids" if self.names_note else "keystone",
         }
         if not extra["deleted_last_hour_complete"]:
