@@ -9,7 +9,6 @@ marked stale, and retries with exponential backoff.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -28,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Key = tuple[RegionRef, Kind]
 OnSnapshot = Callable[[Snapshot[Any]], Awaitable[None] | None]
+Sleep = Callable[[float], Awaitable[None]]
 
 MAX_BACKOFF_FACTOR = 16
 JITTER = 0.1
@@ -70,6 +70,7 @@ class Poller:
         on_snapshot: OnSnapshot | None = None,
         unpaced_sweeps: bool = False,
         clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
         seed: int | None = None,
         collectors: Mapping[Kind, type[Collector]] | None = None,
     ) -> None:
@@ -78,6 +79,7 @@ class Poller:
         self.settings = settings
         self.on_snapshot = on_snapshot
         self.clock = clock
+        self.sleep = sleep  # every wait between polls goes through it (tests step time)
         self._rng = random.Random(seed)
         # The one-shot snapshot sweeps everything at once (bounded by concurrency);
         # the live console paces sweeps within the per-region budget.
@@ -134,10 +136,19 @@ class Poller:
             if not self.paused:
                 await self.poll(key)
             delay = next_delay(interval, self.failures.get(key, 0), self._rng)
-            wake = self._wake[key]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=delay)
-            wake.clear()
+            await self._wait(key, delay)
+
+    async def _wait(self, key: Key, delay: float) -> None:
+        """Sleep `delay` seconds, or less if `refresh` wakes this loop."""
+        wake = self._wake[key]
+        if not wake.is_set():
+            waits = [asyncio.ensure_future(self.sleep(delay)), asyncio.ensure_future(wake.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+        wake.clear()
 
     def refresh(self, kind: Kind | None = None) -> None:
         """Poll now (the kind, or everything): wakes the sleeping loops, never doubles one."""

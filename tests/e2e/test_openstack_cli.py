@@ -17,6 +17,7 @@ import pytest
 
 from osconsole.sim.serve import SimServer
 from osconsole.sim.world import World, compute_usage
+from tests.support.home import home_env
 
 pytestmark = pytest.mark.e2e
 OPENSTACK = Path(sys.executable).with_name("openstack")
@@ -24,6 +25,7 @@ OPENSTACK = Path(sys.executable).with_name("openstack")
 
 def openstack(clouds: Path, *args: str, region: str = "RegionOne") -> Any:
     env = {
+        **home_env(),  # the XDG folders of the test, never the real ones
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(clouds.parent),  # no operator's own clouds.yaml can leak in
         "OS_CLIENT_CONFIG_FILE": str(clouds),

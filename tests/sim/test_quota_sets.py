@@ -9,24 +9,17 @@ openstack/cinder api-ref/source/v3/samples/ at 5551408f and f2cd3ee8.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from osconsole.sim.world import Region, World, compute_usage
-from tests.sim.shapes import assert_same_shape
+from tests.sim.shapes import assert_same_shape, load_sample
 
-SAMPLES = Path(__file__).resolve().parents[1] / "api_samples"
 NOVA = "/RegionOne/compute/v2.1"
 CINDER = "/RegionOne/volume/v3"
 TYPED = ("volumes", "snapshots", "gigabytes")  # Cinder's per-volume-type resources
-
-
-def sample(relative: str) -> Any:
-    return json.loads((SAMPLES / relative).read_text())
 
 
 def region_one(world: World) -> Region:
@@ -63,9 +56,9 @@ async def test_nova_quota_sets_have_the_samples_shape_at_each_microversion(
     url = f"{NOVA}/os-quota-sets/{project_id}"
     samples = f"nova/os-quota-sets/{folder}"
     detail = await get_json(sim, f"{url}/detail", headers)
-    assert_same_shape(detail, sample(f"{samples}quotas-show-detail-get-resp.json"))
+    assert_same_shape(detail, load_sample(f"{samples}quotas-show-detail-get-resp.json"))
     limits = await get_json(sim, url, headers)
-    assert_same_shape(limits, sample(f"{samples}quotas-show-get-resp.json"))
+    assert_same_shape(limits, load_sample(f"{samples}quotas-show-get-resp.json"))
     assert detail["quota_set"]["id"] == limits["quota_set"]["id"] == project_id
     assert {k: v["limit"] for k, v in detail["quota_set"].items() if k != "id"} == {
         k: v for k, v in limits["quota_set"].items() if k != "id"
@@ -130,7 +123,7 @@ async def test_cinder_quota_sets_have_the_samples_shape(
     url = f"{CINDER}/{world.admin_project_id}/os-quota-sets/{tenant_ids(world)[0]}"
 
     with_usage = (await get_json(sim, url, admin_headers, usage="true"))["quota_set"]
-    wanted = sample("cinder/quotas-show-usage-response.json")["quota_set"]
+    wanted = load_sample("cinder/quotas-show-usage-response.json")["quota_set"]
     served, served_typed = untyped(with_usage, region.volume_types)
     expected, sample_typed = untyped(wanted, ["lvmdriver-1"])
     assert_same_shape(served, expected)
@@ -139,7 +132,7 @@ async def test_cinder_quota_sets_have_the_samples_shape(
         assert_same_shape(value, sample_typed[key.replace("_ceph", "_lvmdriver-1")])
 
     limits = (await get_json(sim, url, admin_headers))["quota_set"]
-    wanted = sample("cinder/quotas-show-response.json")["quota_set"]
+    wanted = load_sample("cinder/quotas-show-response.json")["quota_set"]
     served, served_typed = untyped(limits, region.volume_types)
     expected, sample_typed = untyped(wanted, ["ceph", "lvm-thin", "lvmdriver-1"])
     assert_same_shape(served, expected)

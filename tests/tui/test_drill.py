@@ -29,6 +29,7 @@ from osconsole.views import Row, Target
 from osconsole.widgets.pane import LivePane
 from tests.conftest import SIM_URL
 from tests.support.bridge import bridged_config
+from tests.tui.fixtures import wait_for
 
 SEP = " \u203a "
 
@@ -55,14 +56,6 @@ async def app(
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 10) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def polled(pilot: Pilot[Any], app: ConsoleApp) -> None:
