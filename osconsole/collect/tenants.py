@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
 from osconsole.cloud import compute, identity, network
-from osconsole.cloud.http import ApiFailure, Forbidden
+from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
 from osconsole.model import Kind, Snapshot, TenantSignals
@@ -413,6 +413,10 @@ class TenantCollector(Collector):
         self.last_time: float | None = None
         self.last_mono = 0.0
 
+    def versions_changed(self, services: list[str]) -> None:
+        if "compute" in services:  # server records read at the old version: list them
+            self.servers.mark = None  # all again (a full listing replaces every record)
+
     # -- one poll --
 
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
@@ -442,8 +446,11 @@ class TenantCollector(Collector):
         port_changes = self._apply_ports(prt, full_ports, now, notes, failures)
         self._apply_names(names, notes)
         items = self._summary(now)
-        swept, quota_failed = await self._sweep_quotas(items, notes)
-        quota_unread = sum(1 for pid in items if pid not in self.quota_checked)
+        if isinstance(prt, NotDeployed):  # no Neutron here: no Neutron quotas to read
+            swept, quota_failed, quota_unread = 0, False, 0
+        else:
+            swept, quota_failed = await self._sweep_quotas(items, notes)
+            quota_unread = sum(1 for pid in items if pid not in self.quota_checked)
         items = {
             pid: replace(sig, quota_usage=dict(self.quotas.get(pid, {})))
             for pid, sig in items.items()
@@ -522,6 +529,9 @@ class TenantCollector(Collector):
         results = await asyncio.gather(*calls, return_exceptions=True)
         _reraise_bugs(results)
         v4, v6, fips = results
+        if isinstance(fips, NotDeployed):  # not deployed here: nothing to read, not a failure
+            notes.append(f"security group rules and floating IPs: {fips.reason}")
+            return None, False
         times: list[float] = []
         rules_failed = [r for r in (v4, v6) if isinstance(r, BaseException)]
         if rules_failed:
@@ -562,6 +572,9 @@ class TenantCollector(Collector):
         notes: list[str],
         failures: list[BaseException],
     ) -> int:
+        if isinstance(result, NotDeployed):
+            notes.append(f"servers: {result.reason}")
+            return 0
         if isinstance(result, BaseException):
             failures.append(result)
             held = "from the previous poll" if self.servers.full_at else "unknown"
@@ -611,6 +624,9 @@ class TenantCollector(Collector):
         notes: list[str],
         failures: list[BaseException],
     ) -> int:
+        if isinstance(result, NotDeployed):
+            notes.append(f"ports: {result.reason}")
+            return 0
         if isinstance(result, BaseException):
             failures.append(result)
             held = "from the previous poll" if self.ports.full_at else "unknown"
