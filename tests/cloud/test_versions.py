@@ -28,14 +28,32 @@ from tests.support.bridge import bridged_config
 HYPERVISORS = "/RegionTwo/compute/v2.1/os-hypervisors"
 
 
+ERRORS = {"error_rate": 1.0}  # every answer a 500 or 503
+UNREACHABLE = {"unreachable": True, "hang_seconds": 5.0}  # no answer at all
+
+
+def fail(world: World, faults: dict[str, Any]) -> None:
+    world.regions["RegionTwo"].faults.update(**faults)
+
+
+def heal(world: World) -> None:
+    world.regions["RegionTwo"].faults.update(error_rate=0.0, unreachable=False)
+
+
+@pytest.fixture(params=[ERRORS, UNREACHABLE], ids=["errors", "unreachable"])
+def outage(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return dict(request.param)
+
+
 @pytest.fixture
 async def two_failing_at_start(
-    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, outage: dict[str, Any]
 ) -> AsyncIterator[Connection]:
-    """Every region connected while RegionTwo's services answer 500/503 to everything."""
-    world.regions["RegionTwo"].faults.update(error_rate=1.0)
+    """Every region connected while RegionTwo's services fail (answer 500/503 to
+    everything, or nothing at all within the request timeout)."""
+    fail(world, outage)
     connection = await connect(
-        Settings(clouds=[CloudSettings(name="osconsole-sim")]),
+        Settings(clouds=[CloudSettings(name="osconsole-sim")], request_timeout=0.3),
         openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
         transport=httpx.ASGITransport(app=sim_app),
     )
@@ -72,7 +90,7 @@ async def test_a_region_failing_at_start_is_read_at_its_negotiated_version_once_
     assert failed.stale and "microversion not negotiated" in (failed.error or "")
     assert compute_paths(world, mark) == ["/RegionTwo/compute/v2.1"]
 
-    world.regions["RegionTwo"].faults.update(error_rate=0.0)
+    heal(world)
     mark = world.request_seq
     snap = await poller.poll(key)
     assert not snap.error and snap.complete, snap.notes
@@ -89,9 +107,12 @@ async def test_a_region_failing_at_start_is_read_at_its_negotiated_version_once_
 
 
 async def test_a_region_that_comes_back_at_another_version_drops_what_was_read_before(
-    world: World, two_failing_at_start: Connection, monkeypatch: pytest.MonkeyPatch
+    world: World,
+    two_failing_at_start: Connection,
+    outage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    world.regions["RegionTwo"].faults.update(error_rate=0.0)
+    heal(world)
     two = session_of(two_failing_at_start, "RegionTwo")
     poller = Poller([two], Settings(), kinds=[Kind.HYPERVISORS, Kind.TENANTS], unpaced_sweeps=True)
     hv_key, tenants_key = (two.ref, Kind.HYPERVISORS), (two.ref, Kind.TENANTS)
@@ -101,10 +122,10 @@ async def test_a_region_that_comes_back_at_another_version_drops_what_was_read_b
     assert (await poller.poll(tenants_key)).extra["mode"] == "incremental"
 
     # An outage, during which the region is rolled back to a Nova below 2.88.
-    world.regions["RegionTwo"].faults.update(error_rate=1.0)
+    fail(world, outage)
     assert (await poller.poll(hv_key)).stale
     monkeypatch.setattr(nova, "MAX_VERSION", "2.87")
-    world.regions["RegionTwo"].faults.update(error_rate=0.0)
+    heal(world)
 
     mark = world.request_seq
     back = await poller.poll(hv_key)
