@@ -137,6 +137,7 @@ class RegionStatus:
     latency: dict[str, tuple[float | None, float | None]]  # service -> (p50 ms, p95 ms)
     errors: dict[str, int]  # service -> error count
     detail: str = ""  # the latest error or note, shortened
+    backoff: dict[str, float] = field(default_factory=dict)  # service -> s left (Retry-After)
 
 
 # -- formatting ------------------------------------------------------------------
@@ -1255,4 +1256,9 @@ def _region_status(
         },
         errors={name: stat.errors for name, stat in sorted(services.items())},
         detail=shorten(detail, DETAIL_WIDTH),
+        backoff={
+            name: stat.backoff_until - now
+            for name, stat in sorted(services.items())
+            if stat.backoff_until is not None and stat.backoff_until > now
+        },
     )

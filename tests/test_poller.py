@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from osconsole.cloud.http import ApiFailure, Timeout
+from osconsole.cloud.http import ApiFailure, NotDeployed, Timeout
 from osconsole.collect.base import Collected, Collector
 from osconsole.config import Settings
 from osconsole.model import Kind, RegionRef, Snapshot
@@ -198,3 +198,46 @@ async def test_a_collector_bug_becomes_a_stale_snapshot_not_a_dead_loop(scripted
 def test_api_failures_read_well() -> None:
     failure = ApiFailure("compute", "GET", "/os-hypervisors", "HTTP 503: Service Unavailable", 503)
     assert str(failure) == "compute: GET /os-hypervisors: HTTP 503: Service Unavailable"
+
+
+async def test_regions_added_while_running_are_polled_at_once(scripted: Any) -> None:
+    scripted.scripts = {"R1": [1, 2], "R2": [7]}
+    seen: list[tuple[str, int]] = []
+    poller = Poller(
+        [],
+        Settings(),
+        kinds=[Kind.AGENTS],
+        collectors=FAKES,
+        on_snapshot=lambda s: seen.append((s.ref.region, s.items["n"])),
+    )
+    task = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.02)
+    assert seen == []  # running, with nothing to poll yet
+    poller.add([FakeSession("R2")])  # type: ignore[list-item]
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == [("R2", 7)]
+
+
+class NotHereCollector(Collector):
+    kind = Kind.ROUTERS
+
+    async def collect(self, previous: Snapshot[Any] | None) -> Collected:
+        raise NotDeployed("network", self.client.region)
+
+
+async def test_a_kind_whose_service_is_not_deployed_is_complete_and_empty() -> None:
+    poller = Poller(
+        [FakeSession("R1")],  # type: ignore[list-item]
+        Settings(),
+        kinds=[Kind.ROUTERS],
+        collectors={Kind.ROUTERS: NotHereCollector},
+        clock=lambda: 50.0,
+    )
+    (snap,) = await poller.poll_once()
+    assert snap.complete and not snap.stale and snap.error is None and snap.items == {}
+    assert snap.notes == ("not deployed: no network service (Neutron) in this region",)
+    assert snap.fetched_at == 50.0
+    assert poller.failures[(RegionRef("c", "R1"), Kind.ROUTERS)] == 0

@@ -10,8 +10,9 @@ PAGE = 1000  # Nova's default max_limit: asking for more gains nothing
 
 
 def at_least(client: RegionClient, version: str) -> bool:
-    """Whether the negotiated compute microversion is at least `version`."""
-    current = client.microversions.get("compute", "2.1")
+    """Whether the compute microversion this poll reads at (`await client.version(
+    "compute")` first) is at least `version`."""
+    current = client.current_version("compute") or "2.1"
     major, minor = (int(p) for p in current.split("."))
     want_major, want_minor = (int(p) for p in version.split("."))
     return (major, minor) >= (want_major, want_minor)

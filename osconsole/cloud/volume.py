@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from osconsole.cloud.http import ApiFailure, MalformedResponse, RegionClient
+from osconsole.cloud.http import MalformedResponse, RegionClient
 
 
 async def services(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
     reply = await client.request("GET", "volume", "/os-services")
     return list((reply.body or {}).get("services") or []), reply.server_time
-
-
-async def in_catalog(client: RegionClient) -> bool:
-    """Whether the region's catalog has Cinder: without it there is nothing to read,
-    which is not a failure. No request is sent."""
-    try:
-        await client.endpoint("volume")
-    except ApiFailure:
-        return False
-    return True
 
 
 async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:

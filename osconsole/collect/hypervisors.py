@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from osconsole.cloud import compute, placement
-from osconsole.cloud.http import ApiFailure
+from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import as_int
 from osconsole.model import Capacity, Hypervisor, Kind, Snapshot
@@ -132,6 +132,9 @@ class HypervisorCollector(Collector):
         client = self.client
         notes: list[str] = []
         complete = True
+        # Which calls, and which fields they have, depend on the version: negotiated
+        # first if it is not known (the region failed at start), or the poll fails.
+        await client.version("compute")
         modern = compute.at_least(client, "2.88")
         # Below 2.88 usage comes only with detail; from 2.88 the list call (detail asks
         # every host for its uptime) with the servers on each host, for running VMs.
@@ -169,8 +172,11 @@ class HypervisorCollector(Collector):
             items[parsed.id] = parsed
         if skipped:
             notes.append(f"{skipped} hypervisor record(s) unreadable, skipped")
-        extra = {"microversion": client.microversions.get("compute"), "usage_cached": len(usage)}
+        extra = {"microversion": client.current_version("compute"), "usage_cached": len(usage)}
         return Collected(items, server_time, complete, tuple(notes), extra)
+
+    def versions_changed(self, services: list[str]) -> None:
+        self._usage.clear()  # inventories and usages read at the old version
 
     async def _placement_usage(
         self, bodies: list[Any]
@@ -179,6 +185,10 @@ class HypervisorCollector(Collector):
         ids = {str(b.get("id")) for b in bodies if isinstance(b, dict) and b.get("id")}
         try:
             providers = await placement.resource_providers(self.client)
+        except NotDeployed as exc:
+            # Placement left the catalog: Nova below 2.88 has the usage, from the next poll.
+            self.client.rediscover("compute")
+            return {}, [f"{exc.reason}: usage from Nova from the next poll"], False
         except ApiFailure as exc:
             return {}, [f"Placement unavailable, no usage: {exc.reason}"], False
         generations = {

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from osconsole.cloud import compute, network, volume
-from osconsole.cloud.http import ApiFailure
+from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import age, as_bool, utc_timestamp
 from osconsole.model import Agent, Kind, Service, Snapshot
@@ -65,7 +65,8 @@ def _index(parsed: list[Any]) -> tuple[dict[str, Any], int]:
 
 
 class ServiceCollector(Collector):
-    """Nova and Cinder services; one unavailable project still gives the other."""
+    """Nova and Cinder services; one unavailable project still gives the other, and a
+    project the region does not have (often Cinder) is a note, not a failure."""
 
     kind = Kind.SERVICES
 
@@ -77,7 +78,12 @@ class ServiceCollector(Collector):
         notes: list[str] = []
         server_time = None
         failures: list[ApiFailure] = []
+        absent: list[NotDeployed] = []
         for project, result in (("nova", nova), ("cinder", cinder)):
+            if isinstance(result, NotDeployed):  # not deployed here: a note, not a failure
+                absent.append(result)
+                notes.append(result.reason)
+                continue
             if isinstance(result, BaseException):
                 if not isinstance(result, ApiFailure):
                     raise result
@@ -91,8 +97,10 @@ class ServiceCollector(Collector):
             items.update(found)
             if skipped:
                 notes.append(f"{skipped} {project} service record(s) unreadable, skipped")
-        if len(failures) == 2:
-            raise failures[0]
+        if failures and len(failures) + len(absent) == 2:
+            raise failures[0]  # nothing could be read
+        if len(absent) == 2:
+            raise absent[0]
         return Collected(items, server_time, complete=not failures, notes=tuple(notes))
 
 

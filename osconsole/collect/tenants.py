@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
 from osconsole.cloud import compute, identity, network, volume
-from osconsole.cloud.http import ApiFailure, Forbidden, RegionClient
+from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
 from osconsole.model import Kind, Snapshot, TenantSignals
@@ -329,6 +329,7 @@ class QuotaSource:
     """One service's quota call per project, and how to read its answer."""
 
     service: str  # as operators say it: neutron, nova, cinder
+    api: str  # the client's name for it: network, compute, volume
     read: Callable[[RegionClient, str], Awaitable[Mapping[str, Any]]]
     used_key: str
     resources: frozenset[str] | None  # None: every resource of the answer
@@ -338,9 +339,12 @@ class QuotaSource:
 # The calls are looked up when made (lambdas), so a wrapped or replaced cloud function
 # is the one used.
 QUOTA_SOURCES = (
-    QuotaSource("neutron", lambda c, p: network.quota_details(c, p), "used", None, footprint),
+    QuotaSource(
+        "neutron", "network", lambda c, p: network.quota_details(c, p), "used", None, footprint
+    ),
     QuotaSource(
         "nova",
+        "compute",
         lambda c, p: compute.quota_usage(c, p),
         "in_use",
         frozenset({"instances", "cores", "ram"}),
@@ -348,6 +352,7 @@ QUOTA_SOURCES = (
     ),
     QuotaSource(
         "cinder",
+        "volume",
         lambda c, p: volume.quota_usage(c, p),
         "in_use",
         frozenset({"volumes", "gigabytes", "snapshots"}),
@@ -472,6 +477,10 @@ class TenantCollector(Collector):
         self.last_time: float | None = None
         self.last_mono = 0.0
 
+    def versions_changed(self, services: list[str]) -> None:
+        if "compute" in services:  # server records read at the old version: list them
+            self.servers.mark = None  # all again (a full listing replaces every record)
+
     # -- one poll --
 
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
@@ -581,6 +590,9 @@ class TenantCollector(Collector):
         results = await asyncio.gather(*calls, return_exceptions=True)
         _reraise_bugs(results)
         v4, v6, fips = results
+        if isinstance(fips, NotDeployed):  # not deployed here: nothing to read, not a failure
+            notes.append(f"security group rules and floating IPs: {fips.reason}")
+            return None, False
         times: list[float] = []
         rules_failed = [r for r in (v4, v6) if isinstance(r, BaseException)]
         if rules_failed:
@@ -621,6 +633,9 @@ class TenantCollector(Collector):
         notes: list[str],
         failures: list[BaseException],
     ) -> int:
+        if isinstance(result, NotDeployed):
+            notes.append(f"servers: {result.reason}")
+            return 0
         if isinstance(result, BaseException):
             failures.append(result)
             held = "from the previous poll" if self.servers.full_at else "unknown"
@@ -670,6 +685,9 @@ class TenantCollector(Collector):
         notes: list[str],
         failures: list[BaseException],
     ) -> int:
+        if isinstance(result, NotDeployed):
+            notes.append(f"ports: {result.reason}")
+            return 0
         if isinstance(result, BaseException):
             failures.append(result)
             held = "from the previous poll" if self.ports.full_at else "unknown"
@@ -714,10 +732,9 @@ class TenantCollector(Collector):
         return max(1, int(self.budget.rate * self.settings.intervals.of(Kind.TENANTS)))
 
     async def _quota_services(self) -> list[QuotaSource]:
-        """Neutron's and Nova's quotas always (the tenants kind reads both services
-        anyway); Cinder's where the region's catalog has it."""
-        cinder = await volume.in_catalog(self.client)
-        return [s for s in QUOTA_SOURCES if s.service != "cinder" or cinder]
+        """The quotas of the services the region's catalog has: one that is not
+        deployed has none to read, which is not a failure."""
+        return [s for s in QUOTA_SOURCES if await self.client.deployed(s.api)]
 
     def _with_quotas(self, signals: TenantSignals, services: list[QuotaSource]) -> TenantSignals:
         """The signals with the quotas known now (read this poll or before), and which
