@@ -127,5 +127,5 @@ def test_overrides_from_the_command_line_are_checked_as_the_file_is() -> None:
     with pytest.raises(ConfigError, match="sweep_budget: Input should be greater than 0"):
         with_overrides(Settings(), sweep_budget=-1)
     assert check_setting("sweep_budget", "2.5", "--sweep-budget") == 2.5
-    with pytest.raises(ConfigError, match="^--sweep-budget: Input should be a finite number$"):
+    with pytest.raises(ConfigError, match=r"^--sweep-budget: Input should be a finite number$"):
         check_setting("sweep_budget", "nan", "--sweep-budget")
