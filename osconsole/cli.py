@@ -1,7 +1,8 @@
 """The `osconsole` command and its subcommands.
 
 Exit codes are part of the interface (cron jobs and chat bots use them):
-0 success, 1 partial result, 2 bad usage, config or auth.
+0 success, 1 partial result, 2 bad usage, config or auth; `snapshot` also exits 3
+when nothing could be read (README.md has the table).
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
         help="poll every region once and print what was found",
         description=(
             "One complete poll of every region, printed. Exit 0 when complete, 1 when "
-            "partial (what failed on stderr), 2 on config or auth errors."
+            "partial (what failed on stderr), 2 on config or auth errors, 3 when nothing "
+            "could be read."
         ),
     )
     _add_cloud_options(snap)

@@ -69,10 +69,35 @@ def region_summary(session: RegionSession) -> dict[str, Any]:
     }
 
 
+def failures(
+    snapshots: Iterable[Snapshot[Any]], connection_errors: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Everything that could not be read, one entry per region and kind, for the JSON
+    `errors` list and stderr: a failed poll (`partial` false) or a partial one (true).
+    A cloud that could not be connected at all has no region or kind (None)."""
+    found: list[dict[str, Any]] = [
+        {"cloud": None, "region": None, "kind": None, "reason": error, "partial": False}
+        for error in connection_errors
+    ]
+    for snap in snapshots:
+        if not snap.error and snap.complete:
+            continue
+        found.append(
+            {
+                "cloud": snap.ref.cloud,
+                "region": snap.ref.region,
+                "kind": snap.kind.value,
+                "reason": snap.error or "; ".join(snap.notes) or "incomplete",
+                "partial": not snap.error,
+            }
+        )
+    return found
+
+
 def snapshot_document(
     sessions: Iterable[RegionSession],
     snapshots: Iterable[Snapshot[Any]],
-    errors: Iterable[str],
+    errors: Iterable[Mapping[str, Any]],
     *,
     now: float,
     extra: Mapping[str, Any] | None = None,
@@ -99,7 +124,7 @@ def snapshot_document(
             }
             for snap in snapshots
         ],
-        "errors": list(errors),
+        "errors": [dict(error) for error in errors],
         **dict(extra or {}),
     }
 

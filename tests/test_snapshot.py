@@ -16,7 +16,7 @@ import pytest
 from osconsole.config import CloudSettings, Settings
 from osconsole.model import Kind
 from osconsole.sim.world import World
-from osconsole.snapshot import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, take_snapshot
+from osconsole.snapshot import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, take_snapshot
 from tests.conftest import SIM_URL
 from tests.support.bridge import bridged_config
 
@@ -71,6 +71,27 @@ async def test_a_failing_region_leaves_the_others_intact(run: Any, world: World)
         assert snaps[("RegionOne", kind)].complete and not snaps[("RegionOne", kind)].error
         assert snaps[("RegionThree", kind)].complete
     assert any("RegionTwo" in p and "HTTP 50" in p for p in outcome.problems)
+    errors = json.loads(outcome.json_text)["errors"]
+    assert {(e["cloud"], e["region"], e["kind"]) for e in errors} == {
+        ("osconsole-sim", "RegionTwo", kind.value) for kind in FAST_KINDS
+    }
+    assert all("HTTP 50" in e["reason"] and not e["partial"] for e in errors)
+
+
+async def test_nothing_read_anywhere_exits_3_and_lists_every_region_and_kind(
+    run: Any, world: World
+) -> None:
+    for region in world.regions.values():
+        region.faults.update(error_rate=1.0)
+    outcome = await run(kinds=FAST_KINDS)
+    assert outcome.exit_code == EXIT_NOTHING
+    errors = json.loads(outcome.json_text)["errors"]  # it stayed empty
+    assert sorted((e["region"], e["kind"]) for e in errors) == sorted(
+        (region, kind.value) for region in world.regions for kind in FAST_KINDS
+    )
+    assert {e["cloud"] for e in errors} == {"osconsole-sim"}
+    assert all("HTTP 50" in e["reason"] and not e["partial"] for e in errors)
+    assert len(outcome.problems) == len(errors)
 
 
 async def test_an_unreachable_region_times_out_without_holding_the_others(
@@ -116,11 +137,11 @@ async def test_expired_tokens_are_renewed_once_and_the_snapshot_completes(
     assert len(issued) == 2  # the first token, and one renewal shared by every region
 
 
-async def test_a_non_admin_credential_gets_a_clear_partial_answer(
+async def test_a_non_admin_credential_gets_a_clear_answer(
     run: Any, world: World, tmp_path: Path
 ) -> None:
     outcome = await run(cloud="osconsole-sim-member", kinds=[Kind.HYPERVISORS])
-    assert outcome.exit_code == EXIT_PARTIAL
+    assert outcome.exit_code == EXIT_NOTHING  # no region's hypervisors could be read
     assert any("HTTP 403" in p for p in outcome.problems)
 
 
