@@ -185,16 +185,28 @@ def _router_row(r: Router) -> list[str]:
     return [r.name or r.id, r.status, ha, str(len(r.active_hosts)), states]
 
 
+def _known(value: Any) -> str:
+    """A count as the table prints it: "?" when it could not be read (never 0)."""
+    if value is None:
+        return "?"
+    return str(len(value)) if isinstance(value, tuple) else str(value)
+
+
 def _tenant_row(t: Tenant) -> list[str]:
+    churn = (
+        "?"
+        if t.created_last_hour is None or t.deleted_last_hour is None
+        else f"+{t.created_last_hour}/-{t.deleted_last_hour}"
+    )
     return [
         t.project_name,
-        str(t.servers),
-        str(len(t.error_servers)),
-        str(len(t.stuck_servers)),
-        f"+{t.created_last_hour}/-{t.deleted_last_hour}",
-        str(len(t.spoofing_ports)),
-        str(len(t.open_ingress_rules)),
-        str(t.floating_ips),
+        _known(t.servers),
+        _known(t.error_servers),
+        _known(t.stuck_servers),
+        churn,
+        _known(t.spoofing_ports),
+        _known(t.open_ingress_rules),
+        _known(t.floating_ips),
     ]
 
 

@@ -998,14 +998,21 @@ def tenants_view(
     )
 
 
-def _why(reasons: tuple[str, ...]) -> str:
+def _why(reasons: tuple[str, ...], unread: tuple[str, ...] = ()) -> str:
+    caveat = f" (not read: {', '.join(unread)})" if unread else ""
     if len(reasons) <= 1:
-        return reasons[0] if reasons else ""
-    return f"{reasons[0]} (+{len(reasons) - 1} more)"
+        return (reasons[0] if reasons else "") + caveat
+    return f"{reasons[0]} (+{len(reasons) - 1} more){caveat}"
 
 
-def _number(cells: _Cells, n: int, tone: str = Tone.NONE) -> Cell:
+def _number(cells: _Cells, n: int | None, tone: str = Tone.NONE) -> Cell:
+    if n is None:
+        return cells("?", Tone.DIM, UNKNOWN_SORT)  # not read: unknown, not zero
     return cells(str(n), tone if n else Tone.NONE, n)
+
+
+def _count(ids: tuple[Any, ...] | None) -> int | None:
+    return None if ids is None else len(ids)
 
 
 def _tenant_row(
@@ -1017,22 +1024,30 @@ def _tenant_row(
 ) -> Row:
     severity = tenant_severity(result.score)
     tone = TONES[severity]
-    churn = s.created_last_hour + s.deleted_last_hour
-    fips = str(s.floating_ips)
-    if s.floating_ips_created_last_hour:
-        fips += f" (+{s.floating_ips_created_last_hour})"
+    if s.created_last_hour is None or s.deleted_last_hour is None:
+        churn = cells("?", Tone.DIM, UNKNOWN_SORT)
+    else:
+        total = s.created_last_hour + s.deleted_last_hour
+        churn = cells(f"+{s.created_last_hour}/-{s.deleted_last_hour}", sort=total)
+    if s.floating_ips is None:
+        fips = _number(cells, None)
+    else:
+        text = str(s.floating_ips)
+        if s.floating_ips_created_last_hour:
+            text += f" (+{s.floating_ips_created_last_hour})"
+        fips = cells(text, sort=s.floating_ips)
     row_cells = (
         cells(region),
         cells(s.project_name or s.project_id),
         cells(f"{result.score:.0f}", tone, result.score),
         _number(cells, s.servers),
-        _number(cells, len(s.error_servers), Tone.WARNING),
-        _number(cells, len(s.stuck_servers), Tone.WARNING),
-        cells(f"+{s.created_last_hour}/-{s.deleted_last_hour}", sort=churn),
-        _number(cells, len(s.spoofing_ports), Tone.CRITICAL),
-        _number(cells, len(s.open_ingress_rules)),
-        cells(fips, sort=s.floating_ips),
-        Cell(_why(result.reasons), tone),
+        _number(cells, _count(s.error_servers), Tone.WARNING),
+        _number(cells, _count(s.stuck_servers), Tone.WARNING),
+        churn,
+        _number(cells, _count(s.spoofing_ports), Tone.CRITICAL),
+        _number(cells, _count(s.open_ingress_rules)),
+        fips,
+        Cell(_why(result.reasons, result.unread), tone),
     )
     return Row(
         _row_key(snap.ref, s.project_id),

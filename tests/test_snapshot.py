@@ -19,20 +19,29 @@ from osconsole.sim.world import World
 from osconsole.snapshot import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, take_snapshot
 from tests.conftest import SIM_URL
 from tests.support.bridge import bridged_config
+from tests.support.reshape import Reshape, drop_first_id, set_key
 
 FAST_KINDS = [Kind.HYPERVISORS, Kind.SERVICES, Kind.AGENTS]
 
 
 @pytest.fixture
 def run(world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path):  # type: ignore[no-untyped-def]
-    async def run(cloud: str = "osconsole-sim", kinds: list[Kind] | None = None, **settings: Any):  # type: ignore[no-untyped-def]
+    async def run(  # type: ignore[no-untyped-def]
+        cloud: str = "osconsole-sim",
+        kinds: list[Kind] | None = None,
+        reshape: dict[str, Any] | None = None,
+        **settings: Any,
+    ):
         settings.setdefault("request_timeout", 2.0)
         base = Settings(clouds=[CloudSettings(name=cloud)], **settings)
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=sim_app)
+        if reshape:  # RegionOne's answers of those paths, wrongly shaped
+            transport = Reshape(transport, reshape, region="RegionOne")
         return await take_snapshot(
             base,
             kinds=kinds or list(Kind),
             openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
-            transport=httpx.ASGITransport(app=sim_app),
+            transport=transport,
         )
 
     return run
@@ -111,6 +120,43 @@ async def test_malformed_bodies_are_reported_not_crashing(run: Any, world: World
     error = _by(outcome)[("RegionOne", Kind.AGENTS)].error or ""
     assert "malformed JSON" in error
     assert outcome.exit_code == EXIT_PARTIAL
+
+
+async def test_a_null_list_fails_the_kind_instead_of_reading_as_none(run: Any) -> None:
+    outcome = await run(kinds=[Kind.SERVICES], reshape={"/os-services": set_key("services", None)})
+    snap = _by(outcome)[("RegionOne", Kind.SERVICES)]
+    assert snap.stale and "no 'services' list in the answer" in (snap.error or "")
+    assert outcome.exit_code == EXIT_PARTIAL  # was 0, with "services: 0 [complete]"
+    assert "RegionOne services: 0 [complete" not in outcome.output
+    errors = json.loads(outcome.json_text)["errors"]
+    assert [(e["region"], e["kind"], e["partial"]) for e in errors] == [
+        ("RegionOne", "services", False)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "key", "note"),
+    [
+        (Kind.SERVICES, "/os-services", "services", "service record(s) unreadable"),
+        (Kind.AGENTS, "/v2.0/agents", "agents", "agent record(s) unreadable"),
+        (Kind.HYPERVISORS, "/os-hypervisors", "hypervisors", "hypervisor record(s) unreadable"),
+        (Kind.ROUTERS, "/v2.0/routers", "routers", "malformed router item(s)"),
+        (Kind.ROUTERS, "/v2.0/agents", "agents", "malformed L3 agent item(s)"),
+        (Kind.ROUTERS, "/l3-agents", "agents", "an agent entry without an id"),
+        (Kind.TENANTS, "/servers/detail", "servers", "servers: skipped 1 item(s)"),
+    ],
+)
+async def test_an_item_without_an_id_makes_the_kind_partial(
+    run: Any, kind: Kind, suffix: str, key: str, note: str
+) -> None:
+    outcome = await run(kinds=[kind], reshape={suffix: drop_first_id(key)})
+    snap = _by(outcome)[("RegionOne", kind)]
+    assert not snap.error and not snap.complete
+    assert any(note in n for n in snap.notes), snap.notes
+    assert outcome.exit_code == EXIT_PARTIAL
+    assert any(
+        p.startswith(f"osconsole-sim/RegionOne {kind.value}: partial:") for p in outcome.problems
+    )
 
 
 async def test_expired_tokens_are_renewed_once_and_the_snapshot_completes(

@@ -32,11 +32,13 @@ from osconsole.poller import Poller
 from osconsole.sim.world import World
 from osconsole.views import (
     TONES,
+    UNKNOWN_SORT,
     HypervisorRows,
     LivenessRows,
     RouterRows,
     Severity,
     TableView,
+    Tone,
     format_age,
     format_ratio,
     hypervisors_view,
@@ -564,6 +566,45 @@ def test_tenants_top_n_across_regions_scored_and_explained() -> None:
     assert second["_"].target.kind == Kind.TENANTS and second["_"].target.id == "p-open"
     assert view.title == "Tenants 1 critical, 1 warning / 4"
     assert view.notes[0] == "showing the top 2 of 3 projects with findings"
+
+
+def test_tenant_signals_not_read_show_as_a_dimmed_question_mark_not_zero() -> None:
+    unknown = tenant(
+        "p-open",
+        "opener",
+        spoofing_ports=None,
+        open_ingress_rules=("r",),
+        open_ingress_ports=(22,),
+        floating_ips=None,
+        floating_ips_created_last_hour=None,
+    )
+    view = tenants_view([snap(ONE, Kind.TENANTS, [unknown], complete=False)], NOW)
+    row = row_of(view, "prod/RegionOne/p-open")
+    for key in ("spoof", "fips"):
+        assert (row[key].text, row[key].tone) == ("?", Tone.DIM)
+        assert row[key].sort == UNKNOWN_SORT
+    assert (row["open"].text, row["servers"].text) == ("1", "0")  # these were read
+    assert row["why"].text == (
+        "ingress from 0.0.0.0/0 to 22 (not read: spoofing ports, floating IPs)"
+    )
+
+
+def test_the_snapshot_table_prints_unknown_tenant_counts_as_a_question_mark() -> None:
+    from osconsole.report import snapshot_tables
+
+    unknown = tenant(
+        "p",
+        "proj",
+        servers=None,
+        error_servers=None,
+        stuck_servers=None,
+        created_last_hour=None,
+        deleted_last_hour=None,
+        spoofing_ports=None,
+    )
+    table = snapshot_tables([snap(ONE, Kind.TENANTS, [unknown], complete=False)], NOW)
+    (line,) = [line for line in table.splitlines() if line.startswith("proj")]
+    assert line.split() == ["proj", "?", "?", "?", "?", "?", "0", "0"]  # fmt: skip
 
 
 def test_tenants_with_nothing_to_see_are_left_out() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed
 
 PAGE = 1000  # Nova's default max_limit: asking for more gains nothing
 
@@ -37,7 +38,7 @@ async def services(
     """Every Nova service row (not paged)."""
     params = {"binary": binary} if binary else None
     reply = await client.request("GET", "compute", "/os-services", params=params)
-    return list((reply.body or {}).get("services") or []), reply.server_time
+    return listed(reply, "compute", "/os-services", "services"), reply.server_time
 
 
 async def servers(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed
 
 
 async def services(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
     reply = await client.request("GET", "volume", "/os-services")
-    return list((reply.body or {}).get("services") or []), reply.server_time
+    return listed(reply, "volume", "/os-services", "services"), reply.server_time

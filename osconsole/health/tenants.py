@@ -35,7 +35,8 @@ reason an operator can act on. The pane's severities are cut at 50 (critical),
   zero limits are ignored.
 
 Reasons come back most telling first (the highest points first), so the pane
-can show the first one and "(+N more)".
+can show the first one and "(+N more)". A signal that could not be read (None)
+scores nothing and is named in `unread`: the score is then a lower bound.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class TenantScore:
 
     score: float
     reasons: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()  # signals not read (TenantSignals.unread): a lower bound
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -75,7 +77,7 @@ def _first_and_each(n: int, first: float, each: float, cap: float) -> float:
 
 
 def _spoofing(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.spoofing_ports)
+    n = len(s.spoofing_ports or ())
     if not n:
         return None
     verb = "allows" if n == 1 else "allow"
@@ -85,7 +87,7 @@ def _spoofing(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _open_ports(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    sensitive = sorted(set(s.open_ingress_ports) & SENSITIVE_PORTS)
+    sensitive = sorted(set(s.open_ingress_ports or ()) & SENSITIVE_PORTS)
     if not sensitive:
         return None
     if ALL_PORTS in sensitive:
@@ -95,14 +97,14 @@ def _open_ports(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _errors(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.error_servers)
+    n = len(s.error_servers or ())
     if not n:
         return None
     return min(ERROR_CAP, ERROR_EACH * n), f"{_plural(n, 'server', 'servers')} in ERROR"
 
 
 def _stuck(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.stuck_servers)
+    n = len(s.stuck_servers or ())
     if not n:
         return None
     return (
@@ -112,6 +114,8 @@ def _stuck(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _churn(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
+    if s.created_last_hour is None or s.deleted_last_hour is None:
+        return None
     churn = s.created_last_hour + s.deleted_last_hour
     if churn <= t.churn_per_hour:
         return None
@@ -126,7 +130,7 @@ def _churn(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 def _floating_ips(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
     n = s.floating_ips_created_last_hour
-    if n < t.fip_burst_per_hour:
+    if n is None or n < t.fip_burst_per_hour:
         return None
     return min(FIP_CAP, FIP_EACH * n), f"floating IPs: {n} created in the last hour"
 
@@ -158,7 +162,7 @@ def score(signals: TenantSignals, thresholds: Thresholds) -> TenantScore:
     the highest points first."""
     found = [hit for rule in RULES if (hit := rule(signals, thresholds)) is not None]
     if not found:
-        return TenantScore(0.0)
+        return TenantScore(0.0, unread=signals.unread)
     ranked = sorted(found, key=lambda hit: -hit[0])  # stable: RULES order breaks ties
     total = round(sum(points for points, _ in found), 1)
-    return TenantScore(total, tuple(reason for _, reason in ranked))
+    return TenantScore(total, tuple(reason for _, reason in ranked), signals.unread)
