@@ -33,6 +33,7 @@ from osconsole.sim.world import World
 from osconsole.views import (
     TONES,
     UNKNOWN_SORT,
+    AgeCell,
     HypervisorRows,
     LivenessRows,
     RouterRows,
@@ -711,14 +712,16 @@ def test_liveness_rows_kinds_targets_heartbeats() -> None:
         service("cinder:vol1:cinder-volume", project="cinder", binary="cinder-volume", host="vol1"),
     ]
     view = liveness_view(
-        [snap(ONE, Kind.AGENTS, agents)],
+        [snap(ONE, Kind.AGENTS, agents, fetched_at=NOW)],
         [snap(ONE, Kind.SERVICES, services, stale=True, error="nova: HTTP 500")],
         NOW,
         Thresholds(heartbeat_warning_s=30),
     )
     assert view.rows[0].key == "prod/RegionOne/a2"  # the dead agent first
     skewed = row_of(view, "prod/RegionOne/a1")
-    assert (skewed["heartbeat"].text, skewed["heartbeat"].sort) == ("-5s (skew)", -5)
+    assert skewed["heartbeat"].text == "-5s (skew)"
+    assert skewed["heartbeat"].origin == NOW + 5  # sorts by when it beat: older first
+    assert skewed["heartbeat"].sort == -(NOW + 5)
     assert (skewed["kind"].text, skewed["type"].text) == ("neutron", "L3 agent")
     assert skewed["_"].target.kind == Kind.AGENTS and skewed["_"].target.detail == "agent"
     volume = row_of(view, "prod/RegionOne/cinder:vol1:cinder-volume")
@@ -731,7 +734,23 @@ def test_liveness_rows_kinds_targets_heartbeats() -> None:
     assert row_of(view, "prod/RegionOne/nova:s1")["_"].target.detail == "nova"
     assert view.title == "Liveness 1 critical / 4"
     assert view.stale_regions == ("RegionOne",)
+    assert view.stale_since == (("RegionOne", NOW - 5),)
     assert view.oldest_age == 5
+    # The services' last poll failed: their rows are dimmed and say so.
+    assert {cell.tone for cell in volume["_"].cells} == {Tone.DIM}
+    assert {cell.tone for cell in skewed["_"].cells} != {Tone.DIM}
+
+
+def test_heartbeat_ages_keep_counting_from_the_poll() -> None:
+    """A heartbeat 12 s old at a poll 5 s ago is 17 s old now, and reads so later on."""
+    view = liveness_view([snap(ONE, Kind.AGENTS, [agent("a1", heartbeat_age=12.0)])], [], NOW)
+    cell = row_of(view, "prod/RegionOne/a1")["heartbeat"]
+    assert isinstance(cell, AgeCell) and cell.text == "17s" and cell.origin == NOW - 17
+    later = liveness_view([snap(ONE, Kind.AGENTS, [agent("a1", heartbeat_age=12.0)])], [], NOW + 60)
+    assert row_of(later, "prod/RegionOne/a1")["heartbeat"].text == "77s"
+    unknown = liveness_view([snap(ONE, Kind.AGENTS, [agent("a2", heartbeat_age=None)])], [], NOW)
+    assert row_of(unknown, "prod/RegionOne/a2")["heartbeat"].text == "-"
+    assert view.columns[column(view, "heartbeat")].ticks
 
 
 # -- the region strip -----------------------------------------------------------------------
