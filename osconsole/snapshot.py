@@ -14,7 +14,7 @@ from typing import Any
 from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
-from osconsole.config import Settings
+from osconsole.config import Settings, with_overrides
 from osconsole.health.rules import findings_now
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
@@ -55,8 +55,8 @@ async def take_snapshot(
     transport: Any = None,
 ) -> SnapshotOutcome:
     """Connect, poll everything once, and report; never raises for cloud trouble."""
-    if sweep_budget is not None:
-        settings = settings.model_copy(update={"sweep_budget": sweep_budget})
+    if sweep_budget is not None:  # checked as config.yaml's (ConfigError otherwise)
+        settings = with_overrides(settings, sweep_budget=sweep_budget)
     connection = await connect(
         settings,
         os_cloud=os_cloud,
