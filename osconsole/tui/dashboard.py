@@ -238,7 +238,7 @@ class DashboardScreen(Screen[None]):
     def show_ages(self, state: LiveState, now: float) -> None:
         for name, kinds in PANES.items():
             ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
-            self.pane(name).set_age(max(ages) if ages else None)
+            self.pane(name).set_age(max(ages) if ages else None, now)
 
     @_when_drawn
     def show_findings(self, findings: Sequence[Finding]) -> None:
