@@ -180,6 +180,12 @@ def _add_sim(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--seed", type=int, default=1, help="seed of the generated world (1)")
     sim.add_argument("--scenario", help="scenario to run on the clock, e.g. demo")
     sim.add_argument(
+        "--backend",
+        default="ovs",
+        help="Neutron backend: ovs (L3 agents) or ovn (gateway chassis), for every region "
+        "or one per region, e.g. ovs,ovs,ovn (ovs)",
+    )
+    sim.add_argument(
         "--no-latency", action="store_true", help="no injected network latency between regions"
     )
     sim.add_argument(
@@ -218,6 +224,7 @@ def run_sim(args: argparse.Namespace) -> int:
             seed=args.seed,
             clock=SimClock(running=True),
             latency=not args.no_latency,
+            backends=args.backend,
         )
         if args.scenario:
             from osconsole.sim.scenarios import start_scenario

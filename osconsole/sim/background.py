@@ -36,8 +36,12 @@ class DemoCloud:
         regions: int = 3,
         scenario: str | None = "demo",
         seed: int = 1,
+        backends: str | None = None,
     ) -> None:
+        # The last region of the demo runs ML2/OVN, the others ML2/OVS.
+        backends = backends or ",".join(["ovs"] * (regions - 1) + ["ovn"] * (regions > 1))
         self.args = ["--size", size, "--regions", str(regions), "--seed", str(seed)]
+        self.args += ["--backend", backends]
         if scenario:
             self.args += ["--scenario", scenario]
         self.workdir = Path(tempfile.mkdtemp(prefix="osconsole-demo-"))

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from osconsole.sim.clock import SimClock
 from osconsole.sim.world import (
+    BACKENDS,
     COMPUTE_QUOTA_DEFAULTS,
     DHCP_AGENT,
     HA_INTERFACE_OWNER,
     L3_AGENT,
+    MAX_GATEWAY_CHASSIS,
     METADATA_AGENT,
+    OVN_CONTROLLER,
+    OVN_GATEWAY,
+    OVN_METADATA,
     OVS_AGENT,
+    ROUTER_GATEWAY_OWNER,
     VOLUME_QUOTA_DEFAULTS,
     Agent,
     AppCredential,
@@ -62,6 +69,9 @@ SIZES: dict[str, Size] = {
         hypervisors=10_000, l3_agents=120, routers=20_000, servers=100_000, projects=2_000
     ),
 }
+
+# ML2/OVN clouds run a few gateway chassis, however many routers they carry.
+MAX_OVN_GATEWAY_CHASSIS = 12
 
 REGION_NAMES = ["RegionOne", "RegionTwo", "RegionThree", "RegionFour", "RegionFive"]
 # Each further region is smaller than the first, and further away when latency is on.
@@ -130,12 +140,18 @@ def build_world(
     seed: int = 1,
     clock: SimClock | None = None,
     latency: bool = False,
+    backends: str | Sequence[str] = "ovs",
 ) -> World:
-    """Generate a cloud of `regions` regions; the first has the full `size`."""
+    """Generate a cloud of `regions` regions; the first has the full `size`.
+
+    `backends` is the Neutron backend of every region ("ovs" or "ovn"), or one per
+    region ("ovs,ovs,ovn" or a list): a mixed cloud has both side by side.
+    """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: choose one of {', '.join(SIZES)}")
     if not 1 <= regions <= len(REGION_NAMES):
         raise ValueError(f"regions must be between 1 and {len(REGION_NAMES)}")
+    per_region = region_backends(backends, regions)
     clock = clock or SimClock()
     world = World(clock, seed)
     rng = random.Random(seed)
@@ -145,6 +161,7 @@ def build_world(
     for index in range(regions):
         name = REGION_NAMES[index]
         region = Region(name)
+        region.backend = per_region[index]
         scale = REGION_SCALE[index]
         region_size = Size(
             hypervisors=max(3, round(base.hypervisors * scale)),
@@ -158,6 +175,20 @@ def build_world(
         _populate(world, region, region_size, random.Random(f"{seed}:{name}"), now)
         world.regions[name] = region
     return world
+
+
+def region_backends(backends: str | Sequence[str], regions: int) -> list[str]:
+    """One backend per region from "ovn" (all), "ovs,ovn,ovs" or a list (one each)."""
+    names = backends.split(",") if isinstance(backends, str) else list(backends)
+    names = [n.strip().lower() for n in names]
+    unknown = sorted({n for n in names if n not in BACKENDS})
+    if unknown:
+        raise ValueError(f"unknown backend {unknown[0]!r}: choose from {', '.join(BACKENDS)}")
+    if len(names) == 1:
+        return names * regions
+    if len(names) != regions:
+        raise ValueError(f"{len(names)} backends given for {regions} regions: give one or one each")
+    return names
 
 
 def _identity(world: World, rng: random.Random, count: int) -> None:
@@ -200,7 +231,11 @@ def _populate(world: World, region: Region, size: Size, rng: random.Random, now:
     _external_network(region, rng)
     _control_plane(region, rng, now, prefix)
     _computes(region, rng, now, prefix, size.hypervisors)
-    l3_agents = _network_nodes(region, rng, now, prefix, size.l3_agents)
+    if region.backend == "ovn":
+        chassis = min(size.l3_agents, MAX_OVN_GATEWAY_CHASSIS)
+        l3_agents = _gateway_chassis(region, rng, now, prefix, chassis)
+    else:
+        l3_agents = _network_nodes(region, rng, now, prefix, size.l3_agents)
     networks = _tenant_networks(region, rng, tenants)
     _security_groups(region, rng, now, tenants, networks)
     _routers(region, rng, now, tenants, l3_agents, size.routers, networks)
@@ -368,7 +403,34 @@ def _computes(region: Region, rng: random.Random, now: float, prefix: str, count
         )
         region.hypervisors.add(hv.id, hv)
         region.hypervisors_by_host[host] = hv
-        _agent(region, rng, now, OVS_AGENT, host, None, {"devices": 0, "tunnel_types": ["vxlan"]})
+        if region.backend == "ovn":
+            _agent(region, rng, now, OVN_CONTROLLER, host, None, _chassis_config(rng))
+            _agent(region, rng, now, OVN_METADATA, host, None, {"log_agent_heartbeats": False})
+        else:
+            tunnels = {"devices": 0, "tunnel_types": ["vxlan"]}
+            _agent(region, rng, now, OVS_AGENT, host, None, tunnels)
+
+
+def _chassis_config(rng: random.Random, gateway: bool = False) -> dict:
+    """What ML2/OVN shows of a chassis: its name and bridge mappings."""
+    return {
+        "chassis_name": new_uuid(rng),
+        "bridge-mappings": "public:br-ex" if gateway else "",
+        "datapath-type": "system",
+        "iface-types": "geneve,internal,patch,system,tap,vxlan",
+        "log_agent_heartbeats": False,
+    }
+
+
+def _gateway_chassis(
+    region: Region, rng: random.Random, now: float, prefix: str, count: int
+) -> list[Agent]:
+    """OVN network nodes: chassis that can hold router gateways, one gateway agent each."""
+    chassis = []
+    for n in range(1, count + 1):
+        config = _chassis_config(rng, gateway=True)
+        chassis.append(_agent(region, rng, now, OVN_GATEWAY, f"{prefix}-gw{n:03d}", "nova", config))
+    return chassis
 
 
 def _agent(
@@ -495,6 +557,39 @@ def _security_groups(
             region.security_group_rules.add(rule.id, rule)
 
 
+def _ovn_gateway(
+    region: Region, rng: random.Random, router: Router, chassis: list[Agent], n: int
+) -> list[Agent]:
+    """The router's candidate chassis (OVN's scheduler spreads the first priority round
+    robin; a few routers got fewer candidates) and its gateway port, ACTIVE on the
+    highest-priority one."""
+    k = min(MAX_GATEWAY_CHASSIS, len(chassis))
+    if rng.random() < 0.03:
+        k = max(1, k - 1)
+    start = n % len(chassis)
+    candidates = [chassis[(start + i) % len(chassis)] for i in range(k)]
+    router.ha = False  # OVN has no l3-ha extension: HA is the gateway chassis list
+    router.gateway_chassis = [a.id for a in candidates]
+    port = Port(
+        id=new_uuid(rng),
+        name="",
+        network_id=region.external_network_id,
+        project_id="",
+        device_owner=ROUTER_GATEWAY_OWNER,
+        device_id=router.id,
+        host=candidates[0].host,
+        mac=_mac(rng),
+        ip=router.gateway_ip or "",
+        subnet_id=region.external_subnet_id,
+        created_at=router.created_at,
+        updated_at=router.updated_at,
+        port_security_enabled=False,
+    )
+    region.ports.add(port.id, port)
+    region.gateway_port_by_router[router.id] = port.id
+    return []  # no L3 agent hosts it
+
+
 def _routers(
     region: Region,
     rng: random.Random,
@@ -504,7 +599,8 @@ def _routers(
     count: int,
     networks: dict[str, TenantNetwork],
 ) -> None:
-    """HA routers bound to 2-3 L3 agents with exactly one active, plus a few legacy ones."""
+    """HA routers bound to 2-3 L3 agents with exactly one active, plus a few legacy ones;
+    on OVN (`l3_agents` are then gateway chassis) routers with a gateway port instead."""
     replicas = min(region.max_l3_agents_per_router, len(l3_agents))
     ha_network_id = new_uuid(rng)
     ha_subnet_id = new_uuid(rng)
@@ -522,7 +618,9 @@ def _routers(
             gateway_subnet_id=region.external_subnet_id,
         )
         legacy = rng.random() < 0.03
-        if legacy:
+        if region.backend == "ovn":
+            agents = _ovn_gateway(region, rng, router, l3_agents, n)
+        elif legacy:
             router.ha = False
             agents = [rng.choice(l3_agents)]
             router.bindings = {agents[0].id: "active"}

@@ -35,6 +35,7 @@ from osconsole.sim.clock import iso, neutron_ts, parse_iso
 from osconsole.sim.common import ApiError, Ctx, authenticate, ctx, json_response
 from osconsole.sim.world import (
     HA_INTERFACE_OWNER,
+    HIGHEST_CHASSIS_PRIORITY,
     L3_AGENT,
     OVS_AGENT,
     Agent,
@@ -198,6 +199,19 @@ def _parse_extensions(table: str) -> list[tuple[str, str, str, str]]:
 
 
 EXTENSIONS = _parse_extensions(_EXTENSION_TABLE)
+# ML2/OVN's L3 plugin has no keepalived HA and no DVR: those extensions are not loaded
+# (neither are the router attributes they add); the L3 agent scheduler's
+# `routers/{id}/l3-agents` still answers, with the router's gateway chassis.
+NOT_ON_OVN = frozenset({"l3-ha", "dvr"})
+OVN_ROUTER_ABSENT = ("ha", "distributed")
+
+
+def region_extensions(region: Region) -> list[tuple[str, str, str, str]]:
+    if region.backend == "ovn":
+        return [e for e in EXTENSIONS if e[0] not in NOT_ON_OVN]
+    return EXTENSIONS
+
+
 CORE_RESOURCES = [
     ("network", "networks"),
     ("subnet", "subnets"),
@@ -534,13 +548,14 @@ def _extension_body(alias: str, name: str, description: str, updated: str) -> di
 
 async def list_extensions(request: Request) -> Response:
     authenticate(request)
-    return json_response({"extensions": [_extension_body(*e) for e in EXTENSIONS]})
+    extensions = region_extensions(_region(ctx(request)))
+    return json_response({"extensions": [_extension_body(*e) for e in extensions]})
 
 
 async def show_extension(request: Request) -> Response:
     authenticate(request)
     alias = request.path_params["alias"]
-    for ext in EXTENSIONS:
+    for ext in region_extensions(_region(ctx(request))):
         if ext[0] == alias:
             return json_response({"extension": _extension_body(*ext)})
     raise ApiError(404, f"Extension with alias {alias} does not exist")
@@ -690,7 +705,7 @@ def _router_core(router: Router, region: Region) -> dict[str, Any]:
             ],
             "network_id": router.gateway_network_id,
         }
-    return {
+    body = {
         "admin_state_up": router.admin_state_up,
         "availability_zone_hints": [],
         "availability_zones": zones,
@@ -708,6 +723,10 @@ def _router_core(router: Router, region: Region) -> dict[str, Any]:
         "tenant_id": router.project_id,
         "service_type_id": None,
     }
+    if region.backend == "ovn":
+        for key in OVN_ROUTER_ABSENT:
+            del body[key]
+    return body
 
 
 def router_body(router: Router, region: Region) -> dict[str, Any]:
@@ -771,13 +790,31 @@ def _enforce_admin(token: Token, action: str) -> None:
         raise _forbidden(action)
 
 
+def _gateway_chassis_agents(region: Region, router: Router, now: float) -> list[dict[str, Any]]:
+    """ML2/OVN: the router's candidate gateway chassis, as their gateway agents, each with
+    its `ha_chassis_priority` (highest first) and no `ha_state`."""
+    agents = []
+    for i, agent_id in enumerate(router.gateway_chassis):
+        agent = region.agents.get(agent_id)
+        if agent is None:
+            continue
+        body = _agent_common(agent, now)
+        body["ha_chassis_priority"] = HIGHEST_CHASSIS_PRIORITY - i
+        body["resource_versions"] = {}
+        agents.append(body)
+    return agents
+
+
 async def router_l3_agents(request: Request) -> Response:
-    """GET /v2.0/routers/{id}/l3-agents, with ha_state as Neutron rewrites it."""
+    """GET /v2.0/routers/{id}/l3-agents, with ha_state as Neutron rewrites it (ML2/OVS),
+    or the router's gateway chassis (ML2/OVN)."""
     token = authenticate(request)
     _enforce_admin(token, "get_l3-agents")
     c = ctx(request)
     region = _region(c)
     router = _router_or_404(region, request.path_params["router_id"])
+    if region.backend == "ovn":
+        return json_response({"agents": _gateway_chassis_agents(region, router, c.now)})
     agents = []
     for agent_id in router.bindings:
         agent = region.agents.get(agent_id)

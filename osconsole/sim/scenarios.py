@@ -25,6 +25,8 @@ from osconsole.sim.world import (
     DHCP_AGENT,
     NEUTRON_AGENT_DOWN_TIME,
     NOVA_SERVICE_DOWN_TIME,
+    OVN_CONTROLLER,
+    OVN_METADATA,
     OVS_AGENT,
     Agent,
     Flavor,
@@ -86,8 +88,15 @@ class Event:
 class Plan:
     """What a scenario factory gets: its regions, its seed and who is busy with what."""
 
-    def __init__(self, regions: list[str], seed: str, busy: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        regions: list[str],
+        seed: str,
+        busy: Callable[[str], bool],
+        backends: dict[str, str] | None = None,
+    ) -> None:
         self.regions = regions
+        self.backends = backends or {}  # region -> "ovs" / "ovn"
         self.seed = seed
         self.claims: set[str] = set()
         self._others_busy = busy
@@ -98,6 +107,9 @@ class Plan:
     def busy(self, key: str) -> bool:
         """Whether an incident of this or another running scenario already uses `key`."""
         return key in self.claims or self._others_busy(key)
+
+    def ovn(self, region: str) -> bool:
+        return self.backends.get(region) == "ovn"
 
 
 # -- small helpers --------------------------------------------------------------
@@ -409,7 +421,9 @@ class ComputeHostDown(Incident):
         return steps
 
     def _ovs_agents(self, region: Region) -> list[Agent]:
-        return [a for a in region.agents_on_host(self.host or "") if a.agent_type == OVS_AGENT]
+        """The host's Neutron agents: Open vSwitch agent, or OVN controller and metadata."""
+        types = (OVS_AGENT, OVN_CONTROLLER, OVN_METADATA)
+        return [a for a in region.agents_on_host(self.host or "") if a.agent_type in types]
 
     def down(self, world: World, region: Region, now: float) -> list[str]:
         self.host = None
@@ -430,7 +444,7 @@ class ComputeHostDown(Incident):
         for agent in self._ovs_agents(region):
             agent.stop(now)
         return [
-            f"compute host {hv.hostname} went down: nova-compute and open vswitch agent "
+            f"compute host {hv.hostname} went down: nova-compute and its Neutron agents "
             f"stopped reporting; its {_n(hv.running_vms, 'server')} keep their last state"
         ]
 
@@ -453,7 +467,7 @@ class ComputeHostDown(Incident):
             agent.resume(now)
         self.release()
         host, self.host = self.host, None
-        return [f"compute host {host} is back: nova-compute and open vswitch agent report again"]
+        return [f"compute host {host} is back: nova-compute and its Neutron agents report again"]
 
 
 class TenantSpoofing(Incident):
@@ -812,6 +826,248 @@ class AgentFlap(Incident):
         return [f"{agent_label(agent)} is back (new started_at)"]
 
 
+# -- ML2/OVN gateway chassis ----------------------------------------------------------
+
+
+def _gateway_holders(region: Region) -> dict[str, list[Router]]:
+    """Chassis host -> routers whose gateway port is bound there (ACTIVE or not)."""
+    held: dict[str, list[Router]] = {}
+    for router in region.routers:
+        port = region.gateway_port(router)
+        if port is not None and port.host:
+            held.setdefault(port.host, []).append(router)
+    return held
+
+
+def _busiest_chassis(
+    incident: Incident, region: Region, now: float
+) -> tuple[Agent, list[Router]] | None:
+    """The live gateway chassis holding the most gateways, and those routers."""
+    held = _gateway_holders(region)
+    chassis = [a for a in region.gateway_agents() if a.is_alive(now) and not incident.busy(a.id)]
+    if not chassis:
+        return None
+    most = max(len(held.get(a.host, ())) for a in chassis)
+    agent = incident.rng.choice([a for a in chassis if len(held.get(a.host, ())) == most])
+    return agent, held.get(agent.host, [])
+
+
+class GatewayChassisDies(Incident):
+    """A gateway chassis dies (ovn-controller and ovs-vswitchd with it): BFD between the
+    chassis notices at once, so every gateway it held goes DOWN with no host `release_after`
+    seconds later and comes up ACTIVE on the next live chassis of its priority list
+    `move_after` seconds after the death (about 5 s); a router with no other live chassis
+    keeps no gateway. Its gateway agent reads dead only after agent_down_time (75 s).
+
+    Back after `recover_after` (if given), the chassis takes its gateways back (OVN prefers
+    the highest priority); the first of them shows the old host for `glitch` seconds
+    after the others moved, as Neutron does during a chassis restart.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        region: str,
+        tag: str = "gateway-chassis-dies",
+        *,
+        release_after: float = 1.0,
+        move_after: float = 5.0,
+        recover_after: float | None = None,
+        glitch: float = 2.0,
+    ) -> None:
+        super().__init__(plan, region, tag)
+        self.release_after = release_after
+        self.move_after = move_after
+        self.recover_after = recover_after
+        self.glitch = glitch
+        self.victim: str | None = None
+        self.routers: list[str] = []  # routers whose gateway the victim held
+        self.late: str | None = None  # the router that moves back last
+
+    def steps(self, at: float) -> list[Step]:
+        steps = [
+            self.step(at, self.kill),
+            self.step(at + self.release_after, self.lose),
+            self.step(at + self.move_after, self.move),
+            self.step(at + NEUTRON_AGENT_DOWN_TIME + 1, self.notice),
+        ]
+        if self.recover_after is not None:
+            steps.append(self.step(at + self.recover_after, self.recover))
+            steps.append(self.step(at + self.recover_after + self.glitch, self.settle))
+        return steps
+
+    def _victim(self, region: Region) -> Agent | None:
+        return region.agents.get(self.victim or "")
+
+    def _routers(self, region: Region) -> list[Router]:
+        return [r for rid in self.routers if (r := region.routers.get(rid)) is not None]
+
+    def kill(self, world: World, region: Region, now: float) -> list[str]:
+        self.victim, self.routers, self.late = None, [], None
+        found = _busiest_chassis(self, region, now)
+        if found is None:
+            return ["no live gateway chassis to take down"]
+        agent, routers = found
+        self.claim(agent.id)
+        agent.stop(now)
+        self.victim, self.routers = agent.id, [r.id for r in routers]
+        return [
+            f"gateway chassis {agent.host} went down (ovn-controller and ovs-vswitchd); "
+            f"it held the gateway of {_n(len(routers), 'router')}"
+        ]
+
+    def lose(self, world: World, region: Region, now: float) -> list[str]:
+        for router in self._routers(region):
+            region.place_gateway(router, "", now)
+        if not self.routers:
+            return []
+        return [f"BFD lost {_n(len(self.routers), 'gateway')}: ports DOWN, no chassis"]
+
+    def move(self, world: World, region: Region, now: float) -> list[str]:
+        if self.victim is None:
+            return []
+        moved, details = 0, []
+        for router in self._routers(region):
+            host = self._next_host(region, router, now)
+            region.place_gateway(router, host, now)
+            if host:
+                moved += 1
+            else:
+                details.append(f"{router_label(router)}: no live gateway chassis left, no gateway")
+        if self.recover_after is None:
+            self.release()
+        head = f"{moved} of {_n(len(self.routers), 'gateway')} moved to another chassis"
+        return [head, *_capped(details, "routers without a gateway")]
+
+    def _next_host(self, region: Region, router: Router, now: float) -> str:
+        for agent_id in router.gateway_chassis:
+            agent = region.agents.get(agent_id)
+            if agent is not None and agent.id != self.victim and agent.is_alive(now):
+                return agent.host
+        return ""
+
+    def notice(self, world: World, region: Region, now: float) -> list[str]:
+        agent = self._victim(region)
+        if agent is None or agent.is_alive(now):
+            return []
+        return [f"{agent_label(agent)} now reads dead (no heartbeat for 75 s)"]
+
+    def recover(self, world: World, region: Region, now: float) -> list[str]:
+        agent = self._victim(region)
+        if agent is None:
+            return []
+        agent.resume(now)
+        back = [r for r in self._routers(region) if r.gateway_chassis[:1] == [agent.id]]
+        for i, router in enumerate(back):
+            if i == 0:  # Neutron has not caught up with this one yet: the old host
+                self.late = router.id
+                continue
+            region.place_gateway(router, agent.host, now)
+        return [f"gateway chassis {agent.host} is back; {_n(len(back), 'gateway')} move back"]
+
+    def settle(self, world: World, region: Region, now: float) -> list[str]:
+        agent = self._victim(region)
+        router = region.routers.get(self.late or "")
+        self.release()
+        self.victim = None
+        if agent is None or router is None:
+            return []
+        region.place_gateway(router, agent.host, now)
+        return [f"{router_label(router)}: gateway on {agent.host} again"]
+
+
+class GatewayFailoverStuck(Incident):
+    """ovn-controller stops on a gateway chassis while ovs-vswitchd runs on: BFD still
+    sees the chassis, so the gateways stay bound to it (ACTIVE, forwarding with the flows
+    it has, deaf to changes). Its gateway agent reads dead after 75 s; `down_after`
+    seconds in, `down_share` of those gateway ports go DOWN on it (at least one).
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        region: str,
+        tag: str = "gateway-failover-stuck",
+        *,
+        down_after: float = 90.0,
+        down_share: float = 0.25,
+        recover_after: float | None = None,
+    ) -> None:
+        super().__init__(plan, region, tag)
+        if recover_after is not None and recover_after <= down_after:
+            raise ValueError("recover_after must come after down_after")
+        self.down_after = down_after
+        self.down_share = down_share
+        self.recover_after = recover_after
+        self.victim: str | None = None
+        self.routers: list[str] = []
+        self.down: list[str] = []
+
+    def steps(self, at: float) -> list[Step]:
+        steps = [
+            self.step(at, self.stop),
+            self.step(at + NEUTRON_AGENT_DOWN_TIME + 1, self.notice),
+            self.step(at + self.down_after, self.ports_down),
+        ]
+        if self.recover_after is not None:
+            steps.append(self.step(at + self.recover_after, self.recover))
+        return steps
+
+    def stop(self, world: World, region: Region, now: float) -> list[str]:
+        self.victim, self.routers, self.down = None, [], []
+        found = _busiest_chassis(self, region, now)
+        if found is None:
+            return ["no live gateway chassis to stop ovn-controller on"]
+        agent, routers = found
+        self.claim(agent.id)
+        agent.stop(now)
+        self.victim, self.routers = agent.id, [r.id for r in routers]
+        return [
+            f"ovn-controller stopped on gateway chassis {agent.host}; ovs-vswitchd runs on, "
+            f"so the {_n(len(routers), 'gateway')} it holds stay there"
+        ]
+
+    def notice(self, world: World, region: Region, now: float) -> list[str]:
+        agent = region.agents.get(self.victim or "")
+        if agent is None or agent.is_alive(now):
+            return []
+        return [
+            f"{agent_label(agent)} now reads dead; "
+            f"{_n(len(self.routers), 'gateway')} still bound to it"
+        ]
+
+    def ports_down(self, world: World, region: Region, now: float) -> list[str]:
+        agent = region.agents.get(self.victim or "")
+        routers = [r for rid in self.routers if (r := region.routers.get(rid)) is not None]
+        if agent is None or not routers:
+            return []
+        count = max(1, round(len(routers) * self.down_share))
+        lines = []
+        for router in self.rng.sample(routers, count):
+            port = region.gateway_port(router)
+            if port is not None and port.host == agent.host:
+                port.status = "DOWN"
+                _touch(port, now)
+                self.down.append(router.id)
+                lines.append(f"{router_label(router)}: gateway port DOWN, still on {agent.host}")
+        if self.recover_after is None:
+            self.release()
+        return _capped(lines, "gateway ports DOWN")
+
+    def recover(self, world: World, region: Region, now: float) -> list[str]:
+        agent = region.agents.get(self.victim or "")
+        if agent is None:
+            return []
+        agent.resume(now)
+        for rid in self.down:
+            router = region.routers.get(rid)
+            if router is not None:
+                region.place_gateway(router, agent.host, now)
+        self.release()
+        self.victim = None
+        return [f"ovn-controller on {agent.host} is back; its gateways are ACTIVE again"]
+
+
 def _is_open_rule(rule: SecurityGroupRule, group: str, number: int) -> bool:
     return (
         rule.security_group_id == group
@@ -939,8 +1195,21 @@ def _demo(plan: Plan) -> list[Step]:
     def region(i: int) -> str:
         return plan.regions[i % len(plan.regions)]
 
+    def l3_dies(i: int, tag: str, recover_after: float) -> Incident:
+        if plan.ovn(region(i)):
+            return GatewayChassisDies(plan, region(i), tag, recover_after=recover_after)
+        return L3AgentDies(plan, region(i), tag, recover_after=recover_after)
+
+    def split_brain(i: int, tag: str, resolve_after: float) -> Incident:
+        if plan.ovn(region(i)):
+            down_after = min(90.0, resolve_after - 10)
+            return GatewayFailoverStuck(
+                plan, region(i), tag, down_after=down_after, recover_after=resolve_after
+            )
+        return SplitBrain(plan, region(i), tag, resolve_after=resolve_after)
+
     incidents: list[tuple[float, Incident]] = [
-        (0, L3AgentDies(plan, region(0), "demo-l3-a", recover_after=240)),
+        (0, l3_dies(0, "demo-l3-a", 240)),
         (45, ComputeHostDown(plan, region(1), "demo-host-a", recover_after=300)),
         (
             100,
@@ -949,11 +1218,11 @@ def _demo(plan: Plan) -> list[Step]:
             ),
         ),
         (140, QuotaSqueeze(plan, region(1), "demo-quota-a", recover_after=300)),
-        (160, SplitBrain(plan, region(2), "demo-split-a", resolve_after=120)),
+        (160, split_brain(2, "demo-split-a", 120)),
         (210, AgentFlap(plan, region(1), "demo-flap-a")),
-        (270, L3AgentDies(plan, region(1), "demo-l3-b", recover_after=200)),
+        (270, l3_dies(1, "demo-l3-b", 200)),
         (330, ComputeHostDown(plan, region(0), "demo-host-b", recover_after=240)),
-        (380, SplitBrain(plan, region(0), "demo-split-b", resolve_after=90)),
+        (380, split_brain(0, "demo-split-b", 90)),
         (
             430,
             TenantSpoofing(
@@ -961,7 +1230,7 @@ def _demo(plan: Plan) -> list[Step]:
             ),
         ),
         (480, AgentFlap(plan, region(2), "demo-flap-b")),
-        (540, L3AgentDies(plan, region(2), "demo-l3-c", recover_after=150)),
+        (540, l3_dies(2, "demo-l3-c", 150)),
         (600, ComputeHostDown(plan, region(1), "demo-host-c", recover_after=100)),
     ]
     return [s for at, incident in incidents for s in incident.steps(float(at))]
@@ -1004,6 +1273,20 @@ FACTORIES = [
         "again and again (new started_at each time it comes back).",
         _each_region(lambda plan, region: AgentFlap(plan, region, sticky=True)),
         loop=255.0,
+    ),
+    ScenarioFactory(
+        "gateway-chassis-dies",
+        "ML2/OVN: the gateway chassis holding the most gateways goes down; its gateways "
+        "go DOWN for a moment and are ACTIVE on the next chassis within 5 s; its gateway "
+        "agent reads dead after 75 s.",
+        _each_region(lambda plan, region: GatewayChassisDies(plan, region)),
+    ),
+    ScenarioFactory(
+        "gateway-failover-stuck",
+        "ML2/OVN: ovn-controller stops on the busiest gateway chassis while its datapath "
+        "runs on: the gateways stay bound to it (dead after 75 s); after 90 s a quarter "
+        "of their ports go DOWN there.",
+        _each_region(lambda plan, region: GatewayFailoverStuck(plan, region)),
     ),
     ScenarioFactory(
         "demo",
@@ -1095,7 +1378,8 @@ class ScenarioRunner:
         key = f"{name}:{region or '*'}"
         self._starts[key] = self._starts.get(key, 0) + 1
         regions = [region] if region else list(self.world.regions)
-        plan = Plan(regions, f"{self.world.seed}:{key}:{self._starts[key]}", self.busy)
+        backends = {name: r.backend for name, r in self.world.regions.items()}
+        plan = Plan(regions, f"{self.world.seed}:{key}:{self._starts[key]}", self.busy, backends)
         run = Run(factory(plan), region, now)
         self.runs.append(run)
         self._record(now, region, name, f"scenario {name} started in {region or 'every region'}")

@@ -28,19 +28,30 @@ L3_AGENT = "L3 agent"
 DHCP_AGENT = "DHCP agent"
 OVS_AGENT = "Open vSwitch agent"
 METADATA_AGENT = "Metadata agent"
+# ML2/OVN has no L3, DHCP or OVS agents: ovn-controller reports each chassis, as a
+# gateway agent on chassis that can hold router gateways (enable-chassis-as-gw).
+OVN_CONTROLLER = "OVN Controller agent"
+OVN_GATEWAY = "OVN Controller Gateway agent"
+OVN_METADATA = "OVN Metadata agent"
+
+BACKENDS = ("ovs", "ovn")  # ML2/OVS (L3 agents, keepalived) or ML2/OVN (gateway chassis)
+# OVN schedules a router's gateway on at most this many chassis (MAX_GW_CHASSIS), each
+# with a priority; the highest-priority chassis that is up holds it.
+MAX_GATEWAY_CHASSIS = 5
+HIGHEST_CHASSIS_PRIORITY = 32767
 
 AGENT_BINARIES = {
     L3_AGENT: ("neutron-l3-agent", "l3_agent"),
     DHCP_AGENT: ("neutron-dhcp-agent", "dhcp_agent"),
     OVS_AGENT: ("neutron-openvswitch-agent", "N/A"),
     METADATA_AGENT: ("neutron-metadata-agent", "N/A"),
-    # OVN deployments have no L3, DHCP or OVS agents; ML2/OVN reports these instead.
-    "OVN Controller agent": ("ovn-controller", "N/A"),
-    "OVN Controller Gateway agent": ("ovn-controller", "N/A"),
-    "OVN Metadata agent": ("neutron-ovn-metadata-agent", "N/A"),
+    OVN_CONTROLLER: ("ovn-controller", "N/A"),
+    OVN_GATEWAY: ("ovn-controller", "N/A"),
+    OVN_METADATA: ("neutron-ovn-metadata-agent", "N/A"),
 }
 
 HA_INTERFACE_OWNER = "network:router_ha_interface"
+ROUTER_GATEWAY_OWNER = "network:router_gateway"
 
 # Quota limits as the services ship them; -1 is unlimited. Nova's and Cinder's
 # usage is counted from the world (compute_usage, volume_usage), as their quota
@@ -392,6 +403,8 @@ class Router:
     gateway_ip: str | None = None
     gateway_subnet_id: str | None = None
     bindings: dict[str, str] = field(default_factory=dict)
+    # OVN: the gateway agents (chassis) its gateway may be on, highest priority first
+    gateway_chassis: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -552,6 +565,7 @@ class Region:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.backend = "ovs"  # one of BACKENDS
         self.faults = Faults()
         self.hypervisors: Collection[Hypervisor] = Collection()
         self.compute_services: Collection[ComputeService] = Collection()
@@ -567,6 +581,7 @@ class Region:
         self.max_l3_agents_per_router = 3
         self.hypervisors_by_host: dict[str, Hypervisor] = {}
         self.ha_ports_by_router: dict[str, list[str]] = {}
+        self.gateway_port_by_router: dict[str, str] = {}  # OVN: router id -> gateway port id
         self.volumes: Collection[Volume] = Collection()
         self.volume_snapshots: Collection[VolumeSnapshot] = Collection()
         self.volume_types: list[str] = ["ceph"]
@@ -631,6 +646,29 @@ class Region:
 
     def l3_agents(self) -> list[Agent]:
         return [a for a in self.agents if a.agent_type == L3_AGENT]
+
+    def gateway_agents(self) -> list[Agent]:
+        """OVN: the chassis that can hold router gateways."""
+        return [a for a in self.agents if a.agent_type == OVN_GATEWAY]
+
+    def gateway_port(self, router: Router) -> Port | None:
+        """OVN: the router's gateway port (its `binding:host_id` is the active chassis)."""
+        port_id = self.gateway_port_by_router.get(router.id)
+        return self.ports.get(port_id) if port_id else None
+
+    def place_gateway(self, router: Router, host: str, now: float) -> Port | None:
+        """What Neutron does when OVN reports a router's chassis-redirect port claimed by
+        the chassis `host` (the gateway port goes ACTIVE there) or by none ("": the host
+        is cleared and the port goes DOWN)."""
+        port = self.gateway_port(router)
+        if port is None:
+            return None
+        status = "ACTIVE" if host else "DOWN"
+        if (port.host, port.status) != (host, status):
+            port.host, port.status = host, status
+            port.updated_at = now
+            port.revision += 1
+        return port
 
     def agents_on_host(self, host: str) -> list[Agent]:
         return [a for a in self.agents if a.host == host]
