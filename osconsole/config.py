@@ -118,6 +118,15 @@ class Thresholds(_Strict):
     tenant_score_jump: float = Field(
         default=20.0, gt=0, description="a project's score moving by more than this is an event"
     )
+    min_gateway_chassis: int = Field(
+        default=2, ge=1, description="OVN: fewer alive gateway chassis leave no failover"
+    )
+    min_gateway_candidates: int = Field(
+        default=2, ge=1, description="OVN: live candidate chassis a router's gateway should have"
+    )
+    gateway_concentration_ratio: float = Field(
+        default=0.5, gt=0, le=1.0, description="OVN: share of the gateways on one chassis"
+    )
 
 
 class Settings(_Strict):

@@ -5,7 +5,9 @@ current)` answers for one region and kind with typed, timestamped events in plai
 words: agents and services going down and up, restarts, services disabled and
 enabled (with the reason), router failovers (the active moved), routers losing
 their active and getting it back, split brain beginning and ending, hypervisors
-going down and up, servers going to ERROR and tenant scores jumping.
+going down and up, servers going to ERROR and tenant scores jumping. On ML2/OVN a
+router's gateway moving to another chassis is its failover (the gateway port's host
+changed), a gateway on no chassis its active lost.
 
 Events are not debounced: the timeline records what each poll saw, including a
 split brain of a few seconds during a failover (findings are where that waits).
@@ -26,6 +28,7 @@ from typing import Any
 from osconsole.config import Thresholds
 from osconsole.health.findings import Scope, Severity, Subject, observed_time, plural
 from osconsole.health.liveness import agent_name, service_name
+from osconsole.health.ovn import active_chassis
 from osconsole.health.routers import is_ha, router_name
 from osconsole.health.tenants import score
 from osconsole.model import Agent, Hypervisor, Kind, Router, Service, Snapshot, TenantSignals
@@ -190,11 +193,39 @@ def _router_events(old: Router, new: Router, subject: Subject, at: float) -> lis
     return []
 
 
+def _gateway_events(old: Router, new: Router, subject: Subject, at: float) -> list[Event]:
+    """ML2/OVN: the chassis a router's gateway is active on, before and now."""
+    if old.gateway is None or new.gateway is None:
+        return []
+    before, now = active_chassis(old), active_chassis(new)
+    if before == now:
+        return []
+    name = f"router {router_name(new)}"
+    if before and now:
+        text = f"{name}'s gateway failed over from {before} to {now}"
+        return [Event(EventKind.ROUTER_FAILOVER, at, subject, text, Severity.WARNING)]
+    if before and new.admin_state_up:
+        text = f"{name} lost its active gateway (was on {before}; port {new.gateway.status})"
+        return [Event(EventKind.ROUTER_ACTIVE_LOST, at, subject, text, Severity.CRITICAL)]
+    if now and old.admin_state_up:
+        text = f"{name}'s gateway is active again on {now}"
+        return [Event(EventKind.ROUTER_ACTIVE_BACK, at, subject, text)]
+    return []
+
+
 def _routers(
     prev: Snapshot[Router], cur: Snapshot[Router], at: float, t: Thresholds
 ) -> list[Event]:
     if cur.extra.get("ovn") or prev.extra.get("ovn"):
-        return []
+        if not (cur.extra.get("ovn") and prev.extra.get("ovn")):
+            return []  # the region changed backends: nothing comparable
+        return [
+            e
+            for old, new in _pairs(prev, cur)
+            for e in _gateway_events(
+                old, new, Subject(cur.ref, Kind.ROUTERS, new.id, router_name(new)), at
+            )
+        ]
     events = []
     for old, new in _pairs(prev, cur):
         if old.bindings is None or new.bindings is None or not (is_ha(old) and is_ha(new)):

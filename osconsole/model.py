@@ -116,13 +116,30 @@ class Agent:
 
 @dataclass(frozen=True, slots=True)
 class RouterBinding:
-    """One L3 agent hosting a router replica, as `routers/{id}/l3-agents` reports it."""
+    """One L3 agent hosting a router replica, as `routers/{id}/l3-agents` reports it; on
+    ML2/OVN, one candidate gateway chassis (its gateway agent) with its priority."""
 
     agent_id: str
     host: str
-    ha_state: str | None  # active / standby / unknown / None for non-HA routers
+    ha_state: str | None  # active / standby / unknown / None for non-HA routers and OVN
     agent_alive: bool
     agent_admin_up: bool
+    priority: int | None = None  # OVN's ha_chassis_priority: the highest holds the gateway
+
+
+@dataclass(frozen=True, slots=True)
+class RouterGateway:
+    """ML2/OVN: a router's gateway port. Neutron binds it (`binding:host_id`) to the
+    chassis that claimed the router's gateway and sets it ACTIVE; with no chassis
+    holding it, the host is cleared and the port goes DOWN."""
+
+    port_id: str
+    host: str  # the chassis the gateway is active on; "" when none holds it
+    status: str  # ACTIVE / DOWN / ...
+
+    @property
+    def active(self) -> bool:
+        return bool(self.host) and self.status == "ACTIVE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +154,9 @@ class Router:
     replica_hosts: tuple[str, ...] = ()  # from the HA ports listing, for every router
     bindings: tuple[RouterBinding, ...] | None = None  # None until swept
     bindings_checked_at: float | None = None
+    # ML2/OVN: its gateway port (None without one, and on ML2/OVS); `bindings` then
+    # hold its candidate gateway chassis
+    gateway: RouterGateway | None = None
 
     @property
     def active_hosts(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from osconsole.cloud.connect import RegionSession
+from osconsole.health import ovn
 from osconsole.health.findings import Finding
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
 from osconsole.model import TenantSignals as Tenant
@@ -121,11 +122,24 @@ def snapshot_document(
                 "duration_ms": round(snap.duration_ms, 1),
                 "count": len(snap.items),
                 "items": [jsonable(item) for item in snap.items.values()],
+                **_backend_facts(snap),
             }
             for snap in snapshots
         ],
         "errors": [dict(error) for error in errors],
         **dict(extra or {}),
+    }
+
+
+def _backend_facts(snap: Snapshot[Any]) -> dict[str, Any]:
+    """For an ML2/OVN region's routers: its gateway chassis, their liveness and how many
+    gateways each holds (every router's own gateway is in its item)."""
+    if not ovn.is_ovn(snap):
+        return {}
+    chassis = ovn.gateway_chassis(snap)
+    return {
+        "backend": "ovn",
+        "gateway_chassis": None if chassis is None else [c.as_dict() for c in chassis],
     }
 
 
@@ -177,6 +191,11 @@ def _agent_row(a: Agent) -> list[str]:
 
 
 def _router_row(r: Router) -> list[str]:
+    if r.gateway is not None:  # ML2/OVN: the gateway's chassis, then the candidates
+        where = r.gateway.host or "no chassis"
+        candidates = "not swept" if r.bindings is None else str(len(r.bindings))
+        states = f"gateway on {where} ({r.gateway.status}); candidates: {candidates}"
+        return [r.name or r.id, r.status, "OVN", str(int(r.gateway.active)), states]
     if r.bindings is None:
         states = "not swept"
     else:

@@ -233,3 +233,64 @@ async def test_findings_come_with_the_snapshot(run: Any, world: World) -> None:
     assert agent_findings and dead.host in agent_findings[0]["reason"]
     assert outcome.output.startswith("== Findings: ")
     assert "CRITICAL" in outcome.output.split("\n\n")[0]
+
+
+def _mixed_world() -> World:
+    from osconsole.sim.clock import SimClock
+    from tests.conftest import T0
+    from tests.support.ovn import mixed_world
+
+    return mixed_world(SimClock(start=T0))
+
+
+@pytest.mark.parametrize("world", [_mixed_world()], ids=["ovn,ovs"])
+async def test_an_ovn_region_beside_an_ovs_one_with_its_gateway_facts(
+    run: Any, world: World
+) -> None:
+    ovn = world.regions["RegionOne"]
+    broken = next(iter(ovn.routers))
+    ovn.place_gateway(broken, "", world.now())
+    outcome = await run(kinds=[Kind.AGENTS, Kind.ROUTERS])
+    assert outcome.exit_code == EXIT_OK, outcome.problems
+    document = json.loads(outcome.json_text)
+    routers = {s["region"]: s for s in document["snapshots"] if s["kind"] == "routers"}
+    assert routers["RegionOne"]["backend"] == "ovn"
+    assert "backend" not in routers["RegionTwo"] and "gateway_chassis" not in routers["RegionTwo"]
+    chassis = routers["RegionOne"]["gateway_chassis"]
+    assert [c["host"] for c in chassis] == ["rone-gw001", "rone-gw002", "rone-gw003"]
+    assert all(c["alive"] for c in chassis)
+    assert sum(c["gateways"] for c in chassis) == len(ovn.routers) - 1
+    items = {r["id"]: r for r in routers["RegionOne"]["items"]}
+    port = ovn.gateway_port(broken)
+    assert port is not None
+    assert items[broken.id]["gateway"] == {"port_id": port.id, "host": "", "status": "DOWN"}
+    assert all(len(r["bindings"]) == 3 for r in items.values())  # the candidate chassis
+    findings = [f for f in document["findings"] if f["rule"] == "ovn.no_active_gateway"]
+    assert [(f["subject"]["id"], f["severity"]) for f in findings] == [(broken.id, "critical")]
+    agents = {s["region"]: s for s in document["snapshots"] if s["kind"] == "agents"}
+    types = {a["agent_type"] for a in agents["RegionOne"]["items"]}
+    assert "OVN Controller Gateway agent" in types and "L3 agent" not in types
+    assert "gateway on no chassis (DOWN); candidates: 3" in outcome.output
+
+
+@pytest.mark.parametrize("world", [_mixed_world()], ids=["ovn,ovs"])
+async def test_an_ovn_region_without_nova_and_one_without_neutron_show_what_they_have(
+    run: Any, world: World
+) -> None:
+    from osconsole.sim.keystone import leave_out_of_catalog
+
+    leave_out_of_catalog(world, "compute", ["RegionOne"])  # the OVN region: Neutron only
+    leave_out_of_catalog(world, "placement", ["RegionOne"])
+    leave_out_of_catalog(world, "network", ["RegionTwo"])  # the OVS region: no Neutron
+    outcome = await run()
+    assert outcome.exit_code == EXIT_OK, outcome.problems
+    snaps = _by(outcome)
+    routers = snaps[("RegionOne", Kind.ROUTERS)]
+    assert routers.extra["ovn"] and routers.complete
+    assert all(r.gateway is not None and r.gateway.active for r in routers.items.values())
+    assert snaps[("RegionOne", Kind.HYPERVISORS)].items == {}
+    assert snaps[("RegionTwo", Kind.ROUTERS)].items == {}
+    assert "not deployed" in snaps[("RegionTwo", Kind.ROUTERS)].notes[0]
+    assert len(snaps[("RegionTwo", Kind.HYPERVISORS)].items) == len(
+        world.regions["RegionTwo"].hypervisors
+    )

@@ -9,6 +9,8 @@ from osconsole.cloud.shape import listed, mapped
 
 PAGE = 1000
 HA_PORT_OWNER = "network:router_ha_interface"
+GATEWAY_PORT_OWNER = "network:router_gateway"
+PORT_BINDING_FIELDS = ["id", "device_id", "binding:host_id", "status"]
 
 
 async def _listing(
@@ -60,10 +62,15 @@ async def agent_l3_routers(
 
 async def ha_ports(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
     """Every router's HA replicas and their hosts, in one paged listing."""
-    fields = ["id", "device_id", "binding:host_id", "status"]
-    return await _listing(
-        client, "/v2.0/ports", "ports", {"device_owner": HA_PORT_OWNER, "fields": fields}
-    )
+    params = {"device_owner": HA_PORT_OWNER, "fields": PORT_BINDING_FIELDS}
+    return await _listing(client, "/v2.0/ports", "ports", params)
+
+
+async def gateway_ports(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
+    """ML2/OVN: every router's gateway port, bound to the chassis its gateway is active
+    on (ACTIVE), or to none (DOWN), in one paged listing: no per-router calls."""
+    params = {"device_owner": GATEWAY_PORT_OWNER, "fields": PORT_BINDING_FIELDS}
+    return await _listing(client, "/v2.0/ports", "ports", params)
 
 
 async def ports(

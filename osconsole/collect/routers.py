@@ -9,7 +9,13 @@ agent that died, revived or restarted, routers whose replicas moved, routers tha
 looked wrong last time, then the least recently swept. The others keep the bindings
 of their last sweep, with agent liveness refreshed from this poll's agent list.
 
-OVN clouds have no L3 agents: routers are listed, nothing is swept.
+ML2/OVN regions have no L3 agents (detected per region, from the agent types the
+region reports): there one paged listing of the routers' gateway ports gives the
+chassis each router's gateway is active on (Neutron binds the port to the chassis that
+claimed it, ACTIVE, or to none, DOWN), and the same budgeted sweep of `l3-agents`
+reads each router's candidate gateway chassis (gateway agents with their priority):
+how many chassis it can fail over to. The gateway agents are listed each poll for the
+chassis' liveness.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ from osconsole.cloud import network
 from osconsole.cloud.http import ApiFailure, Forbidden, MalformedResponse
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import as_bool, utc_timestamp
-from osconsole.model import Kind, Router, RouterBinding, Snapshot
+from osconsole.model import Kind, Router, RouterBinding, RouterGateway, Snapshot
 
 L3_AGENT_TYPE = "L3 agent"
+OVN_GATEWAY_TYPE = "OVN Controller Gateway agent"
 OVN_PREFIX = "OVN "
-OVN_NOTE = "OVN: routers are not hosted by L3 agents"
+OVN_NOTE = "ML2/OVN: gateways on chassis, no L3 agents"
 ROUTER_FIELDS = ["id", "name", "project_id", "status", "admin_state_up", "ha", "distributed"]
 AGENT_FIELDS = ["id", "agent_type", "host", "alive", "admin_state_up", "started_at"]
 
@@ -124,7 +131,11 @@ def changed_agent_hosts(
 
 
 def is_suspicious(router: Router) -> bool:
-    """Whether the last sweep showed something wrong worth a prompt second look."""
+    """Whether the last sweep showed something wrong worth a prompt second look (on
+    OVN: a gateway not active, or fewer than two live candidate chassis)."""
+    if router.gateway is not None:
+        live = [b for b in router.bindings or () if b.agent_alive]
+        return not router.gateway.active or (router.bindings is not None and len(live) < 2)
     if router.bindings is None:
         return False
     if router.ha is False:
@@ -166,13 +177,14 @@ def parse_binding(item: Any) -> RouterBinding | None:
     """One `l3-agents` entry; None when it names no agent."""
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
         return None
-    state = item.get("ha_state")
+    state, priority = item.get("ha_state"), item.get("ha_chassis_priority")
     return RouterBinding(
         agent_id=item["id"],
         host=str(item.get("host") or ""),
         ha_state=state if isinstance(state, str) else None,
         agent_alive=as_bool(item.get("alive")),
         agent_admin_up=as_bool(item.get("admin_state_up"), True),
+        priority=priority if isinstance(priority, int) and not isinstance(priority, bool) else None,
     )
 
 
@@ -194,6 +206,28 @@ def replica_hosts(ports: Iterable[Any]) -> dict[str, tuple[str, ...]]:
         if isinstance(host, str) and host:
             hosts.add(host)
     return {router_id: tuple(sorted(hosts)) for router_id, hosts in found.items()}
+
+
+def router_gateways(ports: Iterable[Any]) -> dict[str, RouterGateway]:
+    """Router id -> its gateway port (an ACTIVE one first, should it have several)."""
+    found: dict[str, RouterGateway] = {}
+    for port in filter(readable_port, ports):
+        host, status = port.get("binding:host_id"), port.get("status")
+        gateway = RouterGateway(
+            port_id=str(port.get("id") or ""),
+            host=host if isinstance(host, str) else "",
+            status=status if isinstance(status, str) and status else "UNKNOWN",
+        )
+        known = found.get(port["device_id"])
+        if known is None or (gateway.active and not known.active):
+            found[port["device_id"]] = gateway
+    return found
+
+
+def gateway_hosts(gateways: Mapping[str, RouterGateway]) -> dict[str, tuple[str, ...]]:
+    """Router id -> (the chassis its gateway is on,), or () when none holds it: what the
+    sweep watches for moves, as it watches HA replica hosts on ML2/OVS."""
+    return {rid: (g.host,) if g.host else () for rid, g in gateways.items()}
 
 
 def refresh_bindings(
@@ -218,8 +252,12 @@ def refresh_bindings(
 
 
 def router_hosts(router: Router) -> set[str]:
-    """Every host a router is known to live on: its HA ports' and its bindings'."""
-    return set(router.replica_hosts) | {b.host for b in router.bindings or () if b.host}
+    """Every host a router is known to live on: its HA ports', its bindings' (its
+    candidate chassis on OVN) and its gateway's."""
+    hosts = set(router.replica_hosts) | {b.host for b in router.bindings or () if b.host}
+    if router.gateway is not None and router.gateway.host:
+        hosts.add(router.gateway.host)
+    return hosts
 
 
 # -- the collector ---------------------------------------------------------------------
@@ -233,9 +271,10 @@ class _Listings:
     server_time: float | None
     skipped: int
     agents: dict[str, AgentMark] | None  # None when the listing failed
-    ovn: bool
+    ovn: bool  # then `agents` are the gateway chassis' agents
     hosts: dict[str, tuple[str, ...]] | None  # None when the HA ports listing failed
     notes: list[str] = field(default_factory=list)
+    gateways: dict[str, RouterGateway] | None = None  # OVN; None when unread
     unreadable: int = 0  # agents and HA ports listed without an id: the poll is partial
 
 
@@ -257,16 +296,21 @@ class RouterCollector(Collector):
         self._last_hosts: dict[str, tuple[str, ...]] = {}
         self._pending_agent: set[str] = set()  # flagged by an agent change, not swept since
         self._pending_hosts: set[str] = set()  # flagged by moved replicas, not swept since
+        self._ovn_known = False  # the last poll found an ML2/OVN region
 
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
-        seen = await self._listings()
+        seen = await (self._ovn_listings() if self._ovn_known else self._listings())
         notes = list(seen.notes)
         if seen.skipped:
             notes.append(f"skipped {seen.skipped} malformed router item(s) without an id")
         before = _previous_routers(previous)
+        if previous is not None and bool(previous.extra.get("ovn")) != seen.ovn:
+            # The region changed backends: nothing read under the other one applies.
+            before, self._agent_marks, self._last_hosts = {}, None, {}
+            self._pending_agent, self._pending_hosts = set(), set()
+        # Without any gateway agent, look again next time (the region may have moved on).
+        self._ovn_known = seen.ovn and seen.agents != {}
         hosts = seen.hosts if seen.hosts is not None else self._hosts_fallback(before)
-        if seen.ovn:
-            return self._ovn(seen, hosts, notes)
         routers = self._carry(seen, hosts, before)
         order = self._prioritise(seen, routers, before)
         allowance = sweep_allowance(self.budget.rate, self.settings.intervals.of(Kind.ROUTERS))
@@ -301,8 +345,8 @@ class RouterCollector(Collector):
             if bad:
                 seen.unreadable += bad
                 seen.notes.append(f"skipped {bad} malformed L3 agent item(s) without an id")
-            if not seen.agents:
-                seen.ovn = await self._detect_ovn(seen.notes)
+            if not seen.agents and await self._detect_ovn(seen.notes):
+                return await self._ovn_listings(routers_r)
         if isinstance(ports_r, BaseException):
             seen.notes.append(f"HA ports unreadable ({ports_r}); replica hosts from the last poll")
         else:
@@ -328,22 +372,50 @@ class RouterCollector(Collector):
         notes.append("no L3 agents visible (listing agents needs an admin credential)")
         return False
 
-    def _hosts_fallback(self, before: Mapping[str, Router]) -> dict[str, tuple[str, ...]]:
-        return self._last_hosts or {rid: r.replica_hosts for rid, r in before.items()}
-
-    def _ovn(
-        self, seen: _Listings, hosts: Mapping[str, tuple[str, ...]], notes: list[str]
-    ) -> Collected:
-        items = {
-            rid: replace(r, replica_hosts=hosts.get(rid, ())) for rid, r in seen.routers.items()
-        }
-        return Collected(
-            items=items,
-            server_time=seen.server_time,
-            complete=not (seen.skipped or seen.unreadable),
-            notes=(OVN_NOTE, *notes),
-            extra={"swept": 0, "routers": len(items), "ovn": True, "l3_agents": {}},
+    async def _ovn_listings(self, routers_read: Any = None) -> _Listings:
+        """ML2/OVN: gateway agents, routers (unless already read) and gateway ports."""
+        routers_call = (
+            _done(routers_read)
+            if routers_read is not None
+            else network.routers(self.client, fields=ROUTER_FIELDS)
         )
+        agents_r, routers_r, ports_r = await asyncio.gather(
+            network.agents(self.client, agent_type=OVN_GATEWAY_TYPE, fields=AGENT_FIELDS),
+            routers_call,
+            network.gateway_ports(self.client),
+            return_exceptions=True,
+        )
+        for result in (routers_r, agents_r, ports_r):
+            if isinstance(result, BaseException) and not isinstance(result, ApiFailure):
+                raise result
+        if isinstance(routers_r, BaseException):
+            raise routers_r
+        routers, skipped = _parse_routers(routers_r[0])
+        seen = _Listings(routers, routers_r[1], skipped, None, True, None, [OVN_NOTE])
+        if isinstance(agents_r, BaseException):
+            seen.notes.append(f"gateway agents unreadable ({agents_r}); chassis liveness unknown")
+        else:
+            marks = [parse_agent(item) for item in agents_r[0]]
+            seen.agents = dict(filter(None, marks))
+            bad = marks.count(None)
+            if bad:
+                seen.unreadable += bad
+                seen.notes.append(f"skipped {bad} malformed gateway agent item(s) without an id")
+        if isinstance(ports_r, BaseException):
+            seen.notes.append(f"gateway ports unreadable ({ports_r}); gateways from the last poll")
+        else:
+            seen.gateways = router_gateways(ports_r[0])
+            seen.hosts = gateway_hosts(seen.gateways)
+            bad = sum(1 for port in ports_r[0] if not readable_port(port))
+            if bad:
+                seen.unreadable += bad
+                seen.notes.append(f"skipped {bad} malformed gateway port item(s) without a router")
+        return seen
+
+    def _hosts_fallback(self, before: Mapping[str, Router]) -> dict[str, tuple[str, ...]]:
+        if self._last_hosts:
+            return self._last_hosts
+        return {rid: _hosts_key(r) for rid, r in before.items()}
 
     # -- carrying and prioritising ------------------------------------------------------
 
@@ -360,11 +432,16 @@ class RouterCollector(Collector):
             bindings = last.bindings if last is not None else None
             if bindings is not None and seen.agents:  # none listed: nothing to refresh from
                 bindings = refresh_bindings(bindings, seen.agents)
+            if seen.ovn:
+                gateway = _gateway_of(rid, seen.gateways, last)
+                placed = {"gateway": gateway}
+            else:
+                placed = {"replica_hosts": hosts.get(rid, ())}
             routers[rid] = replace(
                 router,
-                replica_hosts=hosts.get(rid, ()),
                 bindings=bindings,
                 bindings_checked_at=last.bindings_checked_at if bindings is not None else None,
+                **placed,
             )
         return routers
 
@@ -379,11 +456,11 @@ class RouterCollector(Collector):
                     rid for rid, r in routers.items() if router_hosts(r) & changed
                 }
         if seen.hosts is not None:
-            last_hosts = self._last_hosts or {rid: r.replica_hosts for rid, r in before.items()}
+            last_hosts = self._last_hosts or {rid: _hosts_key(r) for rid, r in before.items()}
             self._pending_hosts |= {
                 rid
                 for rid, r in routers.items()
-                if rid in last_hosts and last_hosts[rid] != r.replica_hosts
+                if rid in last_hosts and last_hosts[rid] != _hosts_key(r)
             }
         self._pending_agent &= routers.keys()
         self._pending_hosts &= routers.keys()
@@ -444,7 +521,7 @@ class RouterCollector(Collector):
         if seen.agents is not None:
             self._agent_marks = dict(seen.agents)
         if seen.hosts is not None:
-            self._last_hosts = {rid: r.replica_hosts for rid, r in routers.items()}
+            self._last_hosts = {rid: _hosts_key(r) for rid, r in routers.items()}
         self._pending_agent -= outcome.found.keys()
         self._pending_hosts -= outcome.found.keys()
 
@@ -463,10 +540,12 @@ class RouterCollector(Collector):
         complete = not (
             seen.skipped or seen.unreadable or seen.hosts is None or seen.agents is None
         )
+        agents = _agents_extra(seen.agents or {})
         if outcome.refused is not None:
             complete = False
+            what = "gateway chassis" if seen.ovn else "HA states"
             notes.append(
-                f"l3-agents refused ({outcome.refused.reason}): HA states need an admin credential"
+                f"l3-agents refused ({outcome.refused.reason}): {what} need an admin credential"
             )
         if outcome.failures:
             first = next(iter(outcome.failures.values()))
@@ -488,8 +567,9 @@ class RouterCollector(Collector):
                 "swept": swept,
                 "failed": len(outcome.failures),
                 "routers": len(routers),
-                "ovn": False,
-                "l3_agents": _agents_extra(seen.agents or {}),
+                "ovn": seen.ovn,
+                "l3_agents": {} if seen.ovn else agents,
+                **({"gateway_chassis": agents} if seen.ovn and seen.agents is not None else {}),
             },
         )
 
@@ -503,6 +583,27 @@ def _bindings(router_id: str, items: list[Any]) -> tuple[RouterBinding, ...]:
         path = f"/v2.0/routers/{router_id}/l3-agents"
         raise MalformedResponse("network", "GET", path, "an agent entry without an id")
     return bindings
+
+
+def _hosts_key(router: Router) -> tuple[str, ...]:
+    """Where a router lives, as the sweep watches it move: its HA replica hosts, or on
+    OVN the chassis of its gateway."""
+    if router.gateway is not None:
+        return (router.gateway.host,) if router.gateway.host else ()
+    return router.replica_hosts
+
+
+def _gateway_of(
+    router_id: str, gateways: Mapping[str, RouterGateway] | None, last: Router | None
+) -> RouterGateway | None:
+    """This poll's gateway port of a router; the last one when the listing failed."""
+    if gateways is not None:
+        return gateways.get(router_id)
+    return last.gateway if last is not None else None
+
+
+async def _done(value: Any) -> Any:
+    return value
 
 
 def _parse_routers(items: Iterable[Any]) -> tuple[dict[str, Router], int]:

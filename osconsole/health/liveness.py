@@ -45,6 +45,11 @@ from osconsole.model import Agent, Kind, Service, Snapshot
 from osconsole.text import format_age
 
 SKEW_NOTICE_S = 10.0  # a heartbeat this far in the future is clock skew, not rounding
+OVN_GATEWAY_AGENT = "OVN Controller Gateway agent"
+GATEWAY_DEAD = (
+    ": a gateway chassis; the router gateways it holds keep forwarding with the flows "
+    "they have, and no change reaches them (failover needs its datapath to die too)"
+)
 
 AGENT_DOWN = "agent.down"
 AGENT_LATE = "agent.heartbeat_late"
@@ -98,6 +103,11 @@ def agent_state(agent: Agent, thresholds: Thresholds) -> Problem | None:
     name = agent_name(agent)
     if not agent.alive:
         beat = _last_beat(agent.heartbeat_at)
+        if agent.admin_state_up and agent.agent_type == OVN_GATEWAY_AGENT:
+            text = f"{name} is dead ({beat}){GATEWAY_DEAD}"
+            return Problem(
+                AGENT_DOWN, Severity.CRITICAL, "gateway chassis dead", text, f"{name} is dead"
+            )
         if agent.admin_state_up:
             return Problem(AGENT_DOWN, Severity.CRITICAL, "agent dead", f"{name} is dead ({beat})")
         return Problem(

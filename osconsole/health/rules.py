@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from osconsole.config import Thresholds
-from osconsole.health import hypervisors, liveness, routers
+from osconsole.health import hypervisors, liveness, ovn, routers
 from osconsole.health.findings import (
     Assessment,
     Condition,
@@ -153,6 +153,7 @@ def assess(
             if live is None:
                 live = _live_l3_from_agents(newest.get((ref, Kind.AGENTS)))
             conditions += routers.router_conditions(snap, thresholds, live)
+            conditions += ovn.gateway_conditions(snap, thresholds)
         elif kind == Kind.AGENTS:
             conditions += liveness.agent_conditions(snap, thresholds, history)
         elif kind == Kind.SERVICES:

@@ -10,7 +10,6 @@ from osconsole.cloud import network
 from osconsole.cloud.http import ApiFailure, Forbidden, NotFound, RegionClient, Timeout
 from osconsole.collect.base import SweepBudget
 from osconsole.collect.routers import (
-    OVN_NOTE,
     AgentMark,
     RouterCollector,
     SweepCandidate,
@@ -24,7 +23,6 @@ from osconsole.collect.routers import (
 )
 from osconsole.config import Intervals, Settings
 from osconsole.model import Router, RouterBinding, Snapshot
-from osconsole.sim import world as sim_world
 from osconsole.sim.world import L3_AGENT, Agent, Region, World
 
 INTERVAL = 10.0  # the routers interval floor: allowance = rate * 10
@@ -374,33 +372,6 @@ async def test_malformed_router_items_are_skipped(
     assert set(snap.items) == set(region.routers.ids())
     assert "skipped 2 malformed router item(s) without an id" in snap.notes
     assert not snap.complete
-
-
-async def test_ovn_cloud_lists_routers_without_sweeping(
-    world: World, region: Region, region_one, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The simulator knows binaries of ML2/OVS agents only (sim bug, reported): teach it
-    # OVN's so that listing agents does not fail with a KeyError.
-    ovn_types = {
-        "OVN Controller Gateway agent": ("ovn-controller", "N/A"),
-        "OVN Metadata agent": ("neutron-ovn-metadata-agent", "N/A"),
-    }
-    for agent_type, binaries in ovn_types.items():
-        monkeypatch.setitem(sim_world.AGENT_BINARIES, agent_type, binaries)
-    for agent in region.l3_agents():
-        region.agents.remove(agent.id)
-        for n, agent_type in enumerate(ovn_types):
-            now = world.now()
-            ovn = Agent(f"{agent.id[:-1]}{n}", agent_type, agent.host, None, 1.0, now, now)
-            region.agents.add(ovn.id, ovn)
-    seq = world.request_seq
-    snap = await make(region_one).poll(None)
-    assert set(snap.items) == set(region.routers.ids())
-    assert all(r.bindings is None for r in snap.items.values())
-    assert snap.notes[0] == OVN_NOTE and snap.complete
-    assert snap.extra["ovn"] is True and snap.extra["swept"] == 0
-    assert l3_requests(world, seq) == 0
-    assert snap.requests == 4  # L3 agents, all agents (OVN check), routers, HA ports
 
 
 # -- pure helpers -----------------------------------------------------------------

@@ -121,12 +121,25 @@ AGENT_CASES: list[tuple[str, Agent, list[tuple[str, Severity, str]]]] = [
     ("unknown heartbeat age while alive", agent(heartbeat_at=None, heartbeat_age=None), []),
     (
         "OVN agents are judged the same way",
+        agent(agent_type="OVN Controller agent", alive=False),
+        [
+            (
+                rules.AGENT_DOWN,
+                Severity.CRITICAL,
+                f"OVN Controller agent on net01 is dead (last heartbeat {AT})",
+            )
+        ],
+    ),
+    (
+        "a dead gateway agent says what its chassis still does",
         agent(agent_type="OVN Controller Gateway agent", alive=False),
         [
             (
                 rules.AGENT_DOWN,
                 Severity.CRITICAL,
-                f"OVN Controller Gateway agent on net01 is dead (last heartbeat {AT})",
+                f"OVN Controller Gateway agent on net01 is dead (last heartbeat {AT}): a gateway "
+                "chassis; the router gateways it holds keep forwarding with the flows they "
+                "have, and no change reaches them (failover needs its datapath to die too)",
             )
         ],
     ),
