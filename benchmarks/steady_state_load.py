@@ -11,7 +11,14 @@ The comparison is one-request-per-object polling at the same intervals, as
 openstack-exporter does: every list, plus Placement inventories and usages per
 hypervisor, `l3-agents` per router and quota details per project, on every poll.
 
+Then the same region on ML2/OVN (gateway chassis instead of L3 agents): the routers
+and agents kinds, beside the ML2/OVS figures, and how much of the first picture one
+poll gives (every router's active gateway chassis comes from one paged listing of
+the gateway ports; the candidate chassis are swept within the budget like the L3
+agents' bindings).
+
 Usage: python benchmarks/steady_state_load.py [--size large] [--sweep-budget 10]
+                                              [--backends ovs,ovn]
 Prints figures and ratios; it asserts nothing.
 """
 
@@ -34,7 +41,7 @@ from osconsole.cloud.connect import connect
 from osconsole.collect.base import SweepBudget
 from osconsole.collect.registry import COLLECTORS
 from osconsole.config import CloudSettings, Settings
-from osconsole.model import Kind
+from osconsole.model import Kind, Snapshot
 
 PAGE = 1000
 MAX_WARMUP_POLLS = 200
@@ -59,14 +66,20 @@ def naive_per_poll(counts: dict[str, int]) -> dict[Kind, int]:
     }
 
 
-async def measure(clouds: Path, settings: Settings, polls: int) -> dict[Kind, list[tuple]]:
+OVN_KINDS = [Kind.AGENTS, Kind.ROUTERS]  # the other kinds do not depend on the backend
+
+
+async def measure(
+    clouds: Path, settings: Settings, polls: int, kinds: list[Kind] | None = None
+) -> tuple[dict[Kind, list[tuple]], dict[str, int]]:
     config = OpenStackConfig(config_files=[str(clouds)], secure_files=[], load_envvars=False)
     connection = await connect(settings, openstack_config=config)
     assert connection.regions, connection.errors
     client = connection.regions[0].client
     results: dict[Kind, list[tuple]] = {}
+    first_picture: dict[str, int] = {}
     try:
-        for kind in Kind:
+        for kind in kinds or list(Kind):
             budget = SweepBudget(settings.sweep_budget, burst=1e9)
             collector = COLLECTORS[kind](client, settings, budget)
             previous = None
@@ -80,38 +93,47 @@ async def measure(clouds: Path, settings: Settings, polls: int) -> dict[Kind, li
                 results.setdefault(kind, []).append(
                     (previous.requests, elapsed, previous.complete, len(previous.items))
                 )
+                if kind == Kind.ROUTERS and not first_picture:
+                    first_picture = _first_picture(previous)
                 steady_polls += previous.complete
                 if steady_polls >= polls:
                     break
     finally:
         await connection.aclose()
-    return results
+    return results, first_picture
 
 
-def main() -> None:
-    warnings.filterwarnings("ignore")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="large")
-    parser.add_argument("--sweep-budget", type=float, default=10.0)
-    parser.add_argument(
-        "--polls", type=int, default=2, help="complete polls before the one measured"
-    )
-    args = parser.parse_args()
-    settings = Settings(
-        clouds=[CloudSettings(name="osconsole-sim")],
-        sweep_budget=args.sweep_budget,
-        request_timeout=120,
-    )
-    sim_args = ["--size", args.size, "--regions", "1", "--no-latency"]
+def _first_picture(snapshot: Snapshot) -> dict[str, int]:
+    """What the first routers poll knew: gateways placed (OVN), candidates/bindings swept."""
+    routers = list(snapshot.items.values())
+    return {
+        "routers": len(routers),
+        "requests": snapshot.requests,
+        "gateways": sum(1 for r in routers if r.gateway is not None),
+        "active_gateways": sum(1 for r in routers if r.gateway is not None and r.gateway.active),
+        "swept": sum(1 for r in routers if r.bindings is not None),
+    }
+
+
+def run_backend(
+    backend: str, args: argparse.Namespace, settings: Settings, kinds: list[Kind] | None
+) -> tuple[dict, dict[Kind, list[tuple]], dict[str, int]]:
+    sim_args = ["--size", args.size, "--regions", "1", "--no-latency", "--backend", backend]
     with sim_process(*sim_args, timeout=300) as (url, clouds):
         state = control(url, "GET", "/state")
         counts = dict(next(iter(state["regions"].values())))
         counts["projects"] = state["projects"]
-        print(f"size {args.size}: {counts}; sweep budget {args.sweep_budget:g} req/s")
-        results = asyncio.run(measure(clouds, settings, args.polls))
+        print(f"{backend}: size {args.size}: {counts}; sweep budget {args.sweep_budget:g} req/s")
+        results, first = asyncio.run(measure(clouds, settings, args.polls, kinds))
+    return counts, results, first
+
+
+def print_table(
+    settings: Settings, counts: dict, results: dict[Kind, list[tuple]], label: str
+) -> None:
     naive = naive_per_poll(counts)
     total_ours = total_naive = 0.0
-    print(f"{'kind':12} {'interval':>8} {'first':>7} {'steady':>7} {'ours/min':>9} "
+    print(f"{label:12} {'interval':>8} {'first':>7} {'steady':>7} {'ours/min':>9} "
           f"{'naive/min':>10} {'ratio':>7}  steady poll time")  # fmt: skip
     for kind, runs in results.items():
         interval = settings.intervals.of(kind)
@@ -128,6 +150,36 @@ def main() -> None:
         )
     print(f"{'all':12} {'':>8} {'':>7} {'':>7} {total_ours:>9.0f} {total_naive:>10.0f} "
           f"{total_naive / total_ours:>6.1f}x")  # fmt: skip
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="large")
+    parser.add_argument("--sweep-budget", type=float, default=10.0)
+    parser.add_argument(
+        "--polls", type=int, default=2, help="complete polls before the one measured"
+    )
+    parser.add_argument(
+        "--backends", default="ovs,ovn", help="Neutron backends to measure, in turn (ovs,ovn)"
+    )
+    args = parser.parse_args()
+    settings = Settings(
+        clouds=[CloudSettings(name="osconsole-sim")],
+        sweep_budget=args.sweep_budget,
+        request_timeout=120,
+    )
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        kinds = OVN_KINDS if backend == "ovn" else None
+        counts, results, first = run_backend(backend, args, settings, kinds)
+        print_table(settings, counts, results, f"[{backend}] kind")
+        if backend == "ovn":
+            print(
+                f"first routers poll on ovn: {first['requests']} requests; gateway chassis "
+                f"known for {first['gateways']} of {first['routers']} routers "
+                f"({first['active_gateways']} active), candidates swept for {first['swept']}"
+            )
+        print()
 
 
 if __name__ == "__main__":
