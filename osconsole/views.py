@@ -31,6 +31,8 @@ from operator import attrgetter, is_not
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from osconsole.config import Thresholds
+from osconsole.health import ovn as ovn_rules
+from osconsole.health.ovn import GatewayChassis
 from osconsole.health.tenants import TenantScore, score
 from osconsole.model import (
     Agent,
@@ -693,6 +695,7 @@ ROUTER_COLUMNS = (
     Column("project", "Project"),
     Column("ha", "HA"),
     Column("actives", "Actives", numeric=True),
+    Column("active_on", "Active on"),
     Column("agents", "Agents"),
     Column("replicas", "Replicas", numeric=True),
     Column("checked", "Checked", numeric=True),
@@ -747,7 +750,36 @@ def _ha_findings(
     return found, text, count
 
 
-def router_verdict(router: Router, ovn: bool = False) -> RouterVerdict:
+Chassis = Mapping[str, GatewayChassis]  # an OVN region's gateway chassis by host
+
+
+def _ovn_verdict(router: Router, chassis: Chassis | None) -> RouterVerdict:
+    """An ML2/OVN router: its gateway, judged by `osconsole.health.ovn` (the one judge)."""
+    found: list[tuple[Severity, str]] = []
+    if router.status == "ERROR":
+        found.append((Severity.CRITICAL, "ERROR"))
+    live = None if chassis is None else sum(1 for c in chassis.values() if c.alive)
+    required = ovn_rules.required_candidates(Thresholds(), live)
+    for problem in ovn_rules.gateway_problems(router, chassis, required):
+        found.append((Severity(int(problem.severity)), problem.label))
+    gateway = router.gateway
+    if gateway is None:
+        actives, count = "-", 0
+    elif gateway.active:
+        actives, count = "1", 1
+    else:
+        actives, count = "0 NONE", 0
+    if not router.admin_state_up:
+        found.append((Severity.INFO, "ADMIN-DOWN"))
+    if not found:
+        return RouterVerdict(Severity.OK, (), actives, count, True)
+    found.sort(key=lambda f: -f[0])
+    return RouterVerdict(found[0][0], tuple(words for _, words in found), actives, count, True)
+
+
+def router_verdict(
+    router: Router, ovn: bool = False, chassis: Chassis | None = None
+) -> RouterVerdict:
     """Judge one router from its last sweep.
 
     Critical: two or more actives on live agents (SPLIT-BRAIN), an HA router whose
@@ -755,8 +787,11 @@ def router_verdict(router: Router, ovn: bool = False) -> RouterVerdict:
     router whose agent is dead, or status ERROR. Warning: an HA router with fewer
     than two replica hosts, or hosted by no L3 agent at all. Info: never swept yet
     ("not checked yet"), or administratively down (then no active is expected).
-    OVN routers have no L3 agents: OK, shown as "OVN".
+    ML2/OVN routers (`ovn`) are judged by their gateway (`_ovn_verdict`), with the
+    region's gateway `chassis` by host when known.
     """
+    if ovn:
+        return _ovn_verdict(router, chassis)
     found: list[tuple[Severity, str]] = []
     if router.status == "ERROR":
         found.append((Severity.CRITICAL, "ERROR"))
@@ -790,10 +825,35 @@ def router_verdict(router: Router, ovn: bool = False) -> RouterVerdict:
     return RouterVerdict(found[0][0], tuple(words for _, words in found), actives, count, ha)
 
 
-def _agents_text(router: Router, ovn: bool) -> str:
-    """Each binding as "net01:active" or "net02:standby(DEAD)"; legacy ones as the host."""
+def active_on_text(router: Router, ovn: bool, chassis: Chassis | None = None) -> str:
+    """Where the router is active: the hosts of its active bindings (ML2/OVS), or the
+    chassis its gateway is on (ML2/OVN), "(DEAD)" after a dead one; "none", or "?"
+    when not swept yet (ML2/OVS)."""
+    if ovn:
+        gateway = router.gateway
+        if gateway is None:
+            return "no gateway"
+        if not gateway.host:
+            return "none"
+        holder = (chassis or {}).get(gateway.host)
+        dead = holder is not None and not holder.alive
+        down = "" if gateway.status == "ACTIVE" else f" ({gateway.status})"
+        return gateway.host + ("(DEAD)" if dead else "") + down
     if router.bindings is None:
-        return "OVN" if ovn else "not checked yet"
+        return "?"
+    hosts = [
+        b.host + ("" if b.agent_alive else "(DEAD)")
+        for b in router.bindings
+        if b.ha_state == "active" or (b.ha_state is None and len(router.bindings) == 1)
+    ]
+    return ", ".join(sorted(hosts)) or "none"
+
+
+def _agents_text(router: Router, ovn: bool) -> str:
+    """Each binding as "net01:active" or "net02:standby(DEAD)"; legacy ones as the host;
+    on ML2/OVN the candidate gateway chassis, highest priority first."""
+    if router.bindings is None:
+        return "not checked yet"
     if not router.bindings:
         return "no L3 agent"
     parts = []
@@ -872,12 +932,16 @@ class RouterRows(IncrementalRows):
 
     def _take_routers(self, snap: Snapshot[Router], region: str, now: float) -> None:
         ovn = bool(snap.extra.get("ovn"))
+        listed = ovn_rules.gateway_chassis(snap) if ovn else None
+        chassis = None if listed is None else {c.host: c for c in listed}
         server_now = now if snap.server_time is None else snap.server_time + now - snap.fetched_at
         checked = _CheckedCells(server_now, self._cells)
         make = functools.partial(
-            _router_row, snap.ref, region, ovn, checked, self._names, self._cells
+            _router_row, snap.ref, region, ovn, chassis, checked, self._names, self._cells
         )
-        context = (region, ovn, self._names_seen, snap.stale)
+        # A chassis dying changes the rows of routers that did not change: redo them all.
+        alive = None if listed is None else tuple((c.host, c.alive) for c in listed)
+        context = (region, ovn, alive, self._names_seen, snap.stale)
         known = self._snaps.get((snap.ref, snap.kind))
         remade = known is None or known.context != context  # every row made just now
         entry = self._take(snap, context, make)
@@ -920,15 +984,19 @@ def _router_row(
     ref: RegionRef,
     region: str,
     ovn: bool,
+    chassis: Chassis | None,
     checked: _CheckedCells,
     names: Mapping[str, str],
     cells: _Cells,
     r: Router,
 ) -> tuple[Any, Row]:
-    verdict = router_verdict(r, ovn)
+    verdict = router_verdict(r, ovn, chassis)
+    active_on = active_on_text(r, ovn, chassis)
     row = Row(
         _row_key(ref, r.id),
-        _router_cells(region, r, verdict, ovn, checked(r.bindings_checked_at), names, cells),
+        _router_cells(
+            region, r, verdict, ovn, active_on, checked(r.bindings_checked_at), names, cells
+        ),
         verdict.severity,
         Target(ref, Kind.ROUTERS, r.id),
     )
@@ -959,24 +1027,33 @@ def _router_cells(
     r: Router,
     verdict: RouterVerdict,
     ovn: bool,
+    active_on: str,
     checked: Cell,
     names: Mapping[str, str],
     cells: _Cells,
 ) -> tuple[Cell, ...]:
     tone = TONES[verdict.severity]
-    replicas = len(r.replica_hosts)
+    if ovn:  # the candidate gateway chassis are an OVN router's replicas
+        replicas = len(r.bindings) if r.bindings is not None else 0
+        replicas_text = "?" if r.bindings is None else str(replicas)
+        ha = "OVN"
+    else:
+        replicas = len(r.replica_hosts)
+        replicas_text = str(replicas) if verdict.ha else "-"
+        ha = "?" if r.ha is None else ("HA" if r.ha else "legacy")
     return (
         cells(region),
         Cell(r.name or r.id),
         cells(names.get(r.project_id, r.project_id)),
-        cells("?" if r.ha is None else ("HA" if r.ha else "legacy")),
+        cells(ha),
         cells(
             verdict.actives,
             Tone.NONE if verdict.actives.isdigit() else tone,
             verdict.active_count,
         ),
+        cells(active_on, Tone.NONE if "DEAD" not in active_on and active_on != "none" else tone),
         cells(_agents_text(r, ovn)),
-        cells(str(replicas) if verdict.ha and not ovn else "-", sort=replicas),
+        cells(replicas_text, sort=replicas),
         checked,
         cells(", ".join(verdict.findings), tone),
     )

@@ -397,8 +397,8 @@ def router(rid: str = "r1", **more: Any) -> Router:
             True,
             Severity.OK,
             "",
-            "OVN",
-            "OVN",
+            "-",  # OVN, no gateway port: nothing to be active
+            "not checked yet",
         ),
         (
             router(admin_state_up=False, bindings=(bind("net1"), bind("net2"))),
@@ -984,3 +984,54 @@ def test_live_state_builds_views_incrementally_even_from_frozen_copies() -> None
     assert after == hypervisors_view(state.of_kind(Kind.HYPERVISORS), NOW)
     assert after.rows[0].key == "prod/RegionOne/id-cmp2"
     assert len(kept_rows(before, after)) == 3
+
+
+def test_ovn_router_rows_show_the_gateway_chassis() -> None:
+    from osconsole.model import RouterGateway
+
+    def gw(
+        rid: str, host: str, status: str = "ACTIVE", alive: tuple[bool, ...] = (True, True)
+    ) -> Router:
+        candidates = tuple(
+            RouterBinding(f"agent-gw{i}", f"gw{i}", None, a, True, 32767 - i)
+            for i, a in enumerate(alive)
+        )
+        return router(
+            rid,
+            ha=None,
+            replica_hosts=(),
+            bindings=candidates,
+            gateway=RouterGateway(f"port-{rid}", host, status),
+        )
+
+    chassis = {
+        f"agent-gw{i}": {"host": f"gw{i}", "alive": i != 1, "admin_state_up": True}
+        for i in range(3)
+    }
+    routers = [
+        gw("r1", "gw0"),
+        gw("r2", "", "DOWN"),
+        gw("r3", "gw1"),
+        gw("r4", "gw0", alive=(True, False)),
+    ]
+    view = routers_view(
+        [snap(ONE, Kind.ROUTERS, routers, extra={"ovn": True, "gateway_chassis": chassis})], NOW
+    )
+    cells = {
+        rid: (
+            row_of(view, f"prod/RegionOne/{rid}")["_"].severity,
+            row_of(view, f"prod/RegionOne/{rid}")["ha"].text,
+            row_of(view, f"prod/RegionOne/{rid}")["actives"].text,
+            row_of(view, f"prod/RegionOne/{rid}")["active_on"].text,
+            row_of(view, f"prod/RegionOne/{rid}")["agents"].text,
+            row_of(view, f"prod/RegionOne/{rid}")["replicas"].text,
+            row_of(view, f"prod/RegionOne/{rid}")["finding"].text,
+        )
+        for rid in ("r1", "r2", "r3", "r4")
+    }
+    assert cells == {
+        "r1": (Severity.OK, "OVN", "1", "gw0", "gw0, gw1", "2", ""),
+        "r2": (Severity.CRITICAL, "OVN", "0 NONE", "none", "gw0, gw1", "2", "NO GATEWAY"),
+        "r3": (Severity.WARNING, "OVN", "1", "gw1(DEAD)", "gw0, gw1", "2", "ON DEAD CHASSIS"),
+        "r4": (Severity.WARNING, "OVN", "1", "gw0", "gw0, gw1(DEAD)", "2", "FEW CHASSIS (1)"),
+    }

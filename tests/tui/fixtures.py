@@ -96,13 +96,17 @@ async def show_snapshots(
     await pilot.pause()
 
 
-async def load_fixed_world(pilot: Pilot[Any], app: WatchedConsole) -> None:
+async def load_fixed_world(
+    pilot: Pilot[Any],
+    app: WatchedConsole,
+    polled: Callable[[], tuple[list[RegionRef], list[Snapshot[Any]]]] | None = None,
+) -> None:
     """The deterministic snapshots, as the first poll of every region and kind.
 
     They arrive in one burst, so one repaint shows them all; should a repaint ever
     start in the middle of the burst, the wait goes on until the panes hold every row.
     """
-    refs, snapshots = deterministic_snapshots()
+    refs, snapshots = (polled or deterministic_snapshots)()
     app.state.expect(refs)
     await show_snapshots(pilot, app, snapshots)
     expected = {
@@ -144,8 +148,10 @@ def incident_world() -> World:
     return world
 
 
-async def poll_world(world: World) -> tuple[list[RegionRef], list[Snapshot[Any]]]:
-    """Every region and kind polled once at FIXED; then STALE_REGION's STALE_KINDS
+async def poll_world(
+    world: World, stale_region: str | None = STALE_REGION
+) -> tuple[list[RegionRef], list[Snapshot[Any]]]:
+    """Every region and kind polled once at FIXED; then `stale_region`'s STALE_KINDS
     fail (error rate 1.0) and are polled again, so they keep their items, marked stale."""
     sim_app = create_app(world)
     settings = console_settings()
@@ -164,9 +170,10 @@ async def poll_world(world: World) -> tuple[list[RegionRef], list[Snapshot[Any]]
                     connection.regions, settings, unpaced_sweeps=True, clock=lambda: FIXED, seed=0
                 )
                 await poller.poll_once()
-                world.regions[STALE_REGION].faults.update(error_rate=1.0)
-                for kind in STALE_KINDS:
-                    await poller.poll((RegionRef(CLOUD, STALE_REGION), kind))
+                if stale_region is not None:
+                    world.regions[stale_region].faults.update(error_rate=1.0)
+                    for kind in STALE_KINDS:
+                        await poller.poll((RegionRef(CLOUD, stale_region), kind))
                 refs = [r.ref for r in connection.regions]
                 kinds = list(Kind)
                 ordered = sorted(
@@ -186,6 +193,39 @@ def deterministic_snapshots() -> tuple[list[RegionRef], list[Snapshot[Any]]]:
         return pool.submit(asyncio.run, poll_world(incident_world())).result()
 
 
+def ovn_incident_world() -> World:
+    """RegionOne on ML2/OVN beside RegionTwo on ML2/OVS, LEAD_IN seconds before FIXED:
+    ovn-controller stops on the gateway chassis holding the most gateways (they stay
+    on it, its agent dead by FIXED), and one router's gateway is held by no chassis."""
+    world = build_world(
+        size="tiny",
+        regions=2,
+        seed=7,
+        clock=SimClock(start=FIXED - LEAD_IN),
+        backends="ovn,ovs",
+    )
+    start = world.now()
+    one = world.regions["RegionOne"]
+    held: dict[str, list[str]] = {}
+    for router in one.routers:
+        port = one.gateway_port(router)
+        if port is not None and port.host:
+            held.setdefault(port.host, []).append(router.id)
+    chassis = sorted(one.gateway_agents(), key=lambda a: (-len(held.get(a.host, ())), a.host))
+    chassis[0].stop(start)
+    unbound = next(r for r in one.routers if r.id not in held.get(chassis[0].host, ()))
+    one.place_gateway(unbound, "", start)
+    world.clock.step(LEAD_IN)
+    return world
+
+
+@cache
+def ovn_snapshots() -> tuple[list[RegionRef], list[Snapshot[Any]]]:
+    """The OVN incident world's snapshots, every region fresh (built once per session)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, poll_world(ovn_incident_world(), None)).result()
+
+
 def snapshot_of(kind: Kind, region: str = "RegionOne") -> Snapshot[Any]:
     _, snapshots = deterministic_snapshots()
     return next(s for s in snapshots if s.kind == kind and s.ref.region == region)
@@ -203,6 +243,8 @@ __all__ = [
     "fixed_console",
     "incident_world",
     "load_fixed_world",
+    "ovn_incident_world",
+    "ovn_snapshots",
     "post_snapshots",
     "quick",
     "show_snapshots",

@@ -22,7 +22,9 @@ from tests.tui.fixtures import (
     deterministic_snapshots,
     fixed_console,
     load_fixed_world,
+    ovn_snapshots,
     show_snapshots,
+    wait_for,
 )
 
 SnapCompare = Callable[..., bool]
@@ -80,3 +82,50 @@ def first_of(snapshots: Iterable[Any], region: str, kind: Kind) -> list[Any]:
 def test_the_keys_screen(snap_compare: SnapCompare) -> None:
     app = fixed_console()
     assert snap_compare(app, terminal_size=(120, 40), run_before=driven(app, "question_mark"))
+
+
+# -- an ML2/OVN region beside an ML2/OVS one -------------------------------------------------
+
+OVN_SIZES = {"80x24": (80, 24), "200x50": GRID_SIZE}
+
+
+def _worst_ovn_router(app: WatchedConsole) -> str:
+    pane = app.dashboard.pane("routers")
+    assert pane.view is not None
+    return next(r.key for r in pane.view.rows if r.target.ref.region == "RegionOne")
+
+
+@pytest.mark.parametrize("size", OVN_SIZES.values(), ids=OVN_SIZES.keys())
+def test_the_routers_pane_on_an_ovn_region(
+    snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    app = fixed_console()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await load_fixed_world(pilot, app, ovn_snapshots)
+        app.dashboard.action_show_pane("routers")
+        app.clear_notifications()  # the new-critical toast would hide the rows
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", OVN_SIZES.values(), ids=OVN_SIZES.keys())
+def test_a_router_drill_down_on_an_ovn_region(
+    snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    from osconsole.tui.drill import DrillScreen
+
+    app = fixed_console()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await load_fixed_world(pilot, app, ovn_snapshots)
+        app.dashboard.action_show_pane("routers")
+        await pilot.pause()
+        assert app.dashboard.pane("routers").select_key(_worst_ovn_router(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillScreen), what="drill-down")
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,5 +1,7 @@
 """A router: which L3 agents host it and in which HA state (from the last sweep at
-once, then live), its HA ports, its project, and the routers pane's verdict.
+once, then live), its HA ports, its project, and the routers pane's verdict. On an
+ML2/OVN region: the chassis its gateway is active on, its gateway port, its candidate
+gateway chassis, and the region's gateway chassis with how many gateways each holds.
 
 The live `l3-agents` call is the one an operator would make by hand to confirm a
 split brain or a failover before acting; the page says when it disagrees with the
@@ -15,6 +17,7 @@ from osconsole.cloud import network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
 from osconsole.collect.routers import parse_binding
+from osconsole.health import ovn as ovn_rules
 from osconsole.model import Kind, Router, RouterBinding
 from osconsole.tui.drill.context import Context, missing_page
 from osconsole.tui.drill.sections import (
@@ -30,7 +33,16 @@ from osconsole.tui.drill.sections import (
     freshness,
     yes_no,
 )
-from osconsole.views import Cell, Column, Severity, Tone, format_age, router_verdict
+from osconsole.views import (
+    Cell,
+    Chassis,
+    Column,
+    Severity,
+    Tone,
+    active_on_text,
+    format_age,
+    router_verdict,
+)
 
 AGENT_COLUMNS = (
     Column("host", "Host"),
@@ -47,6 +59,18 @@ PORT_COLUMNS = (
     Column("admin", "Admin"),
     Column("port", "Port id"),
 )
+CANDIDATE_COLUMNS = (
+    Column("host", "Chassis"),
+    Column("ha_state", "Priority", numeric=True),
+    *AGENT_COLUMNS[2:],
+)
+CHASSIS_COLUMNS = (
+    Column("host", "Chassis"),
+    Column("alive", "Alive"),
+    Column("admin", "Admin"),
+    Column("gateways", "Gateways", numeric=True),
+    Column("agent", "Gateway agent id"),
+)
 HA_STATE_TONES = {"active": Tone.OK, "standby": Tone.NONE}
 
 
@@ -56,6 +80,8 @@ def router_page(ctx: Context) -> Page:
         return missing_page(ctx, Kind.ROUTERS, "Router")
     name = r.name or r.id
     sections = (_facts(ctx, r), _agents_from_sweep(ctx, r), _ports_from_poll(ctx, r))
+    if _ovn(ctx):
+        sections += (_region_chassis(ctx),)
     loaders: dict[str, Loader] = {
         "agents": _agents_loader(ctx, r),
         "ports": _ports_loader(ctx, r),
@@ -68,9 +94,16 @@ def _ovn(ctx: Context) -> bool:
     return bool(snap is not None and snap.extra.get("ovn"))
 
 
-def verdict_cell(r: Router, ovn: bool) -> Cell:
+def _chassis(ctx: Context) -> Chassis | None:
+    """An OVN region's gateway chassis by host (None: not OVN, or not known)."""
+    snap = ctx.snapshot(Kind.ROUTERS)
+    listed = ovn_rules.gateway_chassis(snap) if snap is not None else None
+    return None if listed is None else {c.host: c for c in listed}
+
+
+def verdict_cell(r: Router, ovn: bool, chassis: Chassis | None = None) -> Cell:
     """'CRITICAL: SPLIT-BRAIN, FEW REPLICAS (1)' or 'OK'; the words carry the meaning."""
-    verdict = router_verdict(r, ovn)
+    verdict = router_verdict(r, ovn, chassis)
     if verdict.severity is Severity.OK:
         return Cell("OK")
     text = f"{verdict.severity.name}: {', '.join(verdict.findings)}"
@@ -89,6 +122,8 @@ def _sweep_age(ctx: Context, r: Router) -> float | None:
 
 def _facts(ctx: Context, r: Router) -> Section:
     ovn = _ovn(ctx)
+    if ovn:
+        return _ovn_facts(ctx, r)
     swept = _sweep_age(ctx, r)
     project = ctx.to(Kind.TENANTS, r.project_id) if r.project_id else None
     lines = [
@@ -107,11 +142,67 @@ def _facts(ctx: Context, r: Router) -> Section:
     return facts("router", "Router", lines, freshness(ctx.snapshot(Kind.ROUTERS), ctx.now))
 
 
+def _ovn_facts(ctx: Context, r: Router) -> Section:
+    """An OVN router's facts: where its gateway is active, its gateway port."""
+    chassis = _chassis(ctx)
+    swept = _sweep_age(ctx, r)
+    project = ctx.to(Kind.TENANTS, r.project_id) if r.project_id else None
+    gateway = r.gateway
+    active_on = active_on_text(r, True, chassis)
+    holder = (chassis or {}).get(gateway.host) if gateway is not None and gateway.host else None
+    status = "-" if gateway is None else gateway.status
+    lines = [
+        fact("Name", r.name or "-"),
+        fact("Verdict", verdict_cell(r, True, chassis)),
+        fact("HA", "OVN (gateway chassis)"),
+        fact(
+            "Active on",
+            Cell(active_on, Tone.NONE if gateway is not None and gateway.active else Tone.WARNING),
+            ctx.to(Kind.AGENTS, holder.agent_id, "agent") if holder is not None else None,
+        ),
+        fact("Gateway port", "none" if gateway is None else gateway.port_id),
+        fact(
+            "Port status", Cell(status, Tone.NONE if status in ("ACTIVE", "-") else Tone.CRITICAL)
+        ),
+        fact("Port host", "-" if gateway is None else (gateway.host or "none (unbound)")),
+        fact("Project", ctx.project_text(r.project_id), project),
+        fact("Status", Cell(r.status, Tone.CRITICAL if r.status == "ERROR" else Tone.NONE)),
+        fact("Admin", "up" if r.admin_state_up else Cell("ADMIN-DOWN", Tone.INFO)),
+        fact("Last sweep", "never" if swept is None else f"{format_age(swept)} ago"),
+        fact("Id", r.id),
+    ]
+    return facts("router", "Router", lines, freshness(ctx.snapshot(Kind.ROUTERS), ctx.now))
+
+
+def _region_chassis(ctx: Context) -> Section:
+    """The region's gateway chassis: alive or not, and how many gateways each holds."""
+    chassis = _chassis(ctx)
+    lines = []
+    for c in sorted((chassis or {}).values(), key=lambda c: c.host):
+        cells = (
+            Cell(c.host or "?"),
+            Cell("alive") if c.alive else Cell("DEAD", Tone.CRITICAL),
+            Cell("up") if c.admin_state_up else Cell("ADMIN-DOWN", Tone.INFO),
+            Cell(str(c.gateways), sort=c.gateways),
+            Cell(c.agent_id),
+        )
+        lines.append(Line(c.agent_id, cells, ctx.to(Kind.AGENTS, c.agent_id, "agent")))
+    if chassis is None:
+        note = "gateway agents not read"
+    else:
+        live = sum(1 for c in chassis.values() if c.alive)
+        note = f"{live} of {len(chassis)} alive; gateways each holds, from the last poll"
+    title = f"Gateway chassis of {ctx.target.ref.region}"
+    return Section("chassis", title, CHASSIS_COLUMNS, tuple(lines), note=note)
+
+
 def binding_line(ctx: Context, b: RouterBinding, heartbeat: float | None) -> Line:
-    state = b.ha_state or "-"
+    state = b.ha_state or (str(b.priority) if b.priority is not None else "-")
     cells = (
         Cell(b.host or "?"),
-        Cell(state, HA_STATE_TONES.get(state, Tone.WARNING)),
+        Cell(
+            state, HA_STATE_TONES.get(state, Tone.NONE if b.priority is not None else Tone.WARNING)
+        ),
         Cell("alive") if b.agent_alive else Cell("DEAD", Tone.CRITICAL),
         Cell("up") if b.agent_admin_up else Cell("ADMIN-DOWN", Tone.INFO),
         age_cell(heartbeat, ctx.thresholds.heartbeat_warning_s),
@@ -128,14 +219,22 @@ def _agents_from_sweep(ctx: Context, r: Router) -> Section:
         agent = known.get(b.agent_id)
         heartbeat = aged(agent.heartbeat_age, agents, ctx.now) if agent else None
         lines.append(binding_line(ctx, b, heartbeat))
+    ovn = _ovn(ctx)
     if r.bindings is None:
-        note = "OVN: no L3 agents" if _ovn(ctx) else "not swept yet"
+        note = "not swept yet"
     else:
         swept = _sweep_age(ctx, r)
         note = f"last sweep {format_age(swept)} ago" if swept is not None else "last sweep"
         if not r.bindings:
-            note += ": no L3 agent hosts this router"
-    return Section("agents", "L3 agents", AGENT_COLUMNS, tuple(lines), note=note)
+            note += ": no gateway chassis" if ovn else ": no L3 agent hosts this router"
+    title, columns = _agents_heading(ovn)
+    return Section("agents", title, columns, tuple(lines), note=note)
+
+
+def _agents_heading(ovn: bool) -> tuple[str, tuple[Column, ...]]:
+    if ovn:
+        return "Candidate gateway chassis", CANDIDATE_COLUMNS
+    return "L3 agents", AGENT_COLUMNS
 
 
 def _summary(bindings: Iterable[RouterBinding]) -> set[tuple[str, str | None, bool]]:
@@ -153,7 +252,7 @@ def _agents_loader(ctx: Context, r: Router) -> Loader:
         bindings = tuple(b for b, _ in pairs)
         lines = [binding_line(ctx, b, _heartbeat(item, server_time)) for b, item in pairs]
         live = replace(r, bindings=bindings)
-        verdict = verdict_cell(live, _ovn(ctx))
+        verdict = verdict_cell(live, _ovn(ctx), _chassis(ctx))
         if r.bindings is None:
             compared = "not swept before"
         elif _summary(r.bindings) == _summary(bindings):
@@ -162,9 +261,8 @@ def _agents_loader(ctx: Context, r: Router) -> Loader:
             compared = f"CHANGED since the last sweep (was {_describe(r.bindings)})"
         note = f"live: {compared}; verdict now: {verdict.text}"
         tone = verdict.tone if verdict.tone else (Tone.WARNING if "CHANGED" in compared else "")
-        return Section(
-            "agents", "L3 agents", AGENT_COLUMNS, tuple(lines), note=note, note_tone=tone, live=True
-        )
+        title, columns = _agents_heading(_ovn(ctx))
+        return Section("agents", title, columns, tuple(lines), note=note, note_tone=tone, live=True)
 
     return load
 
@@ -175,6 +273,17 @@ def _heartbeat(item: Any, server_time: float | None) -> float | None:
 
 
 def _ports_from_poll(ctx: Context, r: Router) -> Section:
+    if _ovn(ctx):
+        gateway = r.gateway
+        lines = []
+        if gateway is not None:
+            status = Cell(gateway.status, Tone.NONE if gateway.active else Tone.CRITICAL)
+            host = Cell(gateway.host or "UNBOUND")
+            lines.append(
+                Line(gateway.port_id, (host, status, Cell("?"), Cell("?"), Cell(gateway.port_id)))
+            )
+        note = "from the last poll" if lines else "this router has no gateway port"
+        return Section("ports", "Gateway port", PORT_COLUMNS, tuple(lines), note=note)
     lines = [
         Line(f"host:{host}", (Cell(host), Cell("?"), Cell("?"), Cell("?"), Cell("?")))
         for host in r.replica_hosts
@@ -205,11 +314,15 @@ def port_line(body: dict[str, Any]) -> Line | None:
 
 
 def _ports_loader(ctx: Context, r: Router) -> Loader:
+    ovn = _ovn(ctx)
+    owner = network.GATEWAY_PORT_OWNER if ovn else network.HA_PORT_OWNER
+    title = "Gateway port" if ovn else "HA ports"
+
     async def load(client: RegionClient) -> Section:
-        items, _ = await network.ports(client, device_id=r.id, device_owner=network.HA_PORT_OWNER)
+        items, _ = await network.ports(client, device_id=r.id, device_owner=owner)
         lines = [line for line in map(port_line, items) if line is not None]
         lines.sort(key=lambda line: line.cells[0].text)
-        note = "live" if lines else "live: this router has no HA port"
-        return Section("ports", "HA ports", PORT_COLUMNS, tuple(lines), note=note, live=True)
+        note = "live" if lines else f"live: this router has no {title.lower()}"
+        return Section("ports", title, PORT_COLUMNS, tuple(lines), note=note, live=True)
 
     return load
