@@ -68,3 +68,17 @@ def test_every_problem_of_a_config_file_is_printed_on_its_own_line(
         f"osconsole: {config}: concurrency: Input should be greater than or equal to 1",
         f"osconsole: {config}: sweep_budget: Input should be a finite number",
     ]
+
+
+@pytest.mark.parametrize(
+    ("backend", "why"),
+    [
+        ("linuxbridge", "unknown backend 'linuxbridge': choose from ovs, ovn"),
+        ("ovs,ovn", "2 backends given for 3 regions: give one or one each"),
+    ],
+)
+def test_a_bad_sim_backend_is_refused_with_the_reason(
+    backend: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim", "--size", "tiny", "--backend", backend]) == EXIT_USAGE
+    assert capsys.readouterr().err.strip() == f"osconsole sim: {why}"
