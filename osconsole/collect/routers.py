@@ -358,9 +358,13 @@ class RouterCollector(Collector):
         return seen
 
     async def _detect_ovn(self, notes: list[str]) -> bool:
-        """No L3 agents: an OVN cloud, or a credential that may not list agents."""
+        """No L3 agents: an OVN cloud, or a credential that may not list agents. Its
+        gateway agents say so in one small listing; without any, every agent's type."""
+        fields = ["id", "agent_type"]
         try:
-            items, _ = await network.agents(self.client, fields=["id", "agent_type"])
+            items, _ = await network.agents(self.client, agent_type=OVN_GATEWAY_TYPE, fields=fields)
+            if not items:
+                items, _ = await network.agents(self.client, fields=fields)
         except ApiFailure as exc:
             notes.append(f"no L3 agents, and the agent list is unreadable ({exc})")
             return False

@@ -47,7 +47,10 @@ async def test_every_gateway_from_one_listing_and_every_candidate_swept(
 ) -> None:
     region = world.regions[OVN_REGION]
     collector = make(client_of(connection, OVN_REGION))
+    seq = world.request_seq
     snap = await collector.poll(None)
+    agent_listings = [p for p in paths(world, seq) if "/v2.0/agents?" in p]
+    assert all("agent_type=" in p for p in agent_listings)  # never every agent of the region
     assert snap.extra["ovn"] is True and snap.complete
     assert snap.notes[0] == OVN_NOTE
     assert set(snap.items) == set(region.routers.ids())
