@@ -15,7 +15,8 @@ from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
 from osconsole.config import Settings
-from osconsole.health.rules import findings_now
+from osconsole.health.assess import assess_once
+from osconsole.health.findings import Tracker
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
 from osconsole.report import findings_table, snapshot_document, snapshot_tables, to_json
@@ -70,7 +71,7 @@ async def take_snapshot(
             problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
         elif not snap.complete:
             problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    findings = findings_now(snapshots, settings.thresholds)
+    findings = assess_once(snapshots, Tracker(settings.thresholds)).findings
     document = snapshot_document(
         connection.regions,
         snapshots,

@@ -41,17 +41,42 @@ from osconsole.model import Kind, RegionRef, Snapshot
 
 
 class Severity(IntEnum):
-    """How bad something is. The same members and values as `views.Severity`, which
-    should become this one (the panes and the findings then share one scale)."""
+    """How bad something is: the one scale of every surface (panes, findings, wall,
+    drill-downs, `snapshot`). UNKNOWN is an object not read (or not judgeable) yet: it
+    is not OK, and it is below OK in value so that `>= WARNING` still means "bad";
+    `rank` orders rows worst first with unknown between warnings and infos."""
 
+    UNKNOWN = -1
     OK = 0
     INFO = 1
     WARNING = 2
     CRITICAL = 3
 
+    @property
+    def rank(self) -> int:
+        """Worst first: critical 4, warning 3, unknown 2, info 1, ok 0."""
+        return _RANKS[self]
 
-Scope = tuple[RegionRef, Kind]
-"""What one snapshot covers: one kind in one region."""
+    @property
+    def word(self) -> str:
+        """ "critical", "warning", "info", "ok", "unknown" (JSON and plain text)."""
+        return self.name.lower()
+
+
+_RANKS = {
+    Severity.CRITICAL: 4,
+    Severity.WARNING: 3,
+    Severity.UNKNOWN: 2,
+    Severity.INFO: 1,
+    Severity.OK: 0,
+}
+
+
+REGION = "region"
+"""The kind of a region's own subject (its APIs answering or not): not a polled Kind."""
+
+Scope = tuple[RegionRef, Kind | str]
+"""What one snapshot covers: one kind in one region (or REGION: the region itself)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +85,7 @@ class Subject:
     so the UI can drill down to it (a `views.Target(ref, kind, id)`)."""
 
     ref: RegionRef
-    kind: Kind
+    kind: Kind | str  # a Kind, or REGION
     id: str
     name: str
 
@@ -78,13 +103,13 @@ class Subject:
 
     @property
     def key(self) -> str:
-        return f"{self.ref.cloud}/{self.ref.region}/{self.kind.value}/{self.id}"
+        return f"{self.ref.cloud}/{self.ref.region}/{self.kind}/{self.id}"
 
     def as_dict(self) -> dict[str, str]:
         return {
             "cloud": self.cloud,
             "region": self.region,
-            "kind": self.kind.value,
+            "kind": str(self.kind),
             "id": self.id,
             "name": self.name,
         }
@@ -94,7 +119,9 @@ class Problem(NamedTuple):
     """One rule's verdict on one item, before it is placed in time.
 
     `label` is the pane's short words ("SPLIT-BRAIN", "agent dead"); `reason` the
-    finding's sentence; `essence` what must change to un-acknowledge (None: the reason).
+    finding's sentence; `essence` what must change to un-acknowledge (None: the reason);
+    `began` when the API says the condition began (a dead agent's last heartbeat, a
+    down or disabled service's `updated_at`), None when it does not say.
     """
 
     rule: str
@@ -102,6 +129,8 @@ class Problem(NamedTuple):
     label: str
     reason: str
     essence: str | None = None
+    began: float | None = None
+    began_from: str = "api"  # what `began` is: the API's time, or e.g. "last answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +145,9 @@ class Condition:
     observed_at: float
     debounce: float = 0.0
     essence: str | None = None
+    label: str = ""
+    began: float | None = None  # when the API says it began (see Problem)
+    began_from: str = "api"
 
     @property
     def key(self) -> str:
@@ -133,6 +165,9 @@ class Condition:
             observed_at=observed_at,
             debounce=debounce,
             essence=problem.essence,
+            label=problem.label,
+            began=problem.began,
+            began_from=problem.began_from,
         )
 
 
@@ -141,31 +176,108 @@ def finding_key(rule: str, subject: Subject) -> str:
     return f"{rule}@{subject.key}"
 
 
+SINCE_API, SINCE_FIRST_SEEN = "api", "first seen"
+"""Where a `since` comes from: the API's own time of the change, or our first sighting."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """Something wrong, worth an operator's look; `key` is stable while it lasts."""
+    """Something wrong, worth an operator's look; `key` is stable while it lasts.
+
+    `since` is when it began: the API's time when it says (`since_from` "api"), else
+    the first sighting on the server's clock ("first seen")."""
 
     key: str
     rule: str
     severity: Severity
     subject: Subject
     reason: str
-    since: float  # first sighting, on the server's clock
+    since: float
     last_seen: float
     acknowledged: bool = False
+    since_from: str = SINCE_FIRST_SEEN
+    label: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for `osconsole snapshot --json`, chat bots and the recorder."""
         return {
             "key": self.key,
             "rule": self.rule,
-            "severity": self.severity.name.lower(),
+            "severity": self.severity.word,
             "subject": self.subject.as_dict(),
             "reason": self.reason,
             "since": self.since,
+            "since_from": self.since_from,
             "last_seen": self.last_seen,
             "acknowledged": self.acknowledged,
         }
+
+
+ACTIVE, PENDING, ACKNOWLEDGED = "active", "pending", "acknowledged"
+"""A problem's state: a finding (raised, not acknowledged), waiting out its debounce
+(`fires_at` says when it becomes a finding), or a finding made quiet by an operator."""
+
+
+class Judged(NamedTuple):
+    """One problem of one object, placed in time by the tracker: what every surface
+    shows of it (the pane's words are `label`, the findings list's `reason`)."""
+
+    rule: str
+    severity: Severity
+    label: str
+    reason: str
+    state: str  # ACTIVE, PENDING or ACKNOWLEDGED
+    since: float
+    since_from: str = SINCE_FIRST_SEEN
+    fires_at: float | None = None  # PENDING: when it becomes a finding
+    key: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.word,
+            "state": self.state,
+            "since": self.since,
+            "since_from": self.since_from,
+            "fires_at": self.fires_at,
+            "reason": self.reason,
+        }
+
+
+class Assessment(NamedTuple):
+    """The one verdict on one object: its severity (the highest of its active and
+    acknowledged problems; OK with none; UNKNOWN when it could not be judged, `unknown`
+    says why) and its problems, worst first, pending ones included.
+
+    A NamedTuple, and shared: most objects are OK or unknown for the same reason, and
+    30,000 of them are judged on every poll."""
+
+    severity: Severity
+    problems: tuple[Judged, ...] = ()
+    unknown: str = ""
+
+    @property
+    def active(self) -> tuple[Judged, ...]:
+        """The problems that are findings (acknowledged ones included)."""
+        return tuple(p for p in self.problems if p.state != PENDING)
+
+    @property
+    def pending(self) -> tuple[Judged, ...]:
+        return tuple(p for p in self.problems if p.state == PENDING)
+
+
+OK_ASSESSMENT = Assessment(Severity.OK)
+
+
+def judged(problems: tuple[Judged, ...], unknown: str = "") -> Assessment:
+    """An object's assessment from its problems (worst first); `unknown` says why it
+    could not be fully judged (it counts only when no problem is a finding)."""
+    if not problems:
+        return Assessment(Severity.UNKNOWN, (), unknown) if unknown else OK_ASSESSMENT
+    severities = [p.severity for p in problems if p.state != PENDING]
+    severity = max(severities) if severities else Severity.UNKNOWN if unknown else Severity.OK
+    ordered = tuple(sorted(problems, key=lambda p: (p.state == PENDING, -p.severity, p.rule)))
+    return Assessment(severity, ordered, unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +293,7 @@ class Coverage:
 
 
 @dataclass(frozen=True, slots=True)
-class Assessment:
+class Look:
     """The conditions found in one look at the cloud, and which scopes that look was
     fresh for (only those may raise or clear findings)."""
 
@@ -302,18 +414,37 @@ class _Track:
     acked_as: tuple[Severity, str] | None = None
     cleared_at: float | None = None
 
+    @property
+    def since(self) -> tuple[float, str]:
+        began = self.condition.began
+        if began is not None and began <= self.first_seen:
+            return began, self.condition.began_from
+        return self.first_seen, SINCE_FIRST_SEEN
+
     def finding(self) -> Finding:
         c = self.condition
+        since, since_from = self.since
         return Finding(
             key=c.key,
             rule=c.rule,
             severity=c.severity,
             subject=c.subject,
             reason=c.reason,
-            since=self.first_seen,
+            since=since,
             last_seen=self.last_seen,
             acknowledged=self.acknowledged,
+            since_from=since_from,
+            label=c.label,
         )
+
+    def judged(self) -> Judged:
+        c = self.condition
+        since, since_from = self.since
+        if not self.reported:
+            state, fires = PENDING, self.first_seen + c.debounce
+        else:
+            state, fires = (ACKNOWLEDGED if self.acknowledged else ACTIVE), None
+        return Judged(c.rule, c.severity, c.label, c.reason, state, since, since_from, fires, c.key)
 
 
 def _essence(condition: Condition) -> tuple[Severity, str]:
@@ -341,7 +472,7 @@ class Tracker:
         self.history = History(self.thresholds.flap_window_s)
         self._tracks: dict[str, _Track] = {}
 
-    def update(self, assessment: Assessment) -> Update:
+    def update(self, assessment: Look) -> Update:
         raised: list[Finding] = []
         seen: set[str] = set()
         for condition in assessment.conditions:
@@ -405,6 +536,15 @@ class Tracker:
         """Every current finding: unacknowledged first, then worst first, then newest."""
         found = [t.finding() for t in self._tracks.values() if t.reported and t.cleared_at is None]
         return tuple(sorted(found, key=sort_key))
+
+    def problems(self) -> dict[str, list[Judged]]:
+        """Every current problem (findings and pending ones) by its subject's key: what
+        the assessor reads to place each object's problems in time."""
+        found: dict[str, list[Judged]] = {}
+        for track in self._tracks.values():
+            if track.cleared_at is None:
+                found.setdefault(track.condition.subject.key, []).append(track.judged())
+        return found
 
     def pending(self) -> tuple[Condition, ...]:
         """Conditions still waiting out their debounce (for a "pending" hint in the UI)."""

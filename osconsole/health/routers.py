@@ -14,7 +14,8 @@ What each rule means, its severity, and whether it waits out
   again). Critical when no live agent is active, a warning when one is.
 - `router.active_on_admin_down_agent`, warning, debounced: `active` on a live agent
   that is administratively down: it no longer processes router updates.
-- `router.few_replicas`, warning, debounced: fewer HA replica hosts (HA ports)
+- `router.few_replicas`, warning, debounced: fewer HA replicas (`replica_hosts`: the
+  L3 agents of its bindings once swept, the HA ports' hosts before)
   than min(`thresholds.max_l3_agents_per_router`, live L3 agents): one more failure
   and there may be nowhere to fail over to. Rescheduling after an agent death
   takes a moment, hence the debounce.
@@ -61,6 +62,15 @@ def is_ha(router: Router) -> bool:
     if router.ha is not None:
         return router.ha
     return any(b.ha_state is not None for b in router.bindings or ())
+
+
+def replica_hosts(router: Router) -> tuple[str, ...]:
+    """Where a router's HA replicas are: the hosts of its L3 agent bindings when it has
+    been swept (what Neutron scheduled), else the hosts of its HA ports (the listing
+    every poll makes). One source per fact: never "0 replicas" beside 3 bindings."""
+    if router.bindings is not None:
+        return tuple(sorted({b.host or b.agent_id for b in router.bindings}))
+    return router.replica_hosts
 
 
 def live_l3_agents(extra: Mapping[str, Any]) -> int | None:
@@ -154,9 +164,10 @@ def router_problems(
         return found
     if router.bindings is not None:
         found += _binding_problems(router, router.bindings)
-    replicas = len(router.replica_hosts)
+    where = replica_hosts(router)
+    replicas = len(where)
     if is_ha(router) and expected is not None and replicas < expected:
-        hosts = ", ".join(router.replica_hosts) or "none"
+        hosts = ", ".join(where) or "none"
         text = f"{name} has {plural(replicas, 'HA replica')} ({hosts}); expected {expected}"
         found.append(Problem(FEW_REPLICAS, Severity.WARNING, f"FEW REPLICAS ({replicas})", text))
     if len(found) > 1:

@@ -26,8 +26,8 @@ from textual.binding import Binding
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
-from osconsole.health.findings import Finding, Tracker, Update
-from osconsole.health.rules import evaluate
+from osconsole.health.assess import Verdicts, assess
+from osconsole.health.findings import Finding, Tracker
 from osconsole.live import PANES, LiveState
 from osconsole.model import Snapshot
 from osconsole.themes import console_css
@@ -177,16 +177,16 @@ class ConsoleApp(PollingApp):
         self.freeze_heap_once()
         self.post_message(ViewsApplied(frozenset(views)))
 
-    def _assess(self, frozen: LiveState) -> Update:
+    def _assess(self, frozen: LiveState) -> Verdicts:
         """Events from the snapshots not seen yet, then findings from all of them (pure
         work, in the repaint's thread; repaints never overlap, so neither does this)."""
         for key, snapshot in frozen.snapshots.items():
             if self._observed.get(key) is not snapshot:
                 self._observed[key] = snapshot
                 self.timeline.observe(snapshot)
-        return evaluate(frozen.snapshots.values(), self.tracker)
+        return assess(frozen.snapshots.values(), self.tracker)
 
-    def _show_findings(self, update: Update) -> None:
+    def _show_findings(self, update: Verdicts) -> None:
         self.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):

@@ -44,8 +44,8 @@ from textual.widgets import ContentSwitcher, Static
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings, Thresholds
 from osconsole.events import Event, Timeline
+from osconsole.health.assess import assess
 from osconsole.health.findings import Finding, Scope, Tracker
-from osconsole.health.rules import evaluate
 from osconsole.live import PANE_TITLES, PANES, LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.themes import console_css
@@ -121,7 +121,7 @@ class WallFeed:
         return bool(pending)
 
     def _look(self) -> None:
-        self.findings = evaluate(self._looked.values(), self.tracker).findings
+        self.findings = assess(self._looked.values(), self.tracker).findings
 
     def newest_events(self, count: int = TICKER_EVENTS) -> tuple[Event, ...]:
         """The latest `count` events, newest first."""
