@@ -15,7 +15,8 @@ from enum import Enum
 from typing import Any
 
 from osconsole.cloud.connect import RegionSession
-from osconsole.health.findings import Finding
+from osconsole.health.assess import Verdicts
+from osconsole.health.findings import Assessment, Finding, Severity
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
 from osconsole.model import TenantSignals as Tenant
 from osconsole.views import format_age, format_ratio
@@ -102,6 +103,27 @@ def snapshot_document(
         "errors": list(errors),
         **dict(extra or {}),
     }
+
+
+def assessments_document(verdicts: Verdicts) -> list[dict[str, Any]]:
+    """One entry per object read (regions first): its severity (the highest of its
+    active problems, "ok" without any, "unknown" when it could not be judged) and its
+    problems. The `findings` of the same document are exactly its active problems."""
+    found = []
+    for subject, assessment in verdicts.each():
+        entry: dict[str, Any] = {
+            "cloud": subject.cloud,
+            "region": subject.region,
+            "kind": str(subject.kind),
+            "id": subject.id,
+            "name": subject.name,
+            "severity": assessment.severity.word,
+            "problems": [p.as_dict() for p in assessment.problems],
+        }
+        if assessment.unknown:
+            entry["unknown"] = assessment.unknown
+        found.append(entry)
+    return found
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -218,11 +240,36 @@ def findings_table(findings: Sequence[Finding]) -> str:
     return "\n".join(lines)
 
 
-def snapshot_tables(snapshots: Iterable[Snapshot[Any]], now: float) -> str:
-    """One titled table per region and kind, with age, completeness and errors."""
+SEVERITY_TEXT = {
+    Severity.CRITICAL: "CRITICAL",
+    Severity.WARNING: "warning",
+    Severity.UNKNOWN: "?",
+    Severity.INFO: "info",
+    Severity.OK: "ok",
+}
+
+
+def _judged_row(
+    row: Callable[[Any], list[str]], judged: Callable[[str], Assessment]
+) -> Callable[[Any], list[str]]:
+    def with_severity(item: Any) -> list[str]:
+        key = getattr(item, "id", None) or item.project_id
+        return [SEVERITY_TEXT[judged(key).severity], *row(item)]
+
+    return with_severity
+
+
+def snapshot_tables(
+    snapshots: Iterable[Snapshot[Any]], now: float, verdicts: Verdicts | None = None
+) -> str:
+    """One titled table per region and kind, with age, completeness and errors; each
+    row starts with the object's severity (its assessment) when `verdicts` are given."""
     blocks = []
     for snap in snapshots:
         header, row = TABLES[snap.kind]
+        if verdicts is not None:
+            header = ["SEV", *header]
+            row = _judged_row(row, lambda i, s=snap: verdicts.of(s.ref, s.kind, i))
         state = "complete" if snap.complete else "PARTIAL"
         if snap.stale:
             state = f"STALE ({snap.error})"

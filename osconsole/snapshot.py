@@ -1,5 +1,6 @@
 """`osconsole snapshot`: one complete poll of every region, as a table or JSON, with
-the findings (critical first) so a cron job or a chat bot can act on them.
+the findings (critical first) and every object's assessment (the one judge's, as
+the console shows it) so a cron job or a chat bot can act on them.
 
 It runs exactly the code the console runs (connect, collectors, poller), once,
 with sweeps unpaced unless told otherwise, so its output is what the panes show.
@@ -19,7 +20,13 @@ from osconsole.health.assess import assess_once
 from osconsole.health.findings import Tracker
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
-from osconsole.report import findings_table, snapshot_document, snapshot_tables, to_json
+from osconsole.report import (
+    assessments_document,
+    findings_table,
+    snapshot_document,
+    snapshot_tables,
+    to_json,
+)
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -71,18 +78,23 @@ async def take_snapshot(
             problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
         elif not snap.complete:
             problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    findings = assess_once(snapshots, Tracker(settings.thresholds)).findings
+    verdicts = assess_once(snapshots, Tracker(settings.thresholds))
+    findings = verdicts.findings
+    judged = [verdicts.snapshots.get((s.ref, s.kind), s) for s in snapshots]
     document = snapshot_document(
         connection.regions,
-        snapshots,
+        judged,
         connection.errors,
         now=now,
-        extra={"findings": [f.as_dict() for f in findings]},
+        extra={
+            "findings": [f.as_dict() for f in findings],
+            "assessments": assessments_document(verdicts),
+        },
     )
     code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(
         exit_code=code,
-        output=findings_table(findings) + "\n\n" + snapshot_tables(snapshots, now),
+        output=findings_table(findings) + "\n\n" + snapshot_tables(judged, now, verdicts),
         json_text=to_json(document),
         document=document,
         snapshots=snapshots,

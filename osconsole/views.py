@@ -4,6 +4,10 @@ The console, the wall and any future viewer render these; nothing here knows
 Textual. A row's meaning is always in its text ("DOWN", "2 SPLIT"), never in its
 colour alone: `tone` only adds emphasis for terminals that have colour.
 
+Nothing here judges: every row's severity, its Severity column and its words are
+the object's assessment (`osconsole.health.assess`, the one judge), and the facts
+shown are those of the snapshots it judged (`Verdicts.snapshots`).
+
 The view functions below are pure (the time is passed in): 10,000 hypervisors and
 20,000 routers must stay cheap, so each is one pass over the items, shares
 identical cells, and sorts once. The console rebuilds them on every poll through
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import heapq
 import math
 import threading
 from bisect import insort
@@ -24,12 +27,22 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import IntEnum
 from itertools import compress, filterfalse
 from operator import attrgetter, is_not
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from osconsole.config import Thresholds
+from osconsole.health.assess import Verdicts
+from osconsole.health.findings import (
+    ACKNOWLEDGED,
+    OK_ASSESSMENT,
+    PENDING,
+    Assessment,
+    Severity,
+    clock_time,
+)
+from osconsole.health.hypervisors import capacity_finding
+from osconsole.health.routers import is_ha, replica_hosts
 from osconsole.health.tenants import TenantScore, score
 from osconsole.model import (
     Agent,
@@ -38,7 +51,6 @@ from osconsole.model import (
     Kind,
     RegionRef,
     Router,
-    RouterBinding,
     Service,
     Snapshot,
     TenantSignals,
@@ -50,15 +62,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class Severity(IntEnum):
-    """How bad a row is; panes sort worst first by default."""
-
-    OK = 0
-    INFO = 1
-    WARNING = 2
-    CRITICAL = 3
 
 
 class Tone:
@@ -163,12 +166,70 @@ def shorten(text: str, width: int) -> str:
 # -- shared pieces -----------------------------------------------------------------
 
 TONES = {
+    Severity.UNKNOWN: Tone.DIM,
     Severity.OK: Tone.NONE,
     Severity.INFO: Tone.INFO,
     Severity.WARNING: Tone.WARNING,
     Severity.CRITICAL: Tone.CRITICAL,
 }
 UNKNOWN_SORT = -1.0  # numeric columns: unknown values sort below every known one
+SEVERITY_WORDS = {
+    Severity.CRITICAL: "CRIT",
+    Severity.WARNING: "WARN",
+    Severity.UNKNOWN: "?",
+    Severity.INFO: "info",
+    Severity.OK: "ok",
+}
+SEVERITY_COLUMN = Column("severity", "Sev")
+
+
+PENDING_WORD = "pend"  # OK or unknown so far, with a problem waiting out its debounce
+
+
+def _pending_only(assessment: Assessment) -> bool:
+    return assessment.severity <= Severity.OK and bool(assessment.problems)
+
+
+def severity_cell(assessment: Assessment, cells: Callable[..., Cell] = Cell) -> Cell:
+    """The Severity column: the assessment's word, sorted worst first ("pend" when its
+    only problems are pending: not findings yet, but about to be)."""
+    severity = assessment.severity
+    if _pending_only(assessment):
+        return cells(PENDING_WORD, Tone.DIM, -severity.rank - 0.5)
+    return cells(SEVERITY_WORDS[severity], TONES[severity], -severity.rank)
+
+
+def problem_words(assessment: Assessment) -> str:
+    """The words column: the labels of its problems (findings first, acknowledged ones
+    marked, pending ones with the time they fire), or why it could not be judged."""
+    words = []
+    for p in assessment.problems:
+        if p.state == PENDING:
+            when = "" if p.fires_at is None else f" until {clock_time(p.fires_at)}"
+            words.append(f"{p.label} (pending{when})")
+        elif p.state == ACKNOWLEDGED:
+            words.append(f"{p.label} (ack)")
+        else:
+            words.append(p.label)
+    if assessment.unknown:
+        words.append(f"? {assessment.unknown}")
+    return ", ".join(words)
+
+
+def words_cell(assessment: Assessment, cells: Callable[..., Cell]) -> Cell:
+    text = problem_words(assessment)
+    if not text:
+        return cells("")
+    tone = TONES[assessment.severity]
+    if assessment.severity is Severity.OK:
+        tone = Tone.DIM  # only pending problems: not a finding yet
+    return Cell(text, tone)
+
+
+def rank(assessment: Assessment) -> float:
+    """Sort key part: worst first (critical, warning, unknown, info, ok), rows with a
+    pending problem above their severity's others."""
+    return -assessment.severity.rank - (0.5 if _pending_only(assessment) else 0.0)
 
 
 class _Cells:
@@ -259,10 +320,11 @@ def _counts(rows: Iterable[Row]) -> dict[Severity, int]:
 
 
 def _title(name: str, counts: Mapping[Severity, int], total: int) -> str:
-    """The pane's title: "Hypervisors 3 critical, 2 warning / 1,234" ("... OK / 1,234")."""
+    """The pane's title: "Hypervisors 3 critical, 2 warning, 40 unknown / 1,234"; OK
+    only when every row was judged and none is worse than info."""
     parts = [
-        f"{counts[sev]:,} {sev.name.lower()}"
-        for sev in (Severity.CRITICAL, Severity.WARNING)
+        f"{counts[sev]:,} {sev.word}"
+        for sev in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN)
         if counts.get(sev)
     ]
     return f"{name} {', '.join(parts) or 'OK'} / {total:,}"
@@ -335,10 +397,11 @@ def _table_of(
 class _SnapshotRows:
     """What one snapshot's rows were built from, to tell which items changed since."""
 
-    __slots__ = ("context", "ids", "item_ids", "items", "moment", "snap", "values")
+    __slots__ = ("context", "ids", "item_ids", "items", "judged", "moment", "snap", "values")
 
     def __init__(self, context: Any) -> None:
         self.snap: Snapshot[Any] | None = None
+        self.judged: Mapping[str, Assessment] = {}  # the assessments that are not OK
         self.context = context  # what every row depends on besides its item
         self.items: Mapping[str, Any] = {}
         self.item_ids: list[str] = []  # the items' ids and values, in the snapshot's order
@@ -347,13 +410,29 @@ class _SnapshotRows:
         self.moment: Any = None  # the time the time-dependent cells were made for
 
 
+def _rejudged(
+    changed: list[str],
+    before: Mapping[str, Assessment],
+    now: Mapping[str, Assessment],
+    items: Mapping[str, Any],
+) -> list[str]:
+    """`changed` plus the items whose assessment changed (shared assessments, such as
+    every router's "not checked yet", are compared by identity first)."""
+    moved = [
+        i
+        for i in before.keys() | now.keys()
+        if (a := before.get(i)) is not (b := now.get(i)) and a != b and i in items
+    ]
+    return list(dict.fromkeys([*changed, *moved])) if moved else changed
+
+
 class IncrementalRows:
     """A view's rows kept between polls: a poll that changes 1% of the items costs
     about 1% of a full build.
 
     A row is rebuilt only when its item changed (the very same object is skipped in
-    C, an equal one after one comparison) or when its snapshot's context (region
-    label, thresholds, project names) did; the order is repaired by bisection when
+    C, an equal one after one comparison), its assessment did, or its snapshot's
+    context (region label, thresholds, project names) did; the order is repaired by bisection when
     few rows moved. Rows of unchanged items are the same objects as in the previous
     view, which lets the pane skip them by identity. Safe to call from a worker
     thread; one build at a time.
@@ -386,15 +465,17 @@ class IncrementalRows:
         self,
         snap: Snapshot[Any],
         context: Any,
-        make: Callable[[Any], tuple[Any, Row]],
+        make: Callable[[Any, Assessment], tuple[Any, Row]],
+        judged: Mapping[str, Assessment],
         tag: str = "",
     ) -> _SnapshotRows:
-        """Bring `snap`'s rows up to date; `make(item)` builds one (rank, row)."""
+        """Bring `snap`'s rows up to date; `make(item, assessment)` builds one (rank,
+        row); `judged` holds the items' assessments that are not OK."""
         key = (snap.ref, snap.kind)
         entry = self._snaps.get(key)
         if entry is None:
             entry = self._snaps[key] = _SnapshotRows(context)
-        elif entry.snap is snap and entry.context == context:
+        elif entry.snap is snap and entry.context == context and entry.judged is judged:
             return entry
         items = snap.items
         ids, values = list(items), list(items.values())
@@ -405,9 +486,12 @@ class IncrementalRows:
             else:
                 maybe = compress(ids, map(is_not, map(before.get, ids), values))
             changed = [i for i in maybe if before.get(i) != items[i]]
+            if judged is not entry.judged:
+                changed = _rejudged(changed, entry.judged, judged, items)
         else:
             entry.context = context
             changed = list(items)
+        entry.judged = judged
         self._make(entry, items, changed, make, tag)
         if len(entry.ids) != len(items):
             self._drop(entry, [i for i in entry.ids if i not in items])
@@ -420,7 +504,7 @@ class IncrementalRows:
         entry: _SnapshotRows,
         items: Mapping[str, Any],
         changed: Sequence[str],
-        make: Callable[[Any], tuple[Any, Row]],
+        make: Callable[[Any, Assessment], tuple[Any, Row]],
         tag: str,
     ) -> None:
         with gc_paused(len(changed) > BIG_BUILD):
@@ -431,13 +515,13 @@ class IncrementalRows:
         entry: _SnapshotRows,
         items: Mapping[str, Any],
         changed: Sequence[str],
-        make: Callable[[Any], tuple[Any, Row]],
+        make: Callable[[Any, Assessment], tuple[Any, Row]],
         tag: str,
     ) -> None:
         ids, rows, ranks, moved = entry.ids, self._rows, self._ranks, self._moved
-        counts = self._counts
+        counts, judged = self._counts, entry.judged
         for item_id in changed:
-            rank, row = make(items[item_id])
+            rank, row = make(items[item_id], judged.get(item_id, OK_ASSESSMENT))
             store_key = ids.get(item_id)
             if store_key is None:
                 store_key = ids[item_id] = tag + row.key
@@ -494,6 +578,7 @@ class IncrementalRows:
 
 HYPERVISOR_COLUMNS = (
     Column("region", "Region"),
+    SEVERITY_COLUMN,
     Column("host", "Host"),
     Column("state", "State"),
     Column("status", "Status"),
@@ -501,33 +586,8 @@ HYPERVISOR_COLUMNS = (
     Column("ram", "RAM %", numeric=True),
     Column("disk", "Disk %", numeric=True),
     Column("vms", "VMs", numeric=True),
-    Column("reason", "Reason"),
+    Column("reason", "Problems"),
 )
-
-
-def hypervisor_state_severity(h: Hypervisor) -> Severity:
-    """Down with VMs on it: critical (they are unreachable and may need evacuating).
-    Down without VMs, or down while disabled (maintenance, expected): warning.
-    Disabled, or a state we could not read: info. Capacity comes on top (see the view)."""
-    if h.state == "down":
-        if h.status == "disabled" or not h.running_vms:
-            return Severity.WARNING
-        return Severity.CRITICAL
-    if h.state != "up" or h.status != "enabled":
-        return Severity.INFO
-    return Severity.OK
-
-
-def capacity_finding(label: str, ratio: float | None, thresholds: Thresholds) -> str | None:
-    """Words for a resource class over-committed (used beyond capacity, which already
-    includes the allocation ratio) or nearly full; None when neither or unknown."""
-    if ratio is None:
-        return None
-    if ratio > thresholds.overcommit_ratio:
-        return f"{label} over-committed ({format_ratio(ratio)})"
-    if ratio >= thresholds.nearly_full_ratio:
-        return f"{label} nearly full ({format_ratio(ratio)})"
-    return None
 
 
 @_without_gc_pauses
@@ -535,14 +595,12 @@ def hypervisors_view(
     snapshots: Sequence[Snapshot[Hypervisor]],
     now: float,
     thresholds: Thresholds | None = None,
+    verdicts: Verdicts | None = None,
 ) -> TableView:
-    """One row per hypervisor of every region, worst first, then by region and host.
-
-    Severity: see `hypervisor_state_severity`; a class over-committed or nearly full
-    (`thresholds.overcommit_ratio`, `thresholds.nearly_full_ratio`) is at least a warning.
-    (A one-off build; the console keeps a HypervisorRows between polls instead.)
-    """
-    return HypervisorRows().view(snapshots, now, thresholds)
+    """One row per hypervisor of every region, worst first, then by region and host;
+    severity and words are each one's assessment (`verdicts`; without them every row
+    is OK). (A one-off build; the console keeps a HypervisorRows between polls.)"""
+    return HypervisorRows().view(snapshots, now, thresholds, verdicts)
 
 
 class HypervisorRows(IncrementalRows):
@@ -553,16 +611,18 @@ class HypervisorRows(IncrementalRows):
         snapshots: Sequence[Snapshot[Hypervisor]],
         now: float,
         thresholds: Thresholds | None = None,
+        verdicts: Verdicts | None = None,
     ) -> TableView:
         """As `hypervisors_view`."""
         thresholds = thresholds or Thresholds()
+        verdicts = verdicts or Verdicts()
         labels = region_labels(s.ref for s in snapshots)
         with self._lock:
             self._begin(snapshots)
             for snap in snapshots:
                 region = labels[snap.ref]
                 make = functools.partial(_hypervisor_row, snap.ref, region, thresholds, self._cells)
-                self._take(snap, (region, thresholds), make)
+                self._take(snap, (region, thresholds), make, verdicts.scope(snap.ref, snap.kind))
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "hypervisors",
@@ -577,16 +637,24 @@ class HypervisorRows(IncrementalRows):
 
 
 def _hypervisor_row(
-    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, h: Hypervisor
+    ref: RegionRef,
+    region: str,
+    thresholds: Thresholds,
+    cells: _Cells,
+    h: Hypervisor,
+    judged: Assessment,
 ) -> tuple[Any, Row]:
-    severity, row_cells = _hypervisor_cells(h, thresholds, cells)
     row = Row(
         _row_key(ref, h.id),
-        (cells(region), *row_cells),
-        severity,
+        (
+            cells(region),
+            severity_cell(judged, cells),
+            *_hypervisor_cells(h, judged, thresholds, cells),
+        ),
+        judged.severity,
         Target(ref, Kind.HYPERVISORS, h.id),
     )
-    return (-severity, region, h.hostname, h.id), row
+    return (rank(judged), region, h.hostname, h.id), row
 
 
 def _used(cap: Capacity | None) -> float | None:
@@ -594,24 +662,20 @@ def _used(cap: Capacity | None) -> float | None:
 
 
 def _hypervisor_cells(
-    h: Hypervisor, thresholds: Thresholds, cells: _Cells
-) -> tuple[Severity, tuple[Cell, ...]]:
-    severity = hypervisor_state_severity(h)
-    reasons = [h.disabled_reason] if h.disabled_reason else []
+    h: Hypervisor, judged: Assessment, thresholds: Thresholds, cells: _Cells
+) -> tuple[Cell, ...]:
     ratios = (_used(h.vcpu), _used(h.memory_mb), _used(h.disk_gb))
-    tones = [Tone.NONE, Tone.NONE, Tone.NONE]
-    for i, label in enumerate(("vCPU", "RAM", "disk")):
-        finding = capacity_finding(label, ratios[i], thresholds)
-        if finding is not None:
-            tones[i] = Tone.WARNING
-            reasons.append(finding)
-            severity = max(severity, Severity.WARNING)
+    tones = [
+        Tone.WARNING if capacity_finding(label, ratio, thresholds) else Tone.NONE
+        for label, ratio in zip(("vCPU", "RAM", "disk"), ratios, strict=True)
+    ]
+    tone = TONES[judged.severity]
     if h.state == "up":
         state = cells("up")
     else:
-        state = cells("DOWN" if h.state == "down" else h.state, TONES[severity])
+        state = cells("DOWN" if h.state == "down" else h.state, tone)
     vms = h.running_vms
-    return severity, (
+    return (
         Cell(h.hostname),
         state,
         cells("enabled") if h.status == "enabled" else cells(h.status, Tone.INFO),
@@ -619,7 +683,7 @@ def _hypervisor_cells(
         _ratio_cell(ratios[1], tones[1], cells),
         _ratio_cell(ratios[2], tones[2], cells),
         cells("-", sort=UNKNOWN_SORT) if vms is None else cells(str(vms), sort=vms),
-        Cell("; ".join(reasons), TONES[severity]) if reasons else cells(""),
+        words_cell(judged, cells),
     )
 
 
@@ -640,6 +704,7 @@ def _vcpu_cell(cap: Capacity | None, ratio: float | None, tone: str, cells: _Cel
 
 ROUTER_COLUMNS = (
     Column("region", "Region"),
+    SEVERITY_COLUMN,
     Column("router", "Router"),
     Column("project", "Project"),
     Column("ha", "HA"),
@@ -647,98 +712,29 @@ ROUTER_COLUMNS = (
     Column("agents", "Agents"),
     Column("replicas", "Replicas", numeric=True),
     Column("checked", "Checked", numeric=True),
-    Column("finding", "Finding"),
+    Column("finding", "Problems"),
 )
-MIN_REPLICAS = 2  # fewer and one more failure leaves the router with nowhere to fail over
 
 
-class RouterVerdict(NamedTuple):
-    """What the routers pane says of one router: severity, findings and the Actives text.
-    (A NamedTuple: one is made per router per poll, and it is much cheaper to build.)"""
-
-    severity: Severity
-    findings: tuple[str, ...]  # most severe first, e.g. ("SPLIT-BRAIN",)
-    actives: str  # "1", "2 SPLIT", "0 NONE", "1 DEAD", "-" (legacy), "?" (not checked), "OVN"
-    active_count: int = 0  # replicas reporting active, live agents or not
-    ha: bool = False  # judged as an HA router (its `ha` flag, or its bindings' ha_state)
-
-
-def _is_ha(router: Router) -> bool:
-    if router.ha is not None:
-        return router.ha
-    return any(b.ha_state is not None for b in router.bindings or ())
-
-
-def _ha_findings(
-    bindings: tuple[RouterBinding, ...],
-) -> tuple[list[tuple[Severity, str]], str, int]:
-    live = dead = 0
-    for b in bindings:
-        if b.ha_state == "active":
-            if b.agent_alive:
-                live += 1
-            else:
-                dead += 1
-    count = live + dead
-    found: list[tuple[Severity, str]] = []
-    if live >= 2:
-        found.append((Severity.CRITICAL, "SPLIT-BRAIN"))
-    if dead:
-        found.append((Severity.CRITICAL, "ACTIVE ON DEAD AGENT"))
-    if not count:
-        found.append((Severity.CRITICAL, "NO ACTIVE"))
-    if live >= 2:
-        text = f"{count} SPLIT"
-    elif not count:
-        text = "0 NONE"
-    elif dead:
-        text = f"{count} DEAD" if dead == count else f"{count} ({dead} DEAD)"
-    else:
-        text = str(count)
-    return found, text, count
-
-
-def router_verdict(router: Router, ovn: bool = False) -> RouterVerdict:
-    """Judge one router from its last sweep.
-
-    Critical: two or more actives on live agents (SPLIT-BRAIN), an HA router whose
-    agents report no active (NO ACTIVE), an active replica on a dead agent, a legacy
-    router whose agent is dead, or status ERROR. Warning: an HA router with fewer
-    than two replica hosts, or hosted by no L3 agent at all. Info: never swept yet
-    ("not checked yet"), or administratively down (then no active is expected).
-    OVN routers have no L3 agents: OK, shown as "OVN".
-    """
-    found: list[tuple[Severity, str]] = []
-    if router.status == "ERROR":
-        found.append((Severity.CRITICAL, "ERROR"))
-    ha = _is_ha(router)
+def actives_text(router: Router, ovn: bool = False) -> tuple[str, int]:
+    """The Actives cell, a fact of the last sweep (the judging is the assessment's):
+    "1", "2 SPLIT", "0 NONE", "1 DEAD", "2 (1 DEAD)", "-" (legacy), "?" (not swept),
+    "OVN"; and how many replicas report active."""
     bindings = router.bindings
-    count = 0
-    if bindings is None and ovn:
-        actives = "OVN"
-    elif bindings is None:
-        actives = "?"
-        found.append((Severity.INFO, "not checked yet"))
-    elif not bindings:
-        actives = "0 NONE" if ha else "-"
-        found.append((Severity.WARNING, "NO L3 AGENT"))
-    elif ha:
-        ha_found, actives, count = _ha_findings(bindings)
-        if not router.admin_state_up:  # an administratively down router has no active
-            ha_found = [f for f in ha_found if f[1] != "NO ACTIVE"]
-        found += ha_found
-    else:
-        actives = "-"
-        if not any(b.agent_alive for b in bindings):
-            found.append((Severity.CRITICAL, "AGENT DEAD"))
-    if ha and not ovn and len(router.replica_hosts) < MIN_REPLICAS:
-        found.append((Severity.WARNING, f"FEW REPLICAS ({len(router.replica_hosts)})"))
-    if not router.admin_state_up:
-        found.append((Severity.INFO, "ADMIN-DOWN"))
-    if not found:
-        return RouterVerdict(Severity.OK, (), actives, count, ha)
-    found.sort(key=lambda f: -f[0])
-    return RouterVerdict(found[0][0], tuple(words for _, words in found), actives, count, ha)
+    if bindings is None:
+        return ("OVN" if ovn else "?"), 0
+    if not is_ha(router):
+        return "-", 0
+    live = sum(1 for b in bindings if b.ha_state == "active" and b.agent_alive)
+    dead = sum(1 for b in bindings if b.ha_state == "active" and not b.agent_alive)
+    count = live + dead
+    if live >= 2:
+        return f"{count} SPLIT", count
+    if not count:
+        return "0 NONE", 0
+    if dead:
+        return (f"{count} DEAD" if dead == count else f"{count} ({dead} DEAD)"), count
+    return str(count), count
 
 
 def _agents_text(router: Router, ovn: bool) -> str:
@@ -773,15 +769,16 @@ def routers_view(
     snapshots: Sequence[Snapshot[Router]],
     now: float,
     names: Mapping[str, str] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> TableView:
     """One row per router of every region, worst first, then by region and name.
 
     `names` maps project ids to names (see `project_names`); ids show otherwise.
-    Severity: see `router_verdict`. Checked is the age of the router's last
-    `l3-agents` sweep on the server's clock, carried forward to `now`.
-    (A one-off build; the console keeps a RouterRows between polls instead.)
+    Severity and words: each router's assessment (`verdicts`). Checked is the age of
+    the router's last `l3-agents` sweep on the server's clock, carried forward to
+    `now`. (A one-off build; the console keeps a RouterRows between polls instead.)
     """
-    return RouterRows().view(snapshots, now, names)
+    return RouterRows().view(snapshots, now, names, verdicts)
 
 
 CHECKED = [c.key for c in ROUTER_COLUMNS].index("checked")
@@ -805,9 +802,11 @@ class RouterRows(IncrementalRows):
         snapshots: Sequence[Snapshot[Router]],
         now: float,
         names: Mapping[str, str] | None = None,
+        verdicts: Verdicts | None = None,
     ) -> TableView:
         """As `routers_view`."""
         names = names or {}
+        verdicts = verdicts or Verdicts()
         labels = region_labels(s.ref for s in snapshots)
         with self._lock:
             if names != self._names:
@@ -815,13 +814,15 @@ class RouterRows(IncrementalRows):
                 self._names_seen += 1
             self._begin(snapshots)
             for snap in snapshots:
-                self._take_routers(snap, labels[snap.ref], now)
+                self._take_routers(snap, labels[snap.ref], now, verdicts.scope(snap.ref, snap.kind))
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "routers", "Routers", ROUTER_COLUMNS, rows, snapshots, labels, now, counts=counts
         )
 
-    def _take_routers(self, snap: Snapshot[Router], region: str, now: float) -> None:
+    def _take_routers(
+        self, snap: Snapshot[Router], region: str, now: float, judged: Mapping[str, Assessment]
+    ) -> None:
         ovn = bool(snap.extra.get("ovn"))
         server_now = now if snap.server_time is None else snap.server_time + now - snap.fetched_at
         checked = _CheckedCells(server_now, self._cells)
@@ -831,7 +832,7 @@ class RouterRows(IncrementalRows):
         context = (region, ovn, self._names_seen)
         known = self._snaps.get((snap.ref, snap.kind))
         remade = known is None or known.context != context  # every row made just now
-        entry = self._take(snap, context, make)
+        entry = self._take(snap, context, make, judged)
         if entry.moment != server_now and not remade:
             self._recheck(entry, snap.items, checked)
         entry.moment = server_now
@@ -865,15 +866,15 @@ def _router_row(
     names: Mapping[str, str],
     cells: _Cells,
     r: Router,
+    judged: Assessment,
 ) -> tuple[Any, Row]:
-    verdict = router_verdict(r, ovn)
     row = Row(
         _row_key(ref, r.id),
-        _router_cells(region, r, verdict, ovn, checked(r.bindings_checked_at), names, cells),
-        verdict.severity,
+        _router_cells(region, r, judged, ovn, checked(r.bindings_checked_at), names, cells),
+        judged.severity,
         Target(ref, Kind.ROUTERS, r.id),
     )
-    return (-verdict.severity, region, r.name or r.id, r.id), row
+    return (rank(judged), region, r.name or r.id, r.id), row
 
 
 class _CheckedCells:
@@ -898,28 +899,27 @@ class _CheckedCells:
 def _router_cells(
     region: str,
     r: Router,
-    verdict: RouterVerdict,
+    judged: Assessment,
     ovn: bool,
     checked: Cell,
     names: Mapping[str, str],
     cells: _Cells,
 ) -> tuple[Cell, ...]:
-    tone = TONES[verdict.severity]
-    replicas = len(r.replica_hosts)
+    tone = TONES[judged.severity]
+    actives, active_count = actives_text(r, ovn)
+    replicas = len(replica_hosts(r))
+    ha = is_ha(r)
     return (
         cells(region),
+        severity_cell(judged, cells),
         Cell(r.name or r.id),
         cells(names.get(r.project_id, r.project_id)),
         cells("?" if r.ha is None else ("HA" if r.ha else "legacy")),
-        cells(
-            verdict.actives,
-            Tone.NONE if verdict.actives.isdigit() else tone,
-            verdict.active_count,
-        ),
+        cells(actives, Tone.NONE if actives.isdigit() else tone, active_count),
         cells(_agents_text(r, ovn)),
-        cells(str(replicas) if verdict.ha and not ovn else "-", sort=replicas),
+        cells(str(replicas) if ha and not ovn else "-", sort=replicas),
         checked,
-        cells(", ".join(verdict.findings), tone),
+        words_cell(judged, cells),
     )
 
 
@@ -927,6 +927,7 @@ def _router_cells(
 
 TENANT_COLUMNS = (
     Column("region", "Region"),
+    SEVERITY_COLUMN,
     Column("project", "Project"),
     Column("score", "Score", numeric=True),
     Column("servers", "Servers", numeric=True),
@@ -938,19 +939,6 @@ TENANT_COLUMNS = (
     Column("fips", "FIPs", numeric=True),
     Column("why", "Why"),
 )
-TENANT_CRITICAL, TENANT_WARNING = 50.0, 20.0
-
-
-def tenant_severity(points: float) -> Severity:
-    """Score cuts, set against the weights of osconsole.health.tenants: 50 or more is
-    critical (spoofing with a sensitive port open, or three spoofing ports), 20 or
-    more a warning (one spoofing port or one sensitive port open to the world),
-    anything above 0 is worth knowing."""
-    if points >= TENANT_CRITICAL:
-        return Severity.CRITICAL
-    if points >= TENANT_WARNING:
-        return Severity.WARNING
-    return Severity.INFO if points > 0 else Severity.OK
 
 
 @_without_gc_pauses
@@ -958,33 +946,43 @@ def tenants_view(
     snapshots: Sequence[Snapshot[TenantSignals]],
     now: float,
     thresholds: Thresholds | None = None,
+    verdicts: Verdicts | None = None,
 ) -> TableView:
-    """The `thresholds.top_tenants` highest-scoring projects across all regions (one row
-    per project and region; projects scoring 0 are left out), highest score first.
-    The title's total is every project watched."""
+    """The projects the judge flags (the `thresholds.top_tenants` highest scores across
+    all regions, see `osconsole.health.rules.tenant_conditions`), one row per project
+    and region, highest score first. The title's total is every project watched."""
     thresholds = thresholds or Thresholds()
+    verdicts = verdicts or Verdicts()
     labels = region_labels(s.ref for s in snapshots)
-    flagged: list[tuple[float, str, str, Snapshot[TenantSignals], TenantSignals, TenantScore]]
+    flagged: list[tuple[float, str, str, Snapshot[TenantSignals], TenantSignals, Assessment]]
     flagged = []
-    watched = 0
+    watched = scored = 0
     for snap in snapshots:
         region = labels[snap.ref]
         watched += len(snap.items)
-        for signals in snap.items.values():
+        judged = verdicts.scope(snap.ref, snap.kind)
+        for project_id, signals in snap.items.items():
             result = score(signals, thresholds)
-            if result.score > 0:
-                flagged.append((result.score, region, signals.project_name, snap, signals, result))
-    top = heapq.nsmallest(
-        thresholds.top_tenants, flagged, key=lambda f: (-f[0], f[1], f[2], f[4].project_id)
-    )
+            if result.score <= 0:
+                continue
+            scored += 1
+            assessment = judged.get(project_id)
+            if assessment is not None:
+                flagged.append(
+                    (result.score, region, signals.project_name, snap, signals, assessment)
+                )
+    flagged.sort(key=lambda f: (-f[0], f[1], f[2], f[4].project_id))
     cells = _Cells()
     ranked = [
-        ((i,), _tenant_row(snap, labels[snap.ref], signals, result, cells))
-        for i, (_, _, _, snap, signals, result) in enumerate(top)
+        (
+            (i,),
+            _tenant_row(snap, labels[snap.ref], signals, score(signals, thresholds), judged, cells),
+        )
+        for i, (_, _, _, snap, signals, judged) in enumerate(flagged)
     ]
     notes = []
-    if len(flagged) > len(top):
-        notes.append(f"showing the top {len(top)} of {len(flagged):,} projects with findings")
+    if scored > len(flagged):
+        notes.append(f"showing the top {len(flagged)} of {scored:,} projects with findings")
     return _table(
         "tenants",
         "Tenants",
@@ -1013,9 +1011,10 @@ def _tenant_row(
     region: str,
     s: TenantSignals,
     result: TenantScore,
+    judged: Assessment,
     cells: _Cells,
 ) -> Row:
-    severity = tenant_severity(result.score)
+    severity = judged.severity
     tone = TONES[severity]
     churn = s.created_last_hour + s.deleted_last_hour
     fips = str(s.floating_ips)
@@ -1023,6 +1022,7 @@ def _tenant_row(
         fips += f" (+{s.floating_ips_created_last_hour})"
     row_cells = (
         cells(region),
+        severity_cell(judged, cells),
         cells(s.project_name or s.project_id),
         cells(f"{result.score:.0f}", tone, result.score),
         _number(cells, s.servers),
@@ -1046,54 +1046,15 @@ def _tenant_row(
 
 LIVENESS_COLUMNS = (
     Column("region", "Region"),
+    SEVERITY_COLUMN,
     Column("kind", "Kind"),
     Column("type", "Type/Binary"),
     Column("host", "Host"),
     Column("state", "Alive/State"),
     Column("admin", "Admin"),
     Column("heartbeat", "Heartbeat", numeric=True),
-    Column("reason", "Reason"),
+    Column("reason", "Problems"),
 )
-
-
-def agent_severity(agent: Agent, thresholds: Thresholds) -> tuple[Severity, list[str]]:
-    """Dead: critical, or a warning when admin-down (someone took it out: expected).
-    Alive with a heartbeat older than `thresholds.heartbeat_warning_s`: warning (it is
-    about to be declared dead). Admin-down while alive: info."""
-    late = _late(agent.heartbeat_age, thresholds)
-    if not agent.alive:
-        if agent.admin_state_up:
-            return Severity.CRITICAL, ["agent dead"]
-        return Severity.WARNING, ["dead while admin-down (expected)"]
-    if late:
-        return Severity.WARNING, [late]
-    if not agent.admin_state_up:
-        return Severity.INFO, ["admin-down"]
-    return Severity.OK, []
-
-
-def service_severity(service: Service, thresholds: Thresholds) -> tuple[Severity, list[str]]:
-    """Down: critical, or a warning when disabled (expected). Forced down is an
-    operator's fencing: a warning. Up with a late heartbeat: warning. Disabled: info."""
-    reasons = [service.disabled_reason] if service.disabled_reason else []
-    late = _late(service.heartbeat_age, thresholds)
-    if service.forced_down:
-        return Severity.WARNING, [*reasons, "forced down by an operator"]
-    if service.state != "up":
-        if service.status == "disabled":
-            return Severity.WARNING, [*reasons, "down while disabled (expected)"]
-        return Severity.CRITICAL, [*reasons, "service down"]
-    if late:
-        return Severity.WARNING, [*reasons, late]
-    if service.status != "enabled":
-        return Severity.INFO, reasons or ["disabled"]
-    return Severity.OK, reasons
-
-
-def _late(age: float | None, thresholds: Thresholds) -> str | None:
-    if age is None or age <= thresholds.heartbeat_warning_s:
-        return None
-    return f"heartbeat late (over {thresholds.heartbeat_warning_s:g}s)"
 
 
 @_without_gc_pauses
@@ -1102,12 +1063,13 @@ def liveness_view(
     services: Sequence[Snapshot[Service]],
     now: float,
     thresholds: Thresholds | None = None,
+    verdicts: Verdicts | None = None,
 ) -> TableView:
     """Neutron agents and Nova/Cinder services of every region in one table, worst
     first, then by region, kind, host and type. Heartbeat ages are the server's
     (measured against its Date header when polled).
     (A one-off build; the console keeps a LivenessRows between polls instead.)"""
-    return LivenessRows().view(agents, services, now, thresholds)
+    return LivenessRows().view(agents, services, now, thresholds, verdicts)
 
 
 class LivenessRows(IncrementalRows):
@@ -1119,9 +1081,11 @@ class LivenessRows(IncrementalRows):
         services: Sequence[Snapshot[Service]],
         now: float,
         thresholds: Thresholds | None = None,
+        verdicts: Verdicts | None = None,
     ) -> TableView:
         """As `liveness_view`."""
         thresholds = thresholds or Thresholds()
+        verdicts = verdicts or Verdicts()
         snapshots: list[Snapshot[Any]] = [*agents, *services]
         labels = region_labels(s.ref for s in snapshots)
         cells = self._cells
@@ -1130,11 +1094,13 @@ class LivenessRows(IncrementalRows):
             for snap in agents:
                 region = labels[snap.ref]
                 make = functools.partial(_ranked_agent, snap.ref, region, thresholds, cells)
-                self._take(snap, (region, thresholds), make, tag="agent:")
+                judged = verdicts.scope(snap.ref, snap.kind)
+                self._take(snap, (region, thresholds), make, judged, tag="agent:")
             for snap in services:
                 region = labels[snap.ref]
                 make = functools.partial(_ranked_service, snap.ref, region, thresholds, cells)
-                self._take(snap, (region, thresholds), make, tag="service:")
+                judged = verdicts.scope(snap.ref, snap.kind)
+                self._take(snap, (region, thresholds), make, judged, tag="service:")
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "liveness", "Liveness", LIVENESS_COLUMNS, rows, snapshots, labels, now, counts=counts
@@ -1142,56 +1108,64 @@ class LivenessRows(IncrementalRows):
 
 
 def _ranked_agent(
-    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, a: Agent
+    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, a: Agent, j: Assessment
 ) -> tuple[Any, Row]:
-    row = _agent_row(ref, region, a, thresholds, cells)
-    return (-row.severity, region, "neutron", a.host, a.agent_type, a.id), row
+    row = _agent_row(ref, region, a, j, thresholds, cells)
+    return (rank(j), region, "neutron", a.host, a.agent_type, a.id), row
 
 
 def _ranked_service(
-    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, s: Service
+    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, s: Service, j: Assessment
 ) -> tuple[Any, Row]:
-    row = _service_row(ref, region, s, thresholds, cells)
-    return (-row.severity, region, s.project, s.host, s.binary, s.id), row
+    row = _service_row(ref, region, s, j, thresholds, cells)
+    return (rank(j), region, s.project, s.host, s.binary, s.id), row
 
 
-def _agent_row(ref: RegionRef, region: str, a: Agent, thresholds: Thresholds, cells: _Cells) -> Row:
-    severity, reasons = agent_severity(a, thresholds)
-    tone = TONES[severity]
+def _agent_row(
+    ref: RegionRef, region: str, a: Agent, judged: Assessment, thresholds: Thresholds, cells: _Cells
+) -> Row:
+    tone = TONES[judged.severity]
     row_cells = (
         cells(region),
+        severity_cell(judged, cells),
         cells("neutron"),
         cells(a.agent_type),
         cells(a.host),
         cells("alive") if a.alive else cells("DEAD", tone),
         cells("up") if a.admin_state_up else cells("ADMIN-DOWN", Tone.INFO),
         _heartbeat_cell(a.heartbeat_age, thresholds, cells),
-        cells("; ".join(reasons), tone),
+        words_cell(judged, cells),
     )
-    return Row(_row_key(ref, a.id), row_cells, severity, Target(ref, Kind.AGENTS, a.id, "agent"))
+    target = Target(ref, Kind.AGENTS, a.id, "agent")
+    return Row(_row_key(ref, a.id), row_cells, judged.severity, target)
 
 
 def _service_row(
-    ref: RegionRef, region: str, s: Service, thresholds: Thresholds, cells: _Cells
+    ref: RegionRef,
+    region: str,
+    s: Service,
+    judged: Assessment,
+    thresholds: Thresholds,
+    cells: _Cells,
 ) -> Row:
-    severity, reasons = service_severity(s, thresholds)
-    tone = TONES[severity]
+    tone = TONES[judged.severity]
     if s.forced_down:
         state = cells("FORCED DOWN", tone)
     else:
         state = cells("up") if s.state == "up" else cells(s.state.upper(), tone)
     row_cells = (
         cells(region),
+        severity_cell(judged, cells),
         cells(s.project),
         cells(s.binary),
         cells(s.host),
         state,
         cells("enabled") if s.status == "enabled" else cells(s.status, Tone.INFO),
         _heartbeat_cell(s.heartbeat_age, thresholds, cells),
-        cells("; ".join(reasons), tone),
+        words_cell(judged, cells),
     )
     target = Target(ref, Kind.SERVICES, s.id, s.project)
-    return Row(_row_key(ref, s.id), row_cells, severity, target)
+    return Row(_row_key(ref, s.id), row_cells, judged.severity, target)
 
 
 def _heartbeat_cell(age: float | None, thresholds: Thresholds, cells: _Cells) -> Cell:

@@ -39,12 +39,12 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
+from osconsole.health.findings import Severity
 from osconsole.views import (
     BIG_BUILD,
     Cell,
     Column,
     Row,
-    Severity,
     TableView,
     Target,
     Tone,
@@ -60,7 +60,11 @@ TONE_CLASSES: dict[str, str] = {
     Tone.CRITICAL: "pane--critical",
     Tone.DIM: "pane--dim",
 }
-SEVERITY_TONES = {Severity.CRITICAL: Tone.CRITICAL, Severity.WARNING: Tone.WARNING}
+SEVERITY_TONES = {
+    Severity.CRITICAL: Tone.CRITICAL,
+    Severity.WARNING: Tone.WARNING,
+    Severity.UNKNOWN: Tone.DIM,
+}
 
 _KEY = attrgetter("key")
 _TEXT = attrgetter("text")
@@ -817,7 +821,7 @@ class LivePane(Widget):
         age = "no data yet" if self._age is None else f"data {age_text(self._age)} old"
         parts.append(Text(age))
         if view is not None:
-            for severity in (Severity.CRITICAL, Severity.WARNING):
+            for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN):
                 count = view.counts.get(severity, 0)
                 if count:
                     style = tones.get(SEVERITY_TONES[severity])

@@ -276,7 +276,7 @@ def judged(problems: tuple[Judged, ...], unknown: str = "") -> Assessment:
         return Assessment(Severity.UNKNOWN, (), unknown) if unknown else OK_ASSESSMENT
     severities = [p.severity for p in problems if p.state != PENDING]
     severity = max(severities) if severities else Severity.UNKNOWN if unknown else Severity.OK
-    ordered = tuple(sorted(problems, key=lambda p: (p.state == PENDING, -p.severity, p.rule)))
+    ordered = tuple(sorted(problems, key=lambda p: (p.state == PENDING, -p.severity)))
     return Assessment(severity, ordered, unknown)
 
 

@@ -26,8 +26,8 @@ from textual.binding import Binding
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
-from osconsole.health.assess import Verdicts, assess
-from osconsole.health.findings import Finding, Tracker
+from osconsole.health.assess import Verdicts
+from osconsole.health.findings import Finding
 from osconsole.live import PANES, LiveState
 from osconsole.model import Snapshot
 from osconsole.themes import console_css
@@ -38,6 +38,7 @@ from osconsole.tui.messages import (
     ViewsApplied,
 )
 from osconsole.tui.polling import PollingApp
+from osconsole.views import TableView
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,6 @@ class ConsoleApp(PollingApp):
         self._repainting = False  # building views in the thread, or applying them
         self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
         self.sub_title = subtitle
-        self.tracker = Tracker(settings.thresholds)
-        self.timeline = Timeline(settings.thresholds)
-        self.findings: tuple[Finding, ...] = ()
-        self._observed: dict[Any, Snapshot[Any]] = {}
 
     # -- lifecycle (connecting and polling: PollingApp) -------------------------------
 
@@ -163,31 +160,39 @@ class ConsoleApp(PollingApp):
             self.repaint(set())
 
     async def _build_and_show(self) -> None:
-        """One repaint: the dirty panes' views built in a thread, then shown here."""
+        """One repaint: the one judge and the dirty panes' views in a thread (pure work
+        on frozen snapshots), then shown here."""
         dirty, self._dirty = self._dirty, set()
         now = self.clock()
         frozen = self.state.frozen()
-        views = await asyncio.to_thread(frozen.views, dirty, now)
-        update = await asyncio.to_thread(self._assess, frozen)
+        verdicts, views = await asyncio.to_thread(self._judge_and_build, frozen, dirty, now)
+        self.state.verdicts = verdicts
+        if not any(isinstance(s, DashboardScreen) for s in self.screen_stack):
+            return  # exiting meanwhile: nothing to draw on
         dashboard = self.dashboard
         for pane, view in views.items():
             dashboard.show_view(pane, view)
-        self._show_findings(update)
+        self._show_findings(verdicts)
         dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
         self.freeze_heap_once()
         self.post_message(ViewsApplied(frozenset(views)))
 
-    def _assess(self, frozen: LiveState) -> Verdicts:
-        """Events from the snapshots not seen yet, then findings from all of them (pure
-        work, in the repaint's thread; repaints never overlap, so neither does this)."""
-        for key, snapshot in frozen.snapshots.items():
-            if self._observed.get(key) is not snapshot:
-                self._observed[key] = snapshot
-                self.timeline.observe(snapshot)
-        return assess(frozen.snapshots.values(), self.tracker)
+    @staticmethod
+    def _judge_and_build(
+        frozen: LiveState, dirty: set[str], now: float
+    ) -> tuple[Verdicts, dict[str, TableView]]:
+        verdicts = frozen.judge()
+        return verdicts, frozen.views(dirty, now)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.state.findings
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.state.timeline
 
     def _show_findings(self, update: Verdicts) -> None:
-        self.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):
             self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
@@ -199,13 +204,11 @@ class ConsoleApp(PollingApp):
             self.screen.show(self.timeline.events)
 
     def acknowledge(self, key: str, quiet: bool = True) -> None:
-        """Acknowledge a finding (it stays listed, quiet until it changes), or undo it."""
-        if quiet:
-            self.tracker.acknowledge(key)
-        else:
-            self.tracker.unacknowledge(key)
-        self.findings = self.tracker.findings()
+        """Acknowledge a finding (it stays listed, quiet until it changes), or undo it;
+        the panes say so too (their words mark it acknowledged)."""
+        self.state.acknowledge(key, quiet)
         self.dashboard.show_findings(self.findings)
+        self.repaint(set(PANES))
 
     def action_findings(self) -> None:
         self.push_screen(FindingsScreen())

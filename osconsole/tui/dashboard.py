@@ -20,11 +20,11 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
-from osconsole.health.findings import Finding
+from osconsole.health.findings import Finding, Severity
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.tui.drill import open_drill_down
 from osconsole.tui.findings import FindingsBar
-from osconsole.views import RegionStatus, Severity, TableView
+from osconsole.views import RegionStatus, TableView
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.region_strip import RegionStrip
 

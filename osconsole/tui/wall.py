@@ -7,11 +7,12 @@ change a cloud: the settings are read-only whatever the config says (so every HT
 client refuses any method but GET), no action is bound, nothing takes focus, and
 the mouse is ignored. `q` quits.
 
-It polls exactly as the console does (`PollingApp`: connect, Poller, LiveState) and
-must not grow while it runs: one interval timer each for repaints, ticks and the
-terminal check, created once; the event list is a bounded deque; findings are
-replaced, not accumulated; every other structure holds one entry per region and
-kind. tests/tui/test_wall.py measures it.
+It polls and judges exactly as the console does (`PollingApp`: connect, Poller, and
+LiveState's one pipeline: the same judge, tracker and timeline), and must not grow
+while it runs: one interval timer each for repaints, ticks and the terminal check,
+created once; the event list is a bounded deque; findings are replaced, not
+accumulated; every other structure holds one entry per region and kind.
+tests/tui/test_wall.py measures it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,10 +42,9 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from osconsole.cloud.connect import Connection
-from osconsole.config import Settings, Thresholds
-from osconsole.events import Event, Timeline
-from osconsole.health.assess import assess
-from osconsole.health.findings import Finding, Scope, Tracker
+from osconsole.config import Settings
+from osconsole.events import Event
+from osconsole.health.findings import Finding, Severity
 from osconsole.live import PANE_TITLES, PANES, LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.themes import console_css
@@ -53,7 +52,7 @@ from osconsole.tui.messages import (
     ViewsApplied,
 )
 from osconsole.tui.polling import PollingApp
-from osconsole.views import Severity, TableView, format_age, region_labels
+from osconsole.views import TableView, format_age, region_labels
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
     AMBER,
@@ -83,59 +82,6 @@ MAX_LINES = 100  # lines a board makes; a wall shows fewer, "+N more" counts the
 def utc_clock(ts: float) -> str:
     """A moment as "07:06:45" (UTC, said once in each board's heading)."""
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
-
-
-# -- findings and events, fed every snapshot (no Textual state) ------------------------------
-
-
-class WallFeed:
-    """The wall's memory between polls: a health Tracker and an event Timeline, both fed
-    every snapshot in arrival order.
-
-    Bounded for days: the timeline keeps `keep` events (a deque), the tracker only
-    what is current (and history over its flap window), and one snapshot per (region,
-    kind) is kept for the tracker's look. The tracker looks once per batch, and once
-    more before a scope's second snapshot in the same batch, so no poll goes unjudged.
-    Not thread-safe: the wall feeds it from one worker thread at a time.
-    """
-
-    def __init__(self, thresholds: Thresholds | None = None, keep: int = EVENTS_KEPT) -> None:
-        self.tracker = Tracker(thresholds)
-        self.timeline = Timeline(thresholds, keep=keep)
-        self.findings: tuple[Finding, ...] = ()
-        self._looked: dict[Scope, Snapshot[Any]] = {}
-
-    def take(self, arrivals: Iterable[Snapshot[Any]]) -> bool:
-        """Feed `arrivals` (oldest first); True when there was anything to feed."""
-        pending: set[Scope] = set()
-        for snapshot in arrivals:
-            scope = (snapshot.ref, snapshot.kind)
-            if scope in pending:
-                self._look()
-                pending.clear()
-            self._looked[scope] = snapshot
-            pending.add(scope)
-            self.timeline.observe(snapshot)
-        if pending:
-            self._look()
-        return bool(pending)
-
-    def _look(self) -> None:
-        self.findings = assess(self._looked.values(), self.tracker).findings
-
-    def newest_events(self, count: int = TICKER_EVENTS) -> tuple[Event, ...]:
-        """The latest `count` events, newest first."""
-        return tuple(islice(reversed(self.timeline.events), count))
-
-    def sizes(self) -> dict[str, int]:
-        """How much it holds (for the long-run test and the log)."""
-        return {
-            "events": len(self.timeline.events),
-            "findings": len(self.findings),
-            "looked": len(self._looked),
-            "history": len(self.tracker.history),
-            "tracks": len(self.tracker._tracks),  # raised, pending and recently cleared
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,12 +464,11 @@ class WallApp(PollingApp):
             poll=poll,
         )
         self.rotate_period = rotate
-        self.feed = WallFeed(self.settings.thresholds)
+        self.state = LiveState(self.settings, keep_events=EVENTS_KEPT)
         self.findings: tuple[Finding, ...] = ()
         self.repaints = 0
         self._counts: dict[str, Counts] = {}
         self._dirty: set[str] = set()
-        self._arrivals: list[Snapshot[Any]] = []
         self._lock = asyncio.Lock()
         self._rotated_at: float | None = None
 
@@ -562,35 +507,34 @@ class WallApp(PollingApp):
 
     def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
         self._dirty |= self.state.apply(snapshot)
-        self._arrivals.append(snapshot)
 
     async def _repaint_if_dirty(self) -> None:
-        if self._dirty or self._arrivals:
+        if self._dirty or self.state.pending_arrivals:
             await self.refresh_wall()
 
     async def refresh_wall(self) -> None:
         """Show what arrived: findings, events and the dirty views are made in a thread
         (pure work on frozen snapshots), then applied here, changed cells only."""
         async with self._lock:
-            if not (self._dirty or self._arrivals):
+            if not (self._dirty or self.state.pending_arrivals):
                 return
             dirty, self._dirty = self._dirty, set()
-            arrivals, self._arrivals = self._arrivals, []
             now = self.clock()
             frozen = self.state.frozen()
-            digest = await asyncio.to_thread(self._digest, frozen, dirty, arrivals, now)
+            digest = await asyncio.to_thread(self._digest, frozen, dirty, now)
+            self.state.verdicts = frozen.verdicts
             self._apply(digest, now)
 
-    def _digest(
-        self, frozen: LiveState, dirty: set[str], arrivals: list[Snapshot[Any]], now: float
-    ) -> Digest:
-        fed = self.feed.take(arrivals)
+    @staticmethod
+    def _digest(frozen: LiveState, dirty: set[str], now: float) -> Digest:
+        fed = frozen.pending_arrivals > 0
+        verdicts = frozen.judge()
         views = frozen.views(dirty, now)
         return Digest(
             views=views,
             counts={pane: region_counts(view) for pane, view in views.items()},
-            findings=self.feed.findings if fed else None,
-            events=self.feed.newest_events() if fed else None,
+            findings=verdicts.findings if fed else None,
+            events=frozen.newest_events(TICKER_EVENTS) if fed else None,
         )
 
     def _apply(self, digest: Digest, now: float) -> None:
@@ -656,11 +600,16 @@ class WallApp(PollingApp):
     def sizes(self) -> dict[str, int]:
         """How much the wall holds, for the long-run test and the log."""
         rows = {f"rows.{pane}": len(self.wall.pane(pane).shown_keys) for pane in PANES}
+        state = self.state
         return {
-            **self.feed.sizes(),
+            "events": len(state.timeline.events),
+            "findings": len(state.findings),
+            "looked": len(state._looked),
+            "history": len(state.tracker.history),
+            "tracks": len(state.tracker._tracks),  # raised, pending and recently cleared
             **rows,
             "snapshots": len(self.state.snapshots),
-            "arrivals": len(self._arrivals),
+            "arrivals": state.pending_arrivals,
             "tiles": len(self.wall.tiles),
             "timers": len(self._timers),
         }
@@ -811,7 +760,6 @@ __all__ = [
     "FindingsBoard",
     "PollingApp",
     "WallApp",
-    "WallFeed",
     "WallScreen",
     "header_text",
     "read_only",

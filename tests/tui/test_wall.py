@@ -30,21 +30,19 @@ from textual.widgets import DataTable
 from osconsole import cli
 from osconsole.cloud.http import SAFE_METHODS
 from osconsole.config import CloudSettings, Settings
-from osconsole.health.findings import Severity as FindingSeverity
-from osconsole.live import PANES
+from osconsole.health.findings import Severity
+from osconsole.live import PANES, LiveState
 from osconsole.model import Kind, RegionRef, Router, Snapshot
 from osconsole.sim.world import L3_AGENT, World
 from osconsole.tui.messages import SnapshotArrived
 from osconsole.tui.wall import (
     EVENTS_KEPT,
     WallApp,
-    WallFeed,
     read_only,
     rotation_text,
     serve_wall,
     wall_command,
 )
-from osconsole.views import Severity
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
@@ -179,7 +177,8 @@ def first_poll_shown(app: WallApp) -> Callable[[], bool]:
             and arrived >= expected
             and len(app.wall.tiles) == expected // len(Kind)
             and all(d.known for t in tiles for d in t.data.domains)
-            and not app._arrivals
+            and not app.state.pending_arrivals
+            and not app._lock.locked()  # taken, judged and shown
         )
 
     return shown
@@ -269,7 +268,7 @@ async def test_critical_findings_appear_after_an_agent_dies(wall: WallApp, world
         dead = f"{L3_AGENT} on {agent.host} is dead"
         await wait_for(pilot, lambda: dead in wall.wall.findings.plain, what="the finding")
         finding = next(f for f in wall.findings if dead in f.reason)
-        assert finding.severity == FindingSeverity.CRITICAL
+        assert finding.severity == Severity.CRITICAL
         assert finding.subject.region == "RegionTwo"
         lines = wall.wall.findings.plain.splitlines()
         assert lines[0].startswith("CRITICAL FINDINGS")
@@ -518,21 +517,26 @@ def test_tiles_fold_into_columns_and_drop_digits_when_many() -> None:
     assert needs_compact(20, 200, 50)
 
 
-def test_the_feed_judges_every_snapshot_even_two_of_one_scope_in_a_batch() -> None:
+def test_the_pipeline_judges_every_snapshot_even_two_of_one_scope_in_a_batch() -> None:
     """Two looks at RegionOne's routers in one batch: the tracker sees both, so the
     debounced split brain (60 s) is reported, as it would be one look at a time."""
     _, snapshots = deterministic_snapshots()
     routers = next(s for s in snapshots if s.kind is Kind.ROUTERS and s.ref.region == "RegionOne")
-    feed = WallFeed(keep=5)
-    assert feed.take([healed(timed(routers, HEALTHY)), timed(routers, ONSET), routers])
-    assert any("split brain" in f.reason for f in feed.findings)
-    assert any("split brain begins" in e.description for e in feed.newest_events())
-    assert not feed.take([])
+    state = LiveState(Settings(), keep_events=5)
+    for snap in (healed(timed(routers, HEALTHY)), timed(routers, ONSET), routers):
+        state.apply(snap)
+    assert state.pending_arrivals == 3
+    state.judge()
+    assert state.pending_arrivals == 0
+    assert any("split brain" in f.reason for f in state.findings)
+    assert any("split brain begins" in e.description for e in state.newest_events(60))
     many = [healed(timed(routers, HEALTHY + i)) if i % 2 else timed(routers, HEALTHY + i)
             for i in range(40)]  # fmt: skip
-    feed.take(many)
-    assert len(feed.timeline.events) == 5  # bounded
-    newest = feed.newest_events()
+    for snap in many:
+        state.apply(snap)
+    state.judge()
+    assert len(state.timeline.events) == 5  # bounded
+    newest = state.newest_events(60)
     assert [e.time for e in newest] == sorted((e.time for e in newest), reverse=True)
 
 

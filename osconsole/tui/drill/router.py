@@ -15,6 +15,12 @@ from osconsole.cloud import network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
 from osconsole.collect.routers import parse_binding
+from osconsole.health.routers import (
+    expected_replicas,
+    live_l3_agents,
+    replica_hosts,
+    router_problems,
+)
 from osconsole.model import Kind, Router, RouterBinding
 from osconsole.tui.drill.context import Context, missing_page
 from osconsole.tui.drill.sections import (
@@ -28,9 +34,10 @@ from osconsole.tui.drill.sections import (
     fact,
     facts,
     freshness,
+    verdict_cell,
     yes_no,
 )
-from osconsole.views import Cell, Column, Severity, Tone, format_age, router_verdict
+from osconsole.views import Cell, Column, Tone, actives_text, format_age
 
 AGENT_COLUMNS = (
     Column("host", "Host"),
@@ -68,15 +75,6 @@ def _ovn(ctx: Context) -> bool:
     return bool(snap is not None and snap.extra.get("ovn"))
 
 
-def verdict_cell(r: Router, ovn: bool) -> Cell:
-    """'CRITICAL: SPLIT-BRAIN, FEW REPLICAS (1)' or 'OK'; the words carry the meaning."""
-    verdict = router_verdict(r, ovn)
-    if verdict.severity is Severity.OK:
-        return Cell("OK")
-    text = f"{verdict.severity.name}: {', '.join(verdict.findings)}"
-    return Cell(text, SEVERITY_TONES[verdict.severity])
-
-
 def _sweep_age(ctx: Context, r: Router) -> float | None:
     snap = ctx.snapshot(Kind.ROUTERS)
     if snap is None or r.bindings_checked_at is None:
@@ -93,14 +91,14 @@ def _facts(ctx: Context, r: Router) -> Section:
     project = ctx.to(Kind.TENANTS, r.project_id) if r.project_id else None
     lines = [
         fact("Name", r.name or "-"),
-        fact("Verdict", verdict_cell(r, ovn)),
-        fact("Actives", router_verdict(r, ovn).actives),
+        fact("Verdict", verdict_cell(ctx.verdict(Kind.ROUTERS, r.id))),
+        fact("Actives", actives_text(r, ovn)[0]),
         fact("Project", ctx.project_text(r.project_id), project),
         fact("Status", Cell(r.status, Tone.CRITICAL if r.status == "ERROR" else Tone.NONE)),
         fact("Admin", "up" if r.admin_state_up else Cell("ADMIN-DOWN", Tone.INFO)),
         fact("HA", yes_no(r.ha)),
         fact("Distributed", yes_no(r.distributed)),
-        fact("Replica hosts", ", ".join(r.replica_hosts) or "none"),
+        fact("Replica hosts", ", ".join(replica_hosts(r)) or "none"),
         fact("Last sweep", "never" if swept is None else f"{format_age(swept)} ago"),
         fact("Id", r.id),
     ]
@@ -152,8 +150,7 @@ def _agents_loader(ctx: Context, r: Router) -> Loader:
         pairs = [(b, item) for item in items if (b := parse_binding(item)) is not None]
         bindings = tuple(b for b, _ in pairs)
         lines = [binding_line(ctx, b, _heartbeat(item, server_time)) for b, item in pairs]
-        live = replace(r, bindings=bindings)
-        verdict = verdict_cell(live, _ovn(ctx))
+        verdict = _live_verdict(ctx, replace(r, bindings=bindings))
         if r.bindings is None:
             compared = "not swept before"
         elif _summary(r.bindings) == _summary(bindings):
@@ -167,6 +164,17 @@ def _agents_loader(ctx: Context, r: Router) -> Loader:
         )
 
     return load
+
+
+def _live_verdict(ctx: Context, live: Router) -> Cell:
+    """The judge's rules on this live look (not debounced: a look, not a finding)."""
+    snap = ctx.snapshot(Kind.ROUTERS)
+    expected = expected_replicas(ctx.thresholds, live_l3_agents(snap.extra if snap else {}))
+    problems = router_problems(live, ovn=_ovn(ctx), expected=expected)
+    if not problems:
+        return Cell("OK")
+    worst = max(p.severity for p in problems)
+    return Cell(f"{worst.name}: {', '.join(p.label for p in problems)}", SEVERITY_TONES[worst])
 
 
 def _heartbeat(item: Any, server_time: float | None) -> float | None:

@@ -25,8 +25,9 @@ from osconsole.tui.drill.sections import (
     fact,
     facts,
     freshness,
+    verdict_cell,
 )
-from osconsole.views import Cell, Column, Tone, tenant_severity
+from osconsole.views import Cell, Column, Tone
 
 PORT_BATCH = 50  # port ids per request: keeps the query string well under URL limits
 PORT_COLUMNS = (
@@ -82,10 +83,12 @@ def _why(ctx: Context, s: TenantSignals | None) -> Section:
         note = f"not in the last tenants poll ({freshness(snap, ctx.now)})"
         return facts("why", "Why it is listed", [fact("Project", ctx.target.id)], note)
     result = score(s, ctx.thresholds)
-    severity = tenant_severity(result.score)
+    judged = ctx.verdict(Kind.TENANTS, s.project_id)
+    severity = judged.severity
     lines = [
+        fact("Verdict", verdict_cell(judged)),
         fact("Project", f"{s.project_name} ({s.project_id})"),
-        fact("Score", Cell(f"{result.score:.0f} {severity.name}", SEVERITY_TONES[severity])),
+        fact("Score", Cell(f"{result.score:.0f}", SEVERITY_TONES[severity])),
     ]
     for i, reason in enumerate(result.reasons or ("nothing found",), start=1):
         lines.append(fact(f"Reason {i}", Cell(reason, SEVERITY_TONES[severity])))
