@@ -19,6 +19,8 @@ poll (per repaint in the console and the wall, once in `snapshot`):
    not be judged: a router never swept (its bindings unread), a hypervisor whose
    state Nova does not know.
 
+4. The findings are grouped by cause into incidents (`osconsole.health.incidents`).
+
 Only objects that are not OK are stored (`Verdicts.of` answers OK for the others):
 30,000 objects are judged per poll and nearly all of them are fine.
 """
@@ -29,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from osconsole.health import routers
+from osconsole.health import incidents, routers
 from osconsole.health.findings import (
     OK_ASSESSMENT,
     REGION,
@@ -46,6 +48,7 @@ from osconsole.health.findings import (
     judged,
     observed_time,
 )
+from osconsole.health.incidents import Incident
 from osconsole.health.rules import latest, look
 from osconsole.model import Hypervisor, Kind, RegionRef, Service, Snapshot
 from osconsole.text import format_age
@@ -194,6 +197,7 @@ class Verdicts:
     findings: tuple[Finding, ...] = ()
     raised: tuple[Finding, ...] = ()
     cleared: tuple[Finding, ...] = ()
+    incidents: tuple[Incident, ...] = ()  # the findings grouped by cause, worst first
 
     def of(self, ref: RegionRef, kind: Kind, item_id: str) -> Assessment:
         """The object's assessment: UNKNOWN ("not read yet") when no snapshot has it."""
@@ -312,11 +316,13 @@ def _verdicts(
     for ref in dict.fromkeys(s.ref for s in snaps):
         mine = problems.get(_prefix((ref, REGION)) + ref.region)
         regions[ref] = judged(tuple(mine)) if mine else OK_ASSESSMENT
+    by_scope = {(s.ref, s.kind): s for s in snaps}
     return Verdicts(
-        snapshots={(s.ref, s.kind): s for s in snaps},
+        snapshots=by_scope,
         scopes=scopes,
         regions=regions,
         findings=findings,
         raised=raised,
         cleared=cleared,
+        incidents=tuple(incidents.group(findings, by_scope)),
     )

@@ -22,18 +22,20 @@ from openstack.config import OpenStackConfig
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
 from osconsole.health.assess import Verdicts
-from osconsole.health.findings import Finding
+from osconsole.health.findings import Finding, plural
+from osconsole.health.incidents import Incident, paging, raised
 from osconsole.live import PANES, LiveState
 from osconsole.model import Snapshot
 from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
-from osconsole.tui.findings import FindingsScreen, TimelineScreen, raised_critical
+from osconsole.tui.findings import FindingsScreen, TimelineScreen
 from osconsole.tui.messages import (
     ViewsApplied,
 )
@@ -89,6 +91,7 @@ class ConsoleApp(PollingApp):
         self._repainting = False  # building views in the thread, or applying them
         self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
         self.sub_title = subtitle
+        self._notified: set[str] = set()  # critical incidents already paged for
 
     # -- lifecycle (connecting and polling: PollingApp) -------------------------------
 
@@ -184,20 +187,38 @@ class ConsoleApp(PollingApp):
         verdicts = frozen.judge()
         return verdicts, frozen.views(dirty, now)
 
+    def _page(self, new: list[Incident]) -> None:
+        """One toast for what was raised (per incident, never per finding), replacing
+        any toast still shown: at 80x24 a second one would cover the panes. Never over
+        a dialog (a confirmation must stay readable): the findings bar says it too."""
+        if self.settings.bell:
+            self.bell()
+        if isinstance(self.screen, ModalScreen):
+            return
+        first = new[0]
+        more = f" (+{plural(len(new) - 1, 'other new incident')})" if len(new) > 1 else ""
+        title = f"New critical incident in {first.ref.region}"
+        self.clear_notifications()
+        self.notify(first.title + more, title=title, severity="error", timeout=15, markup=False)
+
     @property
     def findings(self) -> tuple[Finding, ...]:
         return self.state.findings
+
+    @property
+    def incidents(self) -> tuple[Incident, ...]:
+        return self.state.verdicts.incidents
 
     @property
     def timeline(self) -> Timeline:
         return self.state.timeline
 
     def _show_findings(self, update: Verdicts) -> None:
-        self.dashboard.show_findings(update.findings)
-        for finding in raised_critical(update.raised):
-            self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
-            if self.settings.bell:
-                self.bell()
+        self.dashboard.show_findings(update.findings, update.incidents)
+        new = raised(self._notified, update.incidents)
+        self._notified = paging(update.incidents)
+        if new:
+            self._page(new)
         if isinstance(self.screen, FindingsScreen):
             self.screen.refresh_rows()
         elif isinstance(self.screen, TimelineScreen):
@@ -207,7 +228,7 @@ class ConsoleApp(PollingApp):
         """Acknowledge a finding (it stays listed, quiet until it changes), or undo it;
         the panes say so too (their words mark it acknowledged)."""
         self.state.acknowledge(key, quiet)
-        self.dashboard.show_findings(self.findings)
+        self.dashboard.show_findings(self.findings, self.incidents)
         self.repaint(set(PANES))
 
     def action_findings(self) -> None:

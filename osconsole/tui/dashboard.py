@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
 from osconsole.health.findings import Finding, Severity
+from osconsole.health.incidents import Incident
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.tui.drill import open_drill_down
 from osconsole.tui.findings import FindingsBar
@@ -235,8 +236,10 @@ class DashboardScreen(Screen[None]):
             self.pane(name).set_age(max(ages) if ages else None)
 
     @_when_drawn
-    def show_findings(self, findings: Sequence[Finding]) -> None:
-        self.query_one("#findings-bar", FindingsBar).show(findings)
+    def show_findings(
+        self, findings: Sequence[Finding], incidents: Sequence[Incident] = ()
+    ) -> None:
+        self.query_one("#findings-bar", FindingsBar).show(findings, incidents)
 
     @_when_drawn
     def show_mode(self, mode: str) -> None:

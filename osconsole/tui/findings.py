@@ -1,5 +1,5 @@
-"""What is wrong now and what changed: the findings bar, the findings list (with
-acknowledge) and the event timeline.
+"""What is wrong now and what changed: the findings bar, the findings list (grouped
+by incident, with acknowledge) and the event timeline (grouped by cause).
 
 The health work (rules, debounce, event diffs) is pure and runs in the repaint's
 worker thread; these widgets only show its results.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from osconsole.events import Event
 from osconsole.health.findings import Finding, Severity, counts
+from osconsole.health.incidents import Incident
 from osconsole.views import Target
 
 if TYPE_CHECKING:
@@ -38,9 +39,11 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
-def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
+def bar_text(
+    findings: Sequence[Finding], mode: str = "", incidents: Sequence[Incident] = ()
+) -> Text:
     """One line: the session's mode ("RO", "GET-ONLY"), counts per severity
-    (acknowledged ones apart) and the worst finding."""
+    (acknowledged ones apart) and the worst incident (or finding)."""
     live = [f for f in findings if not f.acknowledged]
     numbers = counts(findings)
     text = Text()
@@ -56,7 +59,12 @@ def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
     acked = len(findings) - len(live)
     if acked:
         text.append(f"({acked} acknowledged)  ")
-    if live:
+    open_incidents = [i for i in incidents if not i.acknowledged]
+    if open_incidents:
+        top = open_incidents[0]
+        symptoms = f" (+{len(top.symptoms)})" if top.symptoms else ""
+        text.append(f"| {top.ref.region}: {top.title}{symptoms} (since {clock(top.since)} UTC)")
+    elif live:
         worst = live[0]
         text.append(f"| {worst.subject.region}: {worst.reason} (since {clock(worst.since)} UTC)")
     text.append("   f: findings  e: events", "dim")
@@ -70,18 +78,21 @@ class FindingsBar(Static):
 
     mode = ""  # "RO" for a read-only session, "GET-ONLY" for a GET-only credential
     findings: Sequence[Finding] = ()
+    incidents: Sequence[Incident] = ()
 
-    def show(self, findings: Sequence[Finding]) -> None:
-        self.findings = findings
-        self.update(bar_text(findings, self.mode))
+    def show(self, findings: Sequence[Finding], incidents: Sequence[Incident] = ()) -> None:
+        self.findings, self.incidents = findings, incidents
+        self.update(bar_text(findings, self.mode, incidents))
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
-        self.update(bar_text(self.findings, mode))
+        self.update(bar_text(self.findings, mode, self.incidents))
 
 
 class FindingsScreen(Screen[None]):
-    """Every current finding; Enter opens its subject, `k` acknowledges (or not)."""
+    """Every current finding, grouped by incident (its cause, then its symptoms marked
+    "↳"); Enter opens a finding's subject, `k` acknowledges it (or not), and on an
+    incident's first line acknowledges the whole incident."""
 
     TITLE = "Findings"
     BINDINGS = [
@@ -90,7 +101,7 @@ class FindingsScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(" Findings (worst first; acknowledged ones are kept but quiet)")
+        yield Static(" Findings by incident (worst first; acknowledged ones are kept but quiet)")
         yield DataTable(cursor_type="row", id="findings")
         yield Footer()
 
@@ -115,17 +126,28 @@ class FindingsScreen(Screen[None]):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
-        for f in self.console.findings:
-            table.add_row(
-                Text(WORDS[f.severity], STYLES.get(f.severity, "")),
-                f"{f.subject.cloud}/{f.subject.region}",
-                f.reason,
-                clock(f.since),
-                "yes" if f.acknowledged else "",
-                key=f.key,
-            )
+        listed: set[str] = set()
+        for incident in self.console.incidents:
+            for f in incident.findings:
+                listed.add(f.key)
+                first = f is incident.cause
+                what = incident.title if first and incident.symptoms else f.reason
+                self._add(table, f, what if first else f"  ↳ {f.reason}")
+        for f in self.console.findings:  # acknowledged since the last judging
+            if f.key not in listed:
+                self._add(table, f, f.reason)
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def _add(self, table: DataTable[Any], f: Finding, what: str) -> None:
+        table.add_row(
+            Text(WORDS[f.severity], STYLES.get(f.severity, "")),
+            f"{f.subject.cloud}/{f.subject.region}",
+            Text(what),
+            clock(f.since),
+            "yes" if f.acknowledged else "",
+            key=f.key,
+        )
 
     def _selected(self) -> Finding | None:
         table = self.query_one(DataTable)
@@ -138,7 +160,10 @@ class FindingsScreen(Screen[None]):
         finding = self._selected()
         if finding is None:
             return
-        self.console.acknowledge(finding.key, not finding.acknowledged)
+        quiet = not finding.acknowledged
+        incident = next((i for i in self.console.incidents if i.cause.key == finding.key), None)
+        for f in incident.findings if incident is not None else (finding,):
+            self.console.acknowledge(f.key, quiet)
         self.refresh_rows()
 
     @on(DataTable.RowSelected)
@@ -186,8 +211,4 @@ class TimelineScreen(Screen[None]):
             )
 
 
-def raised_critical(raised: Sequence[Finding]) -> list[Finding]:
-    return [f for f in raised if f.severity is Severity.CRITICAL and not f.acknowledged]
-
-
-__all__ = ["FindingsBar", "FindingsScreen", "TimelineScreen", "bar_text", "raised_critical"]
+__all__ = ["FindingsBar", "FindingsScreen", "TimelineScreen", "bar_text"]

@@ -1,7 +1,7 @@
 """The NOC wall: `osconsole wall`, read-only, unattended, for days.
 
 One large tile per region (its RED / AMBER / GREEN, status, data age and, per
-domain, its critical and warning rows), the critical findings, a ticker of the
+domain, its critical and warning rows), the critical incidents, a ticker of the
 latest events, and the four panes of the console shown in turn. Nothing on it can
 change a cloud: the settings are read-only whatever the config says (so every HTTP
 client refuses any method but GET), no action is bound, nothing takes focus, and
@@ -44,7 +44,8 @@ from textual.widgets import ContentSwitcher, Static
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Event
-from osconsole.health.findings import Finding, Severity
+from osconsole.health.findings import Severity
+from osconsole.health.incidents import Incident
 from osconsole.live import PANE_TITLES, PANES, LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.themes import console_css
@@ -87,11 +88,11 @@ def utc_clock(ts: float) -> str:
 @dataclass(frozen=True, slots=True)
 class Digest:
     """What one repaint shows: rebuilt views, their counts per region, and (when
-    snapshots arrived) the findings and the newest events."""
+    snapshots arrived) the incidents and the newest events."""
 
     views: dict[str, TableView]
     counts: dict[str, dict[RegionRef, tuple[int, int]]]
-    findings: tuple[Finding, ...] | None
+    incidents: tuple[Incident, ...] | None
     events: tuple[Event, ...] | None
 
 
@@ -168,24 +169,25 @@ class Board(Widget):
 
 
 class FindingsBoard(Board):
-    """The critical findings, worst and newest first, with since when and why."""
+    """The critical incidents (findings grouped by cause), worst and newest first, with
+    since when and what: a dead host is one line, however many symptoms it has."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._findings: tuple[Finding, ...] = ()
+        self._incidents: tuple[Incident, ...] = ()
         self._now = 0.0
         self._label: Callable[[RegionRef], str] = str
 
     def show(
-        self, findings: Sequence[Finding], now: float, label: Callable[[RegionRef], str]
+        self, incidents: Sequence[Incident], now: float, label: Callable[[RegionRef], str]
     ) -> None:
-        self._findings, self._now, self._label = tuple(findings), now, label
+        self._incidents, self._now, self._label = tuple(incidents), now, label
         self.rebuild()
 
     def rebuild(self) -> None:
-        critical = [f for f in self._findings if f.severity >= Severity.CRITICAL]
-        warnings = sum(1 for f in self._findings if f.severity == Severity.WARNING)
-        heading = Text("CRITICAL FINDINGS ", style=self.style("board--heading"))
+        critical = [i for i in self._incidents if i.severity >= Severity.CRITICAL]
+        warnings = sum(1 for i in self._incidents if i.severity == Severity.WARNING)
+        heading = Text("CRITICAL INCIDENTS ", style=self.style("board--heading"))
         if critical:
             heading.append(f" {len(critical)} ", style=self.style("board--critical"))
         else:
@@ -194,14 +196,15 @@ class FindingsBoard(Board):
             heading.append(f" · {warnings} warning{'s' if warnings != 1 else ''} (see tiles)")
         heading.append(" · times UTC", style=self.style("board--muted"))
         shown = critical[:MAX_LINES]
-        labels = [self._label(f.subject.ref) for f in shown]
+        labels = [self._label(i.ref) for i in shown]
         width = max(map(len, labels), default=0)
         lines = []
-        for finding, label in zip(shown, labels, strict=True):
+        for incident, label in zip(shown, labels, strict=True):
             line = Text(f"{label:<{width}}  ")
-            age = format_age(self._now - finding.since)
-            line.append(f"since {utc_clock(finding.since)} ({age})", style="bold")
-            line.append(f"  {finding.reason}")
+            age = format_age(self._now - incident.since)
+            line.append(f"since {utc_clock(incident.since)} ({age})", style="bold")
+            symptoms = f" (+{len(incident.symptoms)})" if incident.symptoms else ""
+            line.append(f"  {incident.title}{symptoms}")
             lines.append(line)
         self.put(heading, lines, len(critical))
 
@@ -465,7 +468,7 @@ class WallApp(PollingApp):
         )
         self.rotate_period = rotate
         self.state = LiveState(self.settings, keep_events=EVENTS_KEPT)
-        self.findings: tuple[Finding, ...] = ()
+        self.incidents: tuple[Incident, ...] = ()
         self.repaints = 0
         self._counts: dict[str, Counts] = {}
         self._dirty: set[str] = set()
@@ -533,7 +536,7 @@ class WallApp(PollingApp):
         return Digest(
             views=views,
             counts={pane: region_counts(view) for pane, view in views.items()},
-            findings=verdicts.findings if fed else None,
+            incidents=verdicts.incidents if fed else None,
             events=frozen.newest_events(TICKER_EVENTS) if fed else None,
         )
 
@@ -545,8 +548,8 @@ class WallApp(PollingApp):
             wall.show_view(pane, view)
         self._counts.update(digest.counts)
         label = self._labeller()
-        if digest.findings is not None:
-            self.findings = digest.findings
+        if digest.incidents is not None:
+            self.incidents = digest.incidents
         if digest.events is not None:
             wall.ticker.show(digest.events, label)
         self.tick()
@@ -574,7 +577,7 @@ class WallApp(PollingApp):
         wall.show_tiles(tiles)
         connecting = self._poll and self.connection is None and not self.errors
         wall.show_header(header_text(now, tiles, self.errors, connecting))
-        wall.findings.show(self.findings, now, self._labeller())
+        wall.findings.show(self.incidents, now, self._labeller())
         wall.show_ages(self.state, now)
         self._turn(now)
 

@@ -395,12 +395,16 @@ async def test_l3_agent_dies_agent_down_then_failovers_then_no_active_after_the_
     events = watch.events()
     assert events[0].kind == EventKind.AGENT_DOWN and events[0].time == T0 + 90
     assert events[0].description == f"L3 agent on {victim.host} is dead"
-    failovers = watch.events(EventKind.ROUTER_FAILOVER)
-    lost = watch.events(EventKind.ROUTER_ACTIVE_LOST)
+    # One line for what the agent's death did to its routers, each router under it.
+    [grouped] = watch.events(EventKind.ROUTERS_FAILED_OVER)
+    assert grouped.description.startswith(f"L3 agent on {victim.host} dead → ")
+    assert grouped.count == len(moved) + len(orphans)
+    failovers = [e for e in grouped.members if e.kind is EventKind.ROUTER_FAILOVER]
+    lost = [e for e in grouped.members if e.kind is EventKind.ROUTER_ACTIVE_LOST]
     assert {e.subject.id for e in failovers} == set(moved)
     assert {e.subject.id for e in lost} == set(orphans)
     assert all(e.time == T0 + 90 for e in failovers + lost)
-    assert all(events.index(e) > 0 for e in failovers + lost)
+    assert events.index(grouped) > 0  # after the agent's death
     for event in failovers:
         new_host = _live_actives(world, event.subject.id, now)[0]
         name = region.routers.get(event.subject.id).name  # type: ignore[union-attr]

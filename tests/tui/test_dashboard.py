@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
+from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Tab, Tabs
 
 from osconsole.config import CloudSettings, Settings
@@ -605,3 +607,40 @@ async def test_stale_kinds_keep_their_rows_and_say_stale_in_the_header() -> None
         assert f"STALE: {STALE_REGION}" in hypervisors.header_text
         assert f"{STALE_REGION} STALE" in strip(app)
         assert "STALE" not in pane(app, "tenants").header_text
+
+
+# -- notifications: per incident, one at a time, never over a dialog ---------------------------
+
+
+class Dialog(ModalScreen[None]):
+    """Stands for any dialog (an action's confirmation) that a toast must not cover."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Send it? y/n")
+
+
+async def test_one_toast_for_the_new_incidents_at_80x24() -> None:
+    """The fixed world raises three critical findings of two causes at once (a dead L3
+    agent; a compute host down: its hypervisor and its nova-compute): one toast, which
+    names the first incident and counts the other."""
+    app = fixed_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await load_fixed_world(pilot, app)
+        critical = [f for f in app.findings if f.severity is Severity.CRITICAL]
+        assert len(critical) == 3
+        toasts = list(app._notifications)
+        assert len(toasts) == 1
+        assert toasts[0].title.startswith("New critical incident in Region")
+        assert "(+1 other new incident)" in toasts[0].message
+        assert "compute host rtwo-cmp00001 down: hypervisor down, nova-compute down" in {
+            i.title for i in app.incidents
+        }
+
+
+async def test_no_toast_over_a_dialog() -> None:
+    app = fixed_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(Dialog())
+        await load_fixed_world(pilot, app)
+        assert list(app._notifications) == []
+        assert "CRITICAL" in app.dashboard.query_one("#findings-bar", Static).render().plain
