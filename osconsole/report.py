@@ -70,10 +70,35 @@ def region_summary(session: RegionSession) -> dict[str, Any]:
     }
 
 
+def failures(
+    snapshots: Iterable[Snapshot[Any]], connection_errors: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Everything that could not be read, one entry per region and kind, for the JSON
+    `errors` list and stderr: a failed poll (`partial` false) or a partial one (true).
+    A cloud that could not be connected at all has no region or kind (None)."""
+    found: list[dict[str, Any]] = [
+        {"cloud": None, "region": None, "kind": None, "reason": error, "partial": False}
+        for error in connection_errors
+    ]
+    for snap in snapshots:
+        if not snap.error and snap.complete:
+            continue
+        found.append(
+            {
+                "cloud": snap.ref.cloud,
+                "region": snap.ref.region,
+                "kind": snap.kind.value,
+                "reason": snap.error or "; ".join(snap.notes) or "incomplete",
+                "partial": not snap.error,
+            }
+        )
+    return found
+
+
 def snapshot_document(
     sessions: Iterable[RegionSession],
     snapshots: Iterable[Snapshot[Any]],
-    errors: Iterable[str],
+    errors: Iterable[Mapping[str, Any]],
     *,
     now: float,
     extra: Mapping[str, Any] | None = None,
@@ -100,7 +125,7 @@ def snapshot_document(
             }
             for snap in snapshots
         ],
-        "errors": list(errors),
+        "errors": [dict(error) for error in errors],
         **dict(extra or {}),
     }
 
@@ -182,16 +207,28 @@ def _router_row(r: Router) -> list[str]:
     return [r.name or r.id, r.status, ha, str(len(r.active_hosts)), states]
 
 
+def _known(value: Any) -> str:
+    """A count as the table prints it: "?" when it could not be read (never 0)."""
+    if value is None:
+        return "?"
+    return str(len(value)) if isinstance(value, tuple) else str(value)
+
+
 def _tenant_row(t: Tenant) -> list[str]:
+    churn = (
+        "?"
+        if t.created_last_hour is None or t.deleted_last_hour is None
+        else f"+{t.created_last_hour}/-{t.deleted_last_hour}"
+    )
     return [
         t.project_name,
-        str(t.servers),
-        str(len(t.error_servers)),
-        str(len(t.stuck_servers)),
-        f"+{t.created_last_hour}/-{t.deleted_last_hour}",
-        str(len(t.spoofing_ports)),
-        str(len(t.open_ingress_rules)),
-        str(t.floating_ips),
+        _known(t.servers),
+        _known(t.error_servers),
+        _known(t.stuck_servers),
+        churn,
+        _known(t.spoofing_ports),
+        _known(t.open_ingress_rules),
+        _known(t.floating_ips),
     ]
 
 

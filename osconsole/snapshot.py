@@ -15,20 +15,26 @@ from typing import Any
 from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
-from osconsole.config import Settings
+from osconsole.config import Settings, with_overrides
 from osconsole.health.assess import assess_once
 from osconsole.health.findings import Tracker
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
 from osconsole.report import (
     assessments_document,
+    failures,
     findings_table,
     snapshot_document,
     snapshot_tables,
     to_json,
 )
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+# The exit codes are an interface (cron jobs, chat bots): README.md has the table.
+EXIT_OK = 0  # every region and kind read completely
+EXIT_PARTIAL = 1  # something was read, something was not (stderr and `errors` say what)
+EXIT_USAGE = 2  # config or command-line error, or no cloud could be authenticated
+EXIT_NOTHING = 3  # regions were reached but not one kind could be read anywhere
+EXIT_FINDINGS = 4  # reserved: findings at or above `--fail-on` (not implemented yet)
 
 
 @dataclass
@@ -52,8 +58,8 @@ async def take_snapshot(
     transport: Any = None,
 ) -> SnapshotOutcome:
     """Connect, poll everything once, and report; never raises for cloud trouble."""
-    if sweep_budget is not None:
-        settings = settings.model_copy(update={"sweep_budget": sweep_budget})
+    if sweep_budget is not None:  # checked as config.yaml's (ConfigError otherwise)
+        settings = with_overrides(settings, sweep_budget=sweep_budget)
     connection = await connect(
         settings,
         os_cloud=os_cloud,
@@ -72,31 +78,42 @@ async def take_snapshot(
     finally:
         await connection.aclose()
     now = time.time()
-    problems = list(connection.errors)
-    for snap in snapshots:
-        if snap.error:
-            problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
-        elif not snap.complete:
-            problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
+    failed = failures(snapshots, connection.errors)
+    problems = [problem_line(f) for f in failed]
     verdicts = assess_once(snapshots, Tracker(settings.thresholds))
     findings = verdicts.findings
     judged = [verdicts.snapshots.get((s.ref, s.kind), s) for s in snapshots]
     document = snapshot_document(
         connection.regions,
         judged,
-        connection.errors,
+        failed,
         now=now,
         extra={
             "findings": [f.as_dict() for f in findings],
             "assessments": assessments_document(verdicts),
         },
     )
-    code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(
-        exit_code=code,
+        exit_code=exit_code(snapshots, failed),
         output=findings_table(findings) + "\n\n" + snapshot_tables(judged, now, verdicts),
         json_text=to_json(document),
         document=document,
         snapshots=snapshots,
         problems=problems,
     )
+
+
+def exit_code(snapshots: list[Snapshot[Any]], failed: list[dict[str, Any]]) -> int:
+    """0 complete, 1 partial, 3 when no kind of any region could be read."""
+    if snapshots and all(snap.error for snap in snapshots):
+        return EXIT_NOTHING
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def problem_line(failure: dict[str, Any]) -> str:
+    """One failure as stderr says it: "cloud/region kind: [partial: ]reason"."""
+    if failure["region"] is None:
+        return str(failure["reason"])
+    partial = "partial: " if failure["partial"] else ""
+    where = f"{failure['cloud']}/{failure['region']} {failure['kind']}"
+    return f"{where}: {partial}{failure['reason']}"

@@ -1,9 +1,10 @@
-"""Fixtures shared by every test: a simulated cloud, in process, and tokens for it."""
+"""Fixtures shared by every test: a home of their own, a simulated cloud, in process,
+and tokens for it."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,48 @@ import pytest
 from osconsole.cloud.connect import Connection, connect
 from osconsole.cloud.http import RegionClient
 from osconsole.config import CloudSettings, Settings
+from osconsole.logs import state_dir
 from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock
 from osconsole.sim.generate import ADMIN_PASSWORD, MEMBER_PASSWORD, build_world
 from osconsole.sim.world import World
 from tests.support.bridge import bridged_config
+from tests.support.home import changes, fingerprint, point_home_at
+
+# The operator's state directory (log, audit lines), read before any test runs.
+REAL_STATE_DIR = state_dir()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_state_dir_untouched() -> Iterator[Path]:
+    """The session fails if anything under the real state directory was written."""
+    before = fingerprint(REAL_STATE_DIR)
+    yield REAL_STATE_DIR
+    written = changes(before, fingerprint(REAL_STATE_DIR))
+    assert not written, f"tests wrote under the real state directory {REAL_STATE_DIR}: {written}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_home(
+    real_state_dir_untouched: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """HOME and every XDG folder temporary for the whole session, so that module- and
+    session-scoped fixtures and every subprocess inherit them too."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        home = tmp_path_factory.mktemp("session-home")
+        point_home_at(monkeypatch, home)
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def home(
+    session_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh HOME and XDG folders for each test: no audit line or log of another test."""
+    home = tmp_path_factory.mktemp("home")
+    point_home_at(monkeypatch, home)
+    return home
+
 
 # The simulated clock starts at (about) the real time: keystoneauth compares token
 # expiry with the local wall clock, as it would against a real cloud.

@@ -6,6 +6,7 @@ top-level `widgets` package in site-packages would clash with other projects.
 
 from __future__ import annotations
 
+import configparser
 import subprocess
 import sys
 import zipfile
@@ -22,14 +23,21 @@ SOURCE_ROOTS = {
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPO)],
-        check=True,
         capture_output=True,
+        text=True,
     )
-    (wheel,) = out.glob("osconsole-*.whl")
+    assert built.returncode == 0, built.stderr[-3000:]
+    wheels = list(out.glob("osconsole-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel: Path) -> set[str]:
     with zipfile.ZipFile(wheel) as archive:
         return set(archive.namelist())
 
@@ -52,10 +60,20 @@ def test_every_source_file_of_the_repository_is_in_the_wheel(wheel_names: set[st
     assert not missing, f"missing from the wheel (list the package in pyproject.toml): {missing}"
 
 
-def test_the_osconsole_command_is_declared(wheel_names: set[str], tmp_path: Path) -> None:
-    entry_points = next(n for n in wheel_names if n.endswith("entry_points.txt"))
-    assert entry_points
+def test_the_osconsole_command_is_declared(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        declared = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        assert declared, "the wheel has no entry_points.txt: `osconsole` would not be installed"
+        text = archive.read(declared[0]).decode()
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(text)
+    assert entry_points.has_section("console_scripts"), text
+    assert entry_points["console_scripts"].get("osconsole") == "osconsole.cli:main", text
+
+
+def test_python_m_osconsole_runs_the_cli() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "osconsole", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "osconsole", "--help"], capture_output=True, text=True, timeout=60
     )
+    assert result.returncode == 0, result.stderr
     assert "sim" in result.stdout

@@ -11,6 +11,7 @@ service and its error counts. The text carries the meaning; colour only adds to 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
@@ -61,13 +62,24 @@ def error_counts(status: RegionStatus) -> str:
     return "errors " + ", ".join(f"{name} {count}" for name, count in failing)
 
 
+def backoff_text(status: RegionStatus) -> str:
+    """'backing off compute 25s' while services asked us to wait (Retry-After)."""
+    if not status.backoff:
+        return ""
+    waits = ", ".join(f"{name} {math.ceil(left):.0f}s" for name, left in status.backoff.items())
+    return f"backing off {waits}"
+
+
 def region_text(status: RegionStatus, name: str, level: int, style: Style | str = "") -> Text:
-    """One region at a level of detail: 0 word and age, 1 + detail, 2 + latency and errors."""
+    """One region at a level of detail: 0 word and age (and any back-off), 1 + detail,
+    2 + latency and errors."""
     word = status_word(status.status)
     text = Text(name + " ")
     text.append(word, style=style)
     if status.age is not None and status.status != "connecting":
         text.append(f" {age_text(status.age)}")
+    if status.backoff:
+        text.append(f" {backoff_text(status)}")
     if level >= 1 and status.detail and status.status != "ok":
         text.append(f" ({status.detail})")
     if level >= 2:

@@ -31,6 +31,11 @@ class AuthError(Exception):
     """Authentication or cloud configuration failed; the message is safe to show."""
 
 
+class CredentialsRefused(AuthError):
+    """Keystone refused the credentials (401): retrying alone would not help, and
+    repeated tries can lock the account."""
+
+
 @dataclass(frozen=True)
 class Access:
     """What a successful authentication gives us (never logged: it holds the token)."""
@@ -172,7 +177,9 @@ class CloudAuth:
                 self._plugin.invalidate()
             ref = self._plugin.get_access(self._session)
         except ksa_exceptions.Unauthorized:
-            raise AuthError(f"cloud {self.name!r}: the credentials were refused (401)") from None
+            raise CredentialsRefused(
+                f"cloud {self.name!r}: the credentials were refused (401)"
+            ) from None
         except ksa_exceptions.ConnectFailure as exc:
             raise AuthError(f"cloud {self.name!r}: cannot reach Keystone: {_safe(exc)}") from None
         except ksa_exceptions.ClientException as exc:

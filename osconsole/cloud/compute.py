@@ -1,17 +1,19 @@
-"""Nova calls: hypervisors, services, servers (and, later, the actions on them)."""
+"""Nova calls: hypervisors, services, servers, quota usage, and the actions on them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed, mapped
 
 PAGE = 1000  # Nova's default max_limit: asking for more gains nothing
 
 
 def at_least(client: RegionClient, version: str) -> bool:
-    """Whether the negotiated compute microversion is at least `version`."""
-    current = client.microversions.get("compute", "2.1")
+    """Whether the compute microversion this poll reads at (`await client.version(
+    "compute")` first) is at least `version`."""
+    current = client.current_version("compute") or "2.1"
     major, minor = (int(p) for p in current.split("."))
     want_major, want_minor = (int(p) for p in version.split("."))
     return (major, minor) >= (want_major, want_minor)
@@ -37,7 +39,7 @@ async def services(
     """Every Nova service row (not paged)."""
     params = {"binary": binary} if binary else None
     reply = await client.request("GET", "compute", "/os-services", params=params)
-    return list((reply.body or {}).get("services") or []), reply.server_time
+    return listed(reply, "compute", "/os-services", "services"), reply.server_time
 
 
 async def servers(
@@ -51,6 +53,14 @@ async def servers(
     if changes_since:
         params["changes-since"] = changes_since
     return await client.collect("compute", "/servers/detail", "servers", params)
+
+
+async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:
+    """One project's quota set with usage: {resource: {in_use, limit, reserved}} (limit
+    -1 is unlimited) and its `id`. One call per project."""
+    path = f"/os-quota-sets/{project_id}/detail"
+    reply = await client.request("GET", "compute", path)
+    return mapped(reply, "compute", path, "quota_set")
 
 
 # -- actions: the exact calls, built without sending (a confirmation shows them first) --

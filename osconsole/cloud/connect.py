@@ -2,8 +2,10 @@
 
 Which clouds, in order: `--os-cloud` (one cloud), then config.yaml's `clouds:`, then
 `$OS_CLOUD`, then the `OS_*` variables alone. Which regions: `--region`, then the
-config's list, then the clouds.yaml entry's, then every region of the catalog.
-A cloud that cannot be loaded or authenticated is reported, and the others go on.
+config's list, then the clouds.yaml entry's, then every region of the catalog that
+has any service we read (a region with Neutron but no Nova shows what it has).
+A cloud that cannot be loaded or authenticated is reported, and the others go on;
+the live viewers keep trying it (`cloud/reconnect.py`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from dataclasses import dataclass, field
 import httpx
 from openstack.config import OpenStackConfig
 
-from osconsole.cloud.auth import AuthError, CloudAuth, load_cloud
-from osconsole.cloud.discovery import negotiate
-from osconsole.cloud.http import RegionClient
+from osconsole.cloud.auth import AuthError, CloudAuth, CredentialsRefused, load_cloud
+from osconsole.cloud.discovery import negotiate, negotiate_service
+from osconsole.cloud.http import CATALOG_TYPES, RegionClient
 from osconsole.config import CloudSettings, Settings
 from osconsole.model import RegionRef
 
 ENV_CLOUD = "(OS_* environment)"
+# The catalog types we read; a region is watched if it offers any of them.
+WATCHED_TYPES = tuple(
+    CATALOG_TYPES.get(s, s) for s in ("compute", "network", "placement", "volume")
+)
 
 
 @dataclass
@@ -41,6 +47,10 @@ class Connection:
 
     regions: list[RegionSession]
     errors: list[str]
+
+    def add(self, attempt: CloudAttempt) -> None:
+        self.regions += attempt.sessions
+        self.errors += attempt.errors
 
     async def aclose(self) -> None:
         clients = {id(r.client.http): r.client.http for r in self.regions}
@@ -71,40 +81,59 @@ async def connect(
     transport: httpx.AsyncBaseTransport | None = None,
     env: dict[str, str] | None = None,
 ) -> Connection:
-    """Authenticate every cloud (in threads) and build a client per region."""
+    """Authenticate every cloud (in threads) and build a client per region (once)."""
     targets = clouds_to_watch(settings, os_cloud, env)
-    results = await asyncio.gather(
+    attempts = await asyncio.gather(
         *(
-            _connect_cloud(settings, target, region, openstack_config, transport)
+            connect_cloud(settings, target, region, openstack_config, transport)
             for target in targets
         )
     )
-    regions: list[RegionSession] = []
-    errors: list[str] = []
-    for found, problems in results:
-        regions += found
-        errors += problems
-    return Connection(regions, errors)
+    connection = Connection([], [])
+    for attempt in attempts:
+        connection.add(attempt)
+    return connection
 
 
-async def _connect_cloud(
+def cloud_label(target: CloudSettings | None) -> str:
+    return target.name if target else ENV_CLOUD
+
+
+@dataclass
+class CloudAttempt:
+    """One try at connecting one cloud: its regions' sessions, or why there are none."""
+
+    cloud: str
+    sessions: list[RegionSession]
+    errors: list[str]
+    retry: bool = True  # whether trying again later may help without a person
+
+
+async def connect_cloud(
     settings: Settings,
     target: CloudSettings | None,
     region_filter: str | None,
     openstack_config: OpenStackConfig | None,
     transport: httpx.AsyncBaseTransport | None,
-) -> tuple[list[RegionSession], list[str]]:
+) -> CloudAttempt:
+    """Authenticate one cloud and build its regions' clients; never raises for the
+    cloud's trouble. Refused credentials are not worth retrying on their own: each
+    try could count towards locking the account."""
     name = target.name if target else None
-    label = name or ENV_CLOUD
+    label = cloud_label(target)
     try:
         cloud_region, entry_regions = await asyncio.to_thread(
             load_cloud, name, openstack_config=openstack_config
         )
         auth = await asyncio.to_thread(CloudAuth, label, cloud_region)
         access = await auth.access()
+    except CredentialsRefused as exc:
+        return CloudAttempt(label, [], [str(exc)], retry=False)
     except AuthError as exc:
-        return [], [str(exc)]
-    catalog_regions = access.regions("compute")
+        return CloudAttempt(label, [], [str(exc)])
+    catalog_regions: list[str] = []
+    for catalog_type in WATCHED_TYPES:
+        catalog_regions += [r for r in access.regions(catalog_type) if r not in catalog_regions]
     if region_filter:
         wanted = [region_filter]
     elif target and target.regions:
@@ -112,8 +141,8 @@ async def _connect_cloud(
     else:
         wanted = entry_regions or catalog_regions
     errors = [
-        f"cloud {label!r}: region {r!r} has no compute endpoint in the catalog "
-        f"(the catalog has: {', '.join(catalog_regions) or 'none'})"
+        f"cloud {label!r}: region {r!r} has no compute, network, placement or volume "
+        f"endpoint in the catalog (the catalog has: {', '.join(catalog_regions) or 'none'})"
         for r in wanted
         if r not in catalog_regions
     ]
@@ -137,6 +166,7 @@ async def _connect_cloud(
             timeout=settings.request_timeout,
             readonly=readonly,
             interface=auth.interface,
+            negotiator=negotiate_service,
         )
         sessions.append(RegionSession(RegionRef(label, region), client, auth, readonly))
     notes = await asyncio.gather(*(negotiate(s.client) for s in sessions))
@@ -144,4 +174,4 @@ async def _connect_cloud(
         session.notes.extend(session_notes)
     if not sessions:
         await http.aclose()
-    return sessions, errors
+    return CloudAttempt(label, sessions, errors)

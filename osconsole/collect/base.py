@@ -4,6 +4,11 @@ A collector belongs to one region and one kind and may keep state between polls
 (incremental caches, sweep progress). `collect()` either returns a snapshot
 (possibly `complete=False` with notes saying what is missing) or raises: the
 poller then keeps the previous items, marked stale, and backs off.
+
+A poll reads each service at one microversion (`pin_versions`); when a service's
+version changed since the last poll (the region came back upgraded), the
+collector's state read at the old version is dropped first (`versions_changed`),
+so fields read at two versions are never mixed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from osconsole.cloud.http import RegionClient, count_requests
+from osconsole.cloud.http import ApiFailure, RegionClient, count_requests, pin_versions
 from osconsole.config import Settings
 from osconsole.model import Kind, RegionRef, Snapshot
 
@@ -73,6 +78,7 @@ class Collected:
     complete: bool = True
     notes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    partly_read: frozenset[str] = frozenset()  # see Snapshot.partly_read
 
 
 class Collector(ABC):
@@ -92,6 +98,7 @@ class Collector(ABC):
         self.budget = budget
         self.clock = clock
         self.ref = RegionRef(client.cloud, client.region)
+        self.read_at: dict[str, str] = {}  # service -> microversion of what we hold
 
     @abstractmethod
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
@@ -100,8 +107,12 @@ class Collector(ABC):
     async def poll(self, previous: Snapshot[Any] | None) -> Snapshot[Any]:
         """One poll, stamped with when it ended, how long it took and its requests."""
         started = time.monotonic()
-        with count_requests() as counter:
-            found = await self.collect(previous)
+        with count_requests() as counter, pin_versions() as pinned:
+            try:
+                await self._same_versions()
+                found = await self.collect(previous)
+            finally:
+                self.read_at.update(pinned.versions())
         return Snapshot(
             ref=self.ref,
             kind=self.kind,
@@ -113,4 +124,26 @@ class Collector(ABC):
             complete=found.complete,
             notes=found.notes,
             extra=dict(found.extra),
+            partly_read=found.partly_read,
         )
+
+    async def _same_versions(self) -> None:
+        """Pin the versions of the services the last poll read (negotiating again where
+        the region was unreachable since); drop what was read at a version that changed."""
+        changed = []
+        for service, before in self.read_at.items():
+            try:
+                now = await self.client.version(service)
+            except ApiFailure:
+                continue  # the poll's own call to that service fails with this reason
+            if now is not None and now != before:
+                changed.append(service)
+        if changed:
+            for service in changed:
+                del self.read_at[service]
+            self.versions_changed(changed)
+
+    def versions_changed(self, services: list[str]) -> None:
+        """`services` are read at another microversion from now on: forget any state
+        read at the old one (caches, incremental listings). Nothing by default."""
+        return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from osconsole.cloud import compute, placement
-from osconsole.cloud.http import ApiFailure
+from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import as_int
 from osconsole.model import Capacity, Hypervisor, Kind, Snapshot
@@ -38,13 +38,13 @@ def capacity_from_placement(
     inventory = inventories.get(resource_class)
     if not isinstance(inventory, dict):
         return None
-    total = as_int(inventory.get("total"))
-    if total is None:
+    total, used = as_int(inventory.get("total")), as_int(usages.get(resource_class))
+    if total is None or used is None:  # Placement lists a usage for every inventory
         return None
     ratio = inventory.get("allocation_ratio", 1.0)
     return Capacity(
         total=total,
-        used=as_int(usages.get(resource_class)) or 0,
+        used=used,
         reserved=as_int(inventory.get("reserved")) or 0,
         allocation_ratio=float(ratio) if isinstance(ratio, int | float) else 1.0,
     )
@@ -132,6 +132,9 @@ class HypervisorCollector(Collector):
         client = self.client
         notes: list[str] = []
         complete = True
+        # Which calls, and which fields they have, depend on the version: negotiated
+        # first if it is not known (the region failed at start), or the poll fails.
+        await client.version("compute")
         modern = compute.at_least(client, "2.88")
         # Below 2.88 usage comes only with detail; from 2.88 the list call (detail asks
         # every host for its uptime) with the servers on each host, for running VMs.
@@ -148,7 +151,11 @@ class HypervisorCollector(Collector):
             notes.append(f"compute services unavailable: {_reason(services)}")
             complete = False
         else:
-            by_host = {s.get("host"): s for s in services[0] if isinstance(s, dict)}
+            rows = [s for s in services[0] if isinstance(s, dict)]
+            by_host = {s.get("host"): s for s in rows}
+            if len(rows) != len(services[0]):
+                notes.append(f"{len(services[0]) - len(rows)} compute service row(s) unreadable")
+                complete = False
         usage: dict[str, ProviderUsage] = {}
         if modern:
             usage, placement_notes, placement_complete = await self._placement_usage(bodies)
@@ -169,8 +176,15 @@ class HypervisorCollector(Collector):
             items[parsed.id] = parsed
         if skipped:
             notes.append(f"{skipped} hypervisor record(s) unreadable, skipped")
-        extra = {"microversion": client.microversions.get("compute"), "usage_cached": len(usage)}
-        return Collected(items, server_time, complete, tuple(notes), extra)
+            complete = False
+        extra = {"microversion": client.current_version("compute"), "usage_cached": len(usage)}
+        # From 2.88 usage comes only from Placement: a hypervisor without it is read in
+        # part (its capacity is unknown, so no capacity finding of its clears).
+        partly = frozenset(i for i in items if i not in usage) if modern else frozenset()
+        return Collected(items, server_time, complete, tuple(notes), extra, partly)
+
+    def versions_changed(self, services: list[str]) -> None:
+        self._usage.clear()  # inventories and usages read at the old version
 
     async def _placement_usage(
         self, bodies: list[Any]
@@ -179,13 +193,15 @@ class HypervisorCollector(Collector):
         ids = {str(b.get("id")) for b in bodies if isinstance(b, dict) and b.get("id")}
         try:
             providers = await placement.resource_providers(self.client)
-        except ApiFailure as exc:
-            return {}, [f"Placement unavailable, no usage: {exc.reason}"], False
-        generations = {
-            str(p.get("uuid")): as_int(p.get("generation"))
-            for p in providers
-            if isinstance(p, dict) and str(p.get("uuid")) in ids
-        }
+        except NotDeployed as exc:
+            # Placement left the catalog: Nova below 2.88 has the usage, from the next poll.
+            self.client.rediscover("compute")
+            return {}, [f"{exc.reason}: usage from Nova from the next poll"], False
+        except ApiFailure as exc:  # what was read before is kept, and said to be old
+            held = "usage from an earlier poll" if self._usage else "no usage"
+            return dict(self._usage), [f"Placement unavailable, {held}: {exc.reason}"], False
+        readable = [p for p in providers if isinstance(p, dict) and isinstance(p.get("uuid"), str)]
+        generations = {p["uuid"]: as_int(p.get("generation")) for p in readable if p["uuid"] in ids}
         for gone in set(self._usage) - set(generations):
             del self._usage[gone]
         allowance = self.budget.per_poll(self.settings.intervals.of(self.kind))
@@ -205,6 +221,9 @@ class HypervisorCollector(Collector):
                 continue
             self._usage[provider] = result
         notes = []
+        unreadable = len(providers) - len(readable)
+        if unreadable:
+            notes.append(f"{unreadable} resource provider(s) unreadable")
         missing = len(generations) - len(self._usage)
         if failures:
             notes.append(f"Placement usage failed for {failures} provider(s)")
@@ -215,7 +234,7 @@ class HypervisorCollector(Collector):
         )
         if stale:
             notes.append(f"Placement usage of {stale} hypervisor(s) from an earlier poll")
-        return dict(self._usage), notes, missing == 0 and failures == 0
+        return dict(self._usage), notes, missing == 0 and failures == 0 and not unreadable
 
     async def _fetch_usage(self, provider: str, generation: int | None) -> ProviderUsage:
         await self.budget.acquire()

@@ -11,18 +11,21 @@ import asyncio
 from typing import Any
 
 from osconsole.cloud import compute, network, volume
-from osconsole.cloud.http import ApiFailure
+from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import age, as_bool, utc_timestamp
 from osconsole.model import Agent, Kind, Service, Snapshot
 
 
 def parse_service(body: dict[str, Any], project: str, server_time: float | None) -> Service | None:
-    """A Nova or Cinder service row. Cinder rows have no id: host + binary name them."""
-    binary, host = body.get("binary"), body.get("host")
+    """A Nova or Cinder service row. Cinder rows have no id: host + binary name them;
+    a Nova row always has one (actions name the service by it), so one without is
+    unreadable."""
+    binary, host, raw_id = body.get("binary"), body.get("host"), body.get("id")
     if not isinstance(binary, str) or not isinstance(host, str):
         return None
-    raw_id = body.get("id")
+    if raw_id is None and project == "nova":
+        return None
     service_id = str(raw_id) if raw_id is not None else f"{host}:{binary}"
     updated = utc_timestamp(body.get("updated_at"))
     return Service(
@@ -60,12 +63,15 @@ def parse_agent(body: dict[str, Any], server_time: float | None) -> Agent | None
 
 
 def _index(parsed: list[Any]) -> tuple[dict[str, Any], int]:
+    """Items by id, and how many records could not be read (they make the poll partial:
+    an unreadable service may be the one that is down)."""
     items = {p.id: p for p in parsed if p is not None}
     return items, sum(1 for p in parsed if p is None)
 
 
 class ServiceCollector(Collector):
-    """Nova and Cinder services; one unavailable project still gives the other."""
+    """Nova and Cinder services; one unavailable project still gives the other, and a
+    project the region does not have (often Cinder) is a note, not a failure."""
 
     kind = Kind.SERVICES
 
@@ -77,7 +83,13 @@ class ServiceCollector(Collector):
         notes: list[str] = []
         server_time = None
         failures: list[ApiFailure] = []
+        absent: list[NotDeployed] = []
+        unreadable = 0
         for project, result in (("nova", nova), ("cinder", cinder)):
+            if isinstance(result, NotDeployed):  # not deployed here: a note, not a failure
+                absent.append(result)
+                notes.append(result.reason)
+                continue
             if isinstance(result, BaseException):
                 if not isinstance(result, ApiFailure):
                     raise result
@@ -86,14 +98,20 @@ class ServiceCollector(Collector):
                 continue
             bodies, when = result
             server_time = server_time or when
-            parsed = [parse_service(b, project, when) for b in bodies if isinstance(b, dict)]
+            parsed = [
+                parse_service(b, project, when) if isinstance(b, dict) else None for b in bodies
+            ]
             found, skipped = _index(parsed)
             items.update(found)
+            unreadable += skipped
             if skipped:
                 notes.append(f"{skipped} {project} service record(s) unreadable, skipped")
-        if len(failures) == 2:
-            raise failures[0]
-        return Collected(items, server_time, complete=not failures, notes=tuple(notes))
+        if failures and len(failures) + len(absent) == 2:
+            raise failures[0]  # nothing could be read
+        if len(absent) == 2:
+            raise absent[0]
+        complete = not failures and not unreadable
+        return Collected(items, server_time, complete=complete, notes=tuple(notes))
 
 
 class AgentCollector(Collector):
@@ -103,8 +121,8 @@ class AgentCollector(Collector):
 
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
         bodies, server_time = await network.agents(self.client)
-        parsed = [parse_agent(b, server_time) for b in bodies if isinstance(b, dict)]
+        parsed = [parse_agent(b, server_time) if isinstance(b, dict) else None for b in bodies]
         items, skipped = _index(parsed)
         notes = (f"{skipped} agent record(s) unreadable, skipped",) if skipped else ()
         ovn = any(a.is_ovn for a in items.values())
-        return Collected(items, server_time, notes=notes, extra={"ovn": ovn})
+        return Collected(items, server_time, not skipped, notes, extra={"ovn": ovn})

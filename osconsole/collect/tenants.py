@@ -8,8 +8,10 @@ only what changed since the previous poll (`changes-since` / `changed_since`).
 Nova reports deleted servers in `changes-since` answers, which is how deletions
 are counted; Neutron's `changed_since` does not report deleted ports, so only a
 full resync drops them. Security group rules and floating IPs are two and one
-cheap filtered listings. Quota details cost one call per project, so they are
-swept within the region's budget, the most suspicious projects first.
+cheap filtered listings. Quotas cost one call per project and service (Neutron's,
+Nova's, and Cinder's where the catalog has it), so they are swept within the
+region's budget, the most suspicious projects first, and a project's quota of one
+service is read again only when what moves it changed, or after full_resync.
 
 Ages (stuck servers, "last hour") are measured against the server's clock.
 """
@@ -21,12 +23,13 @@ import ipaddress
 import math
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
-from osconsole.cloud import compute, identity, network
-from osconsole.cloud.http import ApiFailure, Forbidden
+from osconsole.cloud import compute, identity, network, volume
+from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
 from osconsole.model import Kind, Snapshot, TenantSignals
@@ -46,6 +49,7 @@ RULE_FIELDS = ["id", "project_id", "port_range_min", "remote_ip_prefix"]
 FIP_FIELDS = ["id", "project_id", "created_at", "status"]
 DELETED = "DELETED"
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 # -- compact records -------------------------------------------------------------
@@ -155,19 +159,32 @@ def parse_fip(body: Any) -> FipRecord | None:
     return FipRecord(fip_id, project_id, utc_timestamp(body.get("created_at")))
 
 
-def parse_quota(details: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
-    """{resource: (used, limit)} for resources with a real limit (> 0)."""
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_quota(
+    details: Mapping[str, Any],
+    *,
+    used_key: str = "used",
+    resources: Set[str] | None = None,
+) -> dict[str, tuple[int, int]] | None:
+    """{resource: (used, limit)} for the `resources` (all when None) with a real limit
+    (> 0: -1 is unlimited); `used` includes what is reserved, as it counts against the
+    limit too. A resource without a numeric use or limit is left out, never taken as 0;
+    None when no resource could be read at all (an answer of the wrong shape)."""
     usage: dict[str, tuple[int, int]] = {}
+    readable = False
     for resource, value in details.items():
-        if not isinstance(value, dict):
+        if (resources is not None and resource not in resources) or not isinstance(value, dict):
             continue
-        try:
-            used, limit = int(value.get("used") or 0), int(value.get("limit"))
-        except (TypeError, ValueError):
+        used, limit = _count(value.get(used_key)), _count(value.get("limit"))
+        if used is None or limit is None:
             continue
+        readable = True
         if limit > 0:
-            usage[str(resource)] = (used, limit)
-    return usage
+            usage[str(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
+    return usage if readable else None
 
 
 def parse_all(bodies: Iterable[Any], parse: Callable[[Any], T | None]) -> tuple[list[T], int]:
@@ -201,17 +218,20 @@ def recent(events: Mapping[str, tuple[str, float]], now: float) -> dict[str, int
 def summarise(
     *,
     names: Mapping[str, str],
-    servers: Mapping[str, ServerRecord],
-    ports: Mapping[str, PortRecord],
-    rules: Iterable[RuleRecord],
-    fips: Iterable[FipRecord],
+    servers: Mapping[str, ServerRecord] | None,
+    ports: Mapping[str, PortRecord] | None,
+    rules: Iterable[RuleRecord] | None,
+    fips: Iterable[FipRecord] | None,
     created: Mapping[str, tuple[str, float]],
     deleted: Mapping[str, tuple[str, float]],
-    quotas: Mapping[str, Mapping[str, tuple[int, int]]],
+    quotas: Mapping[str, Mapping[str, Mapping[str, tuple[int, int]]]],
     now: float,
     stuck_after: float,
 ) -> dict[str, TenantSignals]:
-    """TenantSignals for every project with anything in the region, keyed by project id."""
+    """TenantSignals for every project with anything in the region, keyed by project id.
+
+    A listing never read is None, and so are the signals it gives (unknown, not zero);
+    created and deleted counts come with the servers listing."""
     acc: dict[str, dict[str, Any]] = {}
 
     def entry(project_id: str) -> dict[str, Any]:
@@ -229,23 +249,23 @@ def summarise(
             },
         )
 
-    for server_id, record in servers.items():
+    for server_id, record in (servers or {}).items():
         e = entry(record.project_id)
         e["servers"] += 1
         if record.status == "ERROR":
             e["errors"].append(server_id)
         if is_stuck(record, now, stuck_after):
             e["stuck"].append(server_id)
-    for port_id, port in ports.items():
+    for port_id, port in (ports or {}).items():
         if port.project_id:
             e = entry(port.project_id)
             if port.spoofing:
                 e["spoof"].append(port_id)
-    for rule in rules:
+    for rule in rules or ():
         e = entry(rule.project_id)
         e["rules"].append(rule.id)
         e["ports"].add(rule.port)
-    for fip in fips:
+    for fip in fips or ():
         e = entry(fip.project_id)
         e["fips"] += 1
         if fip.created is not None and now - HOUR <= fip.created <= now + OVERLAP_S:
@@ -253,21 +273,25 @@ def summarise(
     new, gone = recent(created, now), recent(deleted, now)
     for project_id in (*new, *gone):
         entry(project_id)
+
+    def read(source: object, value: T) -> T | None:
+        return None if source is None else value
+
     return {
         project_id: TenantSignals(
             project_id=project_id,
             project_name=names.get(project_id) or project_id,
-            servers=e["servers"],
-            error_servers=tuple(sorted(e["errors"])),
-            stuck_servers=tuple(sorted(e["stuck"])),
-            created_last_hour=new.get(project_id, 0),
-            deleted_last_hour=gone.get(project_id, 0),
-            spoofing_ports=tuple(sorted(e["spoof"])),
-            open_ingress_rules=tuple(sorted(e["rules"])),
-            open_ingress_ports=tuple(sorted(e["ports"])),
-            floating_ips=e["fips"],
-            floating_ips_created_last_hour=e["fips_new"],
-            quota_usage=dict(quotas.get(project_id, {})),
+            servers=read(servers, e["servers"]),
+            error_servers=read(servers, tuple(sorted(e["errors"]))),
+            stuck_servers=read(servers, tuple(sorted(e["stuck"]))),
+            created_last_hour=read(servers, new.get(project_id, 0)),
+            deleted_last_hour=read(servers, gone.get(project_id, 0)),
+            spoofing_ports=read(ports, tuple(sorted(e["spoof"]))),
+            open_ingress_rules=read(rules, tuple(sorted(e["rules"]))),
+            open_ingress_ports=read(rules, tuple(sorted(e["ports"]))),
+            floating_ips=read(fips, e["fips"]),
+            floating_ips_created_last_hour=read(fips, e["fips_new"]),
+            quotas=dict(quotas.get(project_id, {})),
         )
         for project_id, e in sorted(acc.items())
     }
@@ -277,49 +301,100 @@ def suspicion(signals: TenantSignals) -> float:
     """How much a project's quota pressure is worth checking first: abuse looks like
     spoofing, failing builds, open ingress and churn."""
     return (
-        10.0 * len(signals.spoofing_ports)
-        + 5.0 * len(signals.error_servers)
-        + 2.0 * len(signals.stuck_servers)
-        + 3.0 * len(signals.open_ingress_rules)
-        + signals.created_last_hour
-        + signals.deleted_last_hour
-        + signals.floating_ips_created_last_hour
+        10.0 * len(signals.spoofing_ports or ())
+        + 5.0 * len(signals.error_servers or ())
+        + 2.0 * len(signals.stuck_servers or ())
+        + 3.0 * len(signals.open_ingress_rules or ())
+        + (signals.created_last_hour or 0)
+        + (signals.deleted_last_hour or 0)
+        + (signals.floating_ips_created_last_hour or 0)
     )
 
 
-def footprint(signals: TenantSignals) -> tuple[int, ...]:
-    """What moves a project's quota use: when none of it changed, neither did the quota."""
+def footprint(signals: TenantSignals) -> tuple[int | None, ...]:
+    """What moves a project's Neutron quota use: when none of it changed, neither did
+    the quota (an unknown signal is None: once read, it counts as a change)."""
+
+    def count(ids: tuple[str, ...] | None) -> int | None:
+        return None if ids is None else len(ids)
+
     return (
         signals.servers,
-        len(signals.spoofing_ports),
-        len(signals.open_ingress_rules),
+        count(signals.spoofing_ports),
+        count(signals.open_ingress_rules),
         signals.floating_ips,
         signals.created_last_hour,
         signals.deleted_last_hour,
     )
 
 
+def server_footprint(signals: TenantSignals) -> tuple[int | None, ...]:
+    """What moves a project's Nova quota use (servers, their cores and RAM). Cinder's
+    moves with volumes, which no listing here watches; servers booted from volume bring
+    theirs, so it is read again when the servers move, and after full_resync anyway."""
+    return (signals.servers, signals.created_last_hour, signals.deleted_last_hour)
+
+
+@dataclass(frozen=True)
+class QuotaSource:
+    """One service's quota call per project, and how to read its answer."""
+
+    service: str  # as operators say it: neutron, nova, cinder
+    api: str  # the client's name for it: network, compute, volume
+    read: Callable[[RegionClient, str], Awaitable[Mapping[str, Any]]]
+    used_key: str
+    resources: frozenset[str] | None  # None: every resource of the answer
+    moves: Callable[[TenantSignals], tuple[int | None, ...]]  # what moves its use
+
+
+# The calls are looked up when made (lambdas), so a wrapped or replaced cloud function
+# is the one used.
+QUOTA_SOURCES = (
+    QuotaSource(
+        "neutron", "network", lambda c, p: network.quota_details(c, p), "used", None, footprint
+    ),
+    QuotaSource(
+        "nova",
+        "compute",
+        lambda c, p: compute.quota_usage(c, p),
+        "in_use",
+        frozenset({"instances", "cores", "ram"}),
+        server_footprint,
+    ),
+    QuotaSource(
+        "cinder",
+        "volume",
+        lambda c, p: volume.quota_usage(c, p),
+        "in_use",
+        frozenset({"volumes", "gigabytes", "snapshots"}),
+        server_footprint,
+    ),
+)
+QuotaKey = tuple[str, str]  # (project id, service)
+
+
 def quota_order(
-    scores: Mapping[str, float],
-    checked_at: Mapping[str, float],
+    scores: Mapping[K, float],
+    checked_at: Mapping[K, float],
     allowance: int | None,
     *,
     now: float | None = None,
     quiet_age: float = 0.0,
-    moved: Set[str] | None = None,
-) -> list[str]:
-    """Projects to sweep this poll: all when unpaced; else half the allowance to the
-    most suspicious, the rest to those checked longest ago (never-checked first),
-    so every project's quota is read again in time however many suspicious ones there are.
+    moved: Set[K] | None = None,
+) -> list[K]:
+    """What to sweep this poll (projects, or (project, service) reads, one request
+    each): all when unpaced; else half the allowance to the most suspicious, the rest
+    to those checked longest ago (never-checked first), so every project's quota is
+    read again in time however many suspicious ones there are.
 
-    A project read less than `quiet_age` seconds before `now` is read again only if it
+    One read less than `quiet_age` seconds before `now` is done again only if it
     is in `moved` (its footprint changed since that read: quota use moves with the
     servers, ports and addresses we already watch). Without `moved`, only quiet
     projects (score 0) wait.
     """
     if now is not None and quiet_age > 0:
 
-        def due(p: str) -> bool:
+        def due(p: K) -> bool:
             if now - checked_at.get(p, -math.inf) >= quiet_age:
                 return True
             return p in moved if moved is not None else scores[p] > 0
@@ -402,22 +477,28 @@ class TenantCollector(Collector):
         self.names_note: str | None = None
         self.servers = Incremental()
         self.ports = Incremental()
-        self.rules: list[RuleRecord] = []
-        self.fips: list[FipRecord] = []
+        self.rules: list[RuleRecord] | None = None  # None: never read in this region
+        self.fips: list[FipRecord] | None = None
+        self.unreadable = 0  # items of this poll's listings that could not be read
         self.created: dict[str, tuple[str, float]] = {}
         self.deleted: dict[str, tuple[str, float]] = {}
         self.deletions_since: float | None = None  # server time deletions are tracked from
-        self.quotas: dict[str, dict[str, tuple[int, int]]] = {}
-        self.quota_checked: dict[str, float] = {}
-        self.quota_seen: dict[str, tuple[int, ...]] = {}  # footprint at the last quota read
+        self.quotas: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}  # project, service
+        self.quota_checked: dict[QuotaKey, float] = {}  # server time of the last good read
+        self.quota_seen: dict[QuotaKey, tuple[int | None, ...]] = {}  # what moved it, then
         self.last_time: float | None = None
         self.last_mono = 0.0
+
+    def versions_changed(self, services: list[str]) -> None:
+        if "compute" in services:  # server records read at the old version: list them
+            self.servers.mark = None  # all again (a full listing replaces every record)
 
     # -- one poll --
 
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
         notes: list[str] = []
         failures: list[BaseException] = []
+        self.unreadable = 0
         now, cheap_usable = await self._cheap_listings(notes, failures)
         estimated = self._estimate_now(now)
         full_servers = self.servers.due_full(estimated, self.settings.intervals.full_resync)
@@ -442,22 +523,26 @@ class TenantCollector(Collector):
         port_changes = self._apply_ports(prt, full_ports, now, notes, failures)
         self._apply_names(names, notes)
         items = self._summary(now)
-        swept, quota_failed = await self._sweep_quotas(items, notes)
-        quota_unread = sum(1 for pid in items if pid not in self.quota_checked)
-        items = {
-            pid: replace(sig, quota_usage=dict(self.quotas.get(pid, {})))
-            for pid, sig in items.items()
-        }
-        extra = self._extra(now, full_servers, full_ports, changes, port_changes, swept)
+        services = await self._quota_services()
+        swept, quota_failed = await self._sweep_quotas(items, services, notes)
+        items = {pid: self._with_quotas(sig, services) for pid, sig in items.items()}
+        quota_unread = sum(len(sig.quotas_unknown) for sig in items.values())
+        total = sum(swept.values())
+        extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
+        extra["quota_reads"] = swept
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
             server_time=now,
             # Like the paced router and Placement sweeps: incomplete until every
-            # project's quota has been read once.
-            complete=not failures and not quota_failed and quota_unread == 0,
+            # project's quotas have been read once.
+            complete=not failures
+            and not self.unreadable
+            and not quota_failed
+            and quota_unread == 0,
             notes=tuple(notes),
             extra=extra,
+            partly_read=frozenset(pid for pid, sig in items.items() if sig.unread),
         )
 
     def _extra(
@@ -479,7 +564,7 @@ class TenantCollector(Collector):
             "ports_cached": len(self.ports.records),
             "deletions_tracked_since": self.deletions_since,
             "deleted_last_hour_complete": self._deletions_complete(now),
-            "quota_swept": swept,
+            "quota_swept": swept,  # quota requests answered, every service together
             "names_from": "ids" if self.names_note else "keystone",
         }
         if not extra["deleted_last_hour_complete"]:
@@ -488,6 +573,12 @@ class TenantCollector(Collector):
                 "ago): deleted_last_hour may be low; created_last_hour comes from `created`"
             )
         return extra
+
+    def _skipped(self, notes: list[str], what: str, bad: int) -> None:
+        """Items that could not be read make the poll partial, and the note says so."""
+        if bad:
+            self.unreadable += bad
+            notes.append(f"{what}: skipped {bad} item(s) without an id or a project")
 
     # -- clock --
 
@@ -522,26 +613,28 @@ class TenantCollector(Collector):
         results = await asyncio.gather(*calls, return_exceptions=True)
         _reraise_bugs(results)
         v4, v6, fips = results
+        if isinstance(fips, NotDeployed):  # not deployed here: nothing to read, not a failure
+            notes.append(f"security group rules and floating IPs: {fips.reason}")
+            return None, False
         times: list[float] = []
         rules_failed = [r for r in (v4, v6) if isinstance(r, BaseException)]
         if rules_failed:
             failures.extend(rules_failed)
-            notes.append(
-                f"security group rules: {reason(rules_failed[0])}; open ingress from the "
-                "previous poll"
-            )
+            held = "from the previous poll" if self.rules is not None else "unknown"
+            notes.append(f"security group rules: {reason(rules_failed[0])}; open ingress {held}")
         else:
             assert not isinstance(v4, BaseException) and not isinstance(v6, BaseException)
             parsed, bad = parse_all([*v4[0], *v6[0]], parse_rule)
             self.rules = list({r.id: r for r in parsed}.values())
-            _skipped(notes, "security group rules", bad)
+            self._skipped(notes, "security group rules", bad)
         if isinstance(fips, BaseException):
             failures.append(fips)
-            notes.append(f"floating IPs: {reason(fips)}; counts from the previous poll")
+            held = "from the previous poll" if self.fips is not None else "unknown"
+            notes.append(f"floating IPs: {reason(fips)}; counts {held}")
         else:
             parsed_fips, bad = parse_all(fips[0], parse_fip)
             self.fips = parsed_fips
-            _skipped(notes, "floating IPs", bad)
+            self._skipped(notes, "floating IPs", bad)
         for result in (v4, v6, fips):
             if not isinstance(result, BaseException) and result[1] is not None:
                 times.append(result[1])
@@ -562,13 +655,16 @@ class TenantCollector(Collector):
         notes: list[str],
         failures: list[BaseException],
     ) -> int:
+        if isinstance(result, NotDeployed):
+            notes.append(f"servers: {result.reason}")
+            return 0
         if isinstance(result, BaseException):
             failures.append(result)
-            held = "from the previous poll" if self.servers.full_at else "unknown"
+            held = "from the previous poll" if self.servers.full_at is not None else "unknown"
             notes.append(f"servers: {reason(result)}; server counts {held}")
             return 0
         parsed, bad = parse_all(result.items, parse_server)
-        _skipped(notes, "servers", bad)
+        self._skipped(notes, "servers", bad)
         first = self.servers.full_at is None
         if full:
             fresh = {sid: rec for sid, rec in parsed if rec.status != DELETED}
@@ -611,13 +707,16 @@ class TenantCollector(Collector):
         notes: list[str],
         failures: list[BaseException],
     ) -> int:
+        if isinstance(result, NotDeployed):
+            notes.append(f"ports: {result.reason}")
+            return 0
         if isinstance(result, BaseException):
             failures.append(result)
-            held = "from the previous poll" if self.ports.full_at else "unknown"
+            held = "from the previous poll" if self.ports.full_at is not None else "unknown"
             notes.append(f"ports: {reason(result)}; spoofing ports {held}")
             return 0
         parsed, bad = parse_all(result.items, parse_port)
-        _skipped(notes, "ports", bad)
+        self._skipped(notes, "ports", bad)
         if full:
             self.ports.records = dict(parsed)
             self.ports.full_at = now
@@ -644,6 +743,8 @@ class TenantCollector(Collector):
                 if isinstance(p, dict) and p.get("id")
             }
             self.names, self.names_note = names, None
+            bad = sum(1 for p in result if not (isinstance(p, dict) and p.get("id")))
+            self._skipped(notes, "projects", bad)
         if self.names_note:
             notes.append(self.names_note)
 
@@ -654,60 +755,98 @@ class TenantCollector(Collector):
             return None
         return max(1, int(self.budget.rate * self.settings.intervals.of(Kind.TENANTS)))
 
+    async def _quota_services(self) -> list[QuotaSource]:
+        """The quotas of the services the region's catalog has: one that is not
+        deployed has none to read, which is not a failure."""
+        return [s for s in QUOTA_SOURCES if await self.client.deployed(s.api)]
+
+    def _with_quotas(self, signals: TenantSignals, services: list[QuotaSource]) -> TenantSignals:
+        """The signals with the quotas known now (read this poll or before), and which
+        services' quotas are not known at all."""
+        known = self.quotas.get(signals.project_id, {})
+        names = [s.service for s in services]
+        return replace(
+            signals,
+            quotas={name: dict(known[name]) for name in names if name in known},
+            quotas_unknown=tuple(name for name in names if name not in known),
+        )
+
     async def _sweep_quotas(
-        self, items: Mapping[str, TenantSignals], notes: list[str]
-    ) -> tuple[int, bool]:
-        """Quota details of the projects that matter most now, within the budget;
-        (projects swept, whether some calls failed)."""
-        scores = {pid: suspicion(sig) for pid, sig in items.items()}
+        self, items: Mapping[str, TenantSignals], services: list[QuotaSource], notes: list[str]
+    ) -> tuple[dict[str, int], bool]:
+        """The quotas that matter most now, one request per project and service, within
+        the budget; (reads per service, whether some calls failed)."""
+        by_name = {s.service: s for s in services}
+        scores: dict[QuotaKey, float] = {}
+        moved: set[QuotaKey] = set()
+        for pid, sig in items.items():
+            points = suspicion(sig)
+            for source in services:
+                key = (pid, source.service)
+                scores[key] = points
+                if self.quota_seen.get(key) != source.moves(sig):
+                    moved.add(key)
         order = quota_order(
             scores,
             self.quota_checked,
             self._allowance(),
             now=self.last_time,
             quiet_age=self.settings.intervals.full_resync,
-            moved={pid for pid, sig in items.items() if self.quota_seen.get(pid) != footprint(sig)},
+            moved=moved,
         )
-        if not order:
-            return 0, False
-        forbidden = asyncio.Event()
+        forbidden: set[str] = set()
+        why: dict[str, str] = {}  # the first failure per service
 
-        async def one(project_id: str) -> bool:
-            if forbidden.is_set():
+        async def one(key: QuotaKey) -> bool:
+            project_id, service = key
+            source = by_name[service]
+            if service in forbidden:
                 return False
             await self.budget.acquire()
-            if forbidden.is_set():
+            if service in forbidden:
                 return False
             try:
-                details = await network.quota_details(self.client, project_id)
+                details = await source.read(self.client, project_id)
             except Forbidden:
-                forbidden.set()
+                forbidden.add(service)
                 return False
-            except ApiFailure:
+            except ApiFailure as exc:
+                why.setdefault(service, reason(exc))
                 return False
-            self.quotas[project_id] = parse_quota(details)
-            self.quota_seen[project_id] = footprint(items[project_id])
+            usage = parse_quota(details, used_key=source.used_key, resources=source.resources)
+            if usage is None:
+                wanted = ", ".join(sorted(source.resources or ())) or "resource"
+                why.setdefault(service, f"no usable {wanted} in the answer")
+                return False
+            self.quotas.setdefault(project_id, {})[service] = usage
+            self.quota_seen[key] = source.moves(items[project_id])
             if self.last_time is not None:
-                self.quota_checked[project_id] = self.last_time
+                self.quota_checked[key] = self.last_time
             return True
 
-        done = await asyncio.gather(*(one(pid) for pid in order))
-        swept = sum(done)
-        failed = len(order) - swept
-        if forbidden.is_set():
-            notes.append("quota details: not allowed (HTTP 403); quota usage not shown")
-        elif failed:
-            notes.append(f"quota details: {failed} of {len(order)} projects failed this poll")
-        unread = sum(1 for pid in items if pid not in self.quota_checked)
-        if unread:
-            notes.append(f"quota details: {unread} of {len(items)} projects not read yet")
-        return swept, failed > 0
+        done = await asyncio.gather(*(one(key) for key in order))
+        asked = Counter(service for _, service in order)
+        swept = Counter(service for (_, service), ok in zip(order, done, strict=True) if ok)
+        for source in services:
+            name = source.service
+            failed = asked[name] - swept[name]
+            if name in forbidden:
+                notes.append(f"{name} quotas: not allowed (HTTP 403); {name} quota usage unknown")
+            elif failed:
+                notes.append(
+                    f"{name} quotas: {failed} of {asked[name]} projects failed this poll "
+                    f"({why.get(name, 'no answer')})"
+                )
+            unread = sum(1 for pid in items if name not in self.quotas.get(pid, {}))
+            if unread:
+                notes.append(f"{name} quotas: {unread} of {len(items)} projects not read yet")
+        return {s.service: swept[s.service] for s in services}, sum(swept.values()) < len(order)
 
     def _summary(self, now: float) -> dict[str, TenantSignals]:
         return summarise(
             names=self.names,
-            servers=self.servers.records,
-            ports=self.ports.records,
+            servers=self.servers.records if self.servers.full_at is not None else None,
+            ports=self.ports.records if self.ports.full_at is not None else None,
             rules=self.rules,
             fips=self.fips,
             created=self.created,
@@ -742,8 +881,3 @@ def _first_failure(failures: list[BaseException]) -> BaseException:
         if isinstance(failure, ApiFailure):
             return failure
     return failures[0] if failures else ApiFailure("tenants", "GET", "", "no answer")
-
-
-def _skipped(notes: list[str], what: str, bad: int) -> None:
-    if bad:
-        notes.append(f"{what}: skipped {bad} item(s) without an id or a project")

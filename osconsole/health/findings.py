@@ -19,7 +19,12 @@ look at:
   finding, not a new one every minute).
 - Stale data proves nothing: a stale snapshot (its last poll failed) neither
   raises nor clears anything; its findings are held as they were. A partial
-  snapshot clears only the findings of the subjects it did read.
+  snapshot clears only the findings of the subjects it did read in full.
+- A finding whose subject was not read in the latest look (its kind's poll failed,
+  or was partial for it) stays open, marked unconfirmed, instead of disappearing;
+  a look that reads only part of a subject may confirm a finding, never weaken it
+  (an unread signal must not turn a critical into a warning). The next full look
+  at it confirms or clears it.
 - Acknowledging keeps a finding listed but quiet until it changes: a new
   severity, or a new essence (its reason without the numbers that move every
   poll, such as ages, counts and percentages), un-acknowledges it.
@@ -197,6 +202,7 @@ class Finding:
     acknowledged: bool = False
     since_from: str = SINCE_FIRST_SEEN
     label: str = ""
+    confirmed: bool = True  # false: its subject could not be read since `last_seen`
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for `osconsole snapshot --json`, chat bots and the recorder."""
@@ -210,6 +216,7 @@ class Finding:
             "since_from": self.since_from,
             "last_seen": self.last_seen,
             "acknowledged": self.acknowledged,
+            "confirmed": self.confirmed,
         }
 
 
@@ -231,6 +238,7 @@ class Judged(NamedTuple):
     since_from: str = SINCE_FIRST_SEEN
     fires_at: float | None = None  # PENDING: when it becomes a finding
     key: str = ""
+    confirmed: bool = True  # false: held while its object could not be read
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -241,6 +249,7 @@ class Judged(NamedTuple):
             "since_from": self.since_from,
             "fires_at": self.fires_at,
             "reason": self.reason,
+            "confirmed": self.confirmed,
         }
 
 
@@ -413,6 +422,7 @@ class _Track:
     acknowledged: bool = False
     acked_as: tuple[Severity, str] | None = None
     cleared_at: float | None = None
+    confirmed: bool = True
 
     @property
     def since(self) -> tuple[float, str]:
@@ -435,6 +445,7 @@ class _Track:
             acknowledged=self.acknowledged,
             since_from=since_from,
             label=c.label,
+            confirmed=self.confirmed,
         )
 
     def judged(self) -> Judged:
@@ -444,7 +455,18 @@ class _Track:
             state, fires = PENDING, self.first_seen + c.debounce
         else:
             state, fires = (ACKNOWLEDGED if self.acknowledged else ACTIVE), None
-        return Judged(c.rule, c.severity, c.label, c.reason, state, since, since_from, fires, c.key)
+        return Judged(
+            c.rule,
+            c.severity,
+            c.label,
+            c.reason,
+            state,
+            since,
+            since_from,
+            fires,
+            c.key,
+            self.confirmed,
+        )
 
 
 def _essence(condition: Condition) -> tuple[Severity, str]:
@@ -476,14 +498,28 @@ class Tracker:
         raised: list[Finding] = []
         seen: set[str] = set()
         for condition in assessment.conditions:
-            if condition.subject.scope not in assessment.fresh or condition.key in seen:
+            coverage = assessment.fresh.get(condition.subject.scope)
+            if coverage is None or condition.key in seen:
                 continue  # stale data raises nothing; one condition per key and look
             seen.add(condition.key)
+            if not coverage.covers(condition.subject.id) and self._weaker(condition):
+                self._tracks[condition.key].confirmed = False  # held as it was
+                continue
             track = self._observe(condition)
             if track is not None:
                 raised.append(track.finding())
         cleared = self._clear_absent(assessment.fresh, seen)
         return Update(self.findings(), tuple(raised), tuple(cleared))
+
+    def _weaker(self, condition: Condition) -> bool:
+        """Whether `condition` is less severe than the open finding of its key."""
+        track = self._tracks.get(condition.key)
+        return (
+            track is not None
+            and track.reported
+            and track.cleared_at is None
+            and condition.severity < track.condition.severity
+        )
 
     def _observe(self, condition: Condition) -> _Track | None:
         """Record one sighting; the track when it is newly raised (and not acknowledged)."""
@@ -500,6 +536,7 @@ class Tracker:
         elif at < track.last_seen:
             return None  # an older look than one already taken into account
         track.condition, track.last_seen = condition, at
+        track.confirmed = True
         newly = revived
         if not track.reported and track.last_seen - track.first_seen >= condition.debounce:
             track.reported = newly = True
@@ -516,7 +553,8 @@ class Tracker:
             subject = track.condition.subject
             coverage = fresh.get(subject.scope)
             if coverage is None or not coverage.covers(subject.id):
-                continue  # not looked at (stale, absent or unread): held as it was
+                track.confirmed = False  # not looked at (stale, absent or unread): held
+                continue
             if track.cleared_at is not None:
                 if coverage.at - track.cleared_at > track.condition.debounce:
                     del self._tracks[key]  # past the re-arm window: forgotten

@@ -59,7 +59,11 @@ def latest(snapshots: Iterable[Snapshot[Any]]) -> dict[Scope, Snapshot[Any]]:
 
 
 def _coverage(snap: Snapshot[Any]) -> Coverage:
-    return Coverage(observed_time(snap), None if snap.complete else frozenset(snap.items))
+    """What a fresh snapshot read in full: everything, or (partial) its items less
+    those read only in part."""
+    if snap.complete and not snap.partly_read:
+        return Coverage(observed_time(snap))
+    return Coverage(observed_time(snap), frozenset(snap.items) - snap.partly_read)
 
 
 def _live_l3_from_agents(snap: Snapshot[Any] | None) -> int | None:
@@ -100,6 +104,8 @@ def tenant_conditions(
         name = signals.project_name or signals.project_id
         subject = Subject(snap.ref, Kind.TENANTS, signals.project_id, name)
         reason = f"project {name} scores {points:.0f}: {'; '.join(result.reasons)}"
+        if result.unread:
+            reason += f" (not read: {', '.join(result.unread)})"
         found.append(
             Condition(
                 rule=TENANT_SCORE,

@@ -30,17 +30,21 @@ reason an operator can act on. The pane's severities are cut at 50 (critical),
 - Floating IPs created in the last hour, from 5 on: 2 each, at most 20. Hopping
   public addresses is how spam and scanning evade blocklists; IPv4 is scarce.
 - Quota near its limit (`thresholds.quota_near_ratio`): 5 per resource, at most
-  15. It hurts only the project (its next create fails), so it weighs least,
-  but support wants to know before the ticket arrives. Unlimited (-1) and
-  zero limits are ignored.
+  15, of Neutron (every resource), Nova (instances, cores, RAM) and Cinder
+  (volumes, gigabytes, snapshots), named with its service: `nova cores 95% (38/40)`.
+  It hurts only the project (its next create fails), so it weighs least, but
+  support wants to know before the ticket arrives. Unlimited (-1) and zero limits
+  are ignored. A service's quota that could not be read is not 0%: it scores
+  nothing and is named in the score's `unread`.
 
 Reasons come back most telling first (the highest points first), so the pane
-can show the first one and "(+N more)".
+can show the first one and "(+N more)". A signal that could not be read (None)
+scores nothing and is named in `unread`: the score is then a lower bound.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from osconsole.config import Thresholds
@@ -64,6 +68,9 @@ class TenantScore:
 
     score: float
     reasons: tuple[str, ...] = ()
+    # What could not be read, so not judged ("spoofing ports", "nova quota"): the score
+    # is then a lower bound.
+    unread: tuple[str, ...] = ()
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -75,7 +82,7 @@ def _first_and_each(n: int, first: float, each: float, cap: float) -> float:
 
 
 def _spoofing(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.spoofing_ports)
+    n = len(s.spoofing_ports or ())
     if not n:
         return None
     verb = "allows" if n == 1 else "allow"
@@ -85,7 +92,7 @@ def _spoofing(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _open_ports(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    sensitive = sorted(set(s.open_ingress_ports) & SENSITIVE_PORTS)
+    sensitive = sorted(set(s.open_ingress_ports or ()) & SENSITIVE_PORTS)
     if not sensitive:
         return None
     if ALL_PORTS in sensitive:
@@ -95,14 +102,14 @@ def _open_ports(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _errors(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.error_servers)
+    n = len(s.error_servers or ())
     if not n:
         return None
     return min(ERROR_CAP, ERROR_EACH * n), f"{_plural(n, 'server', 'servers')} in ERROR"
 
 
 def _stuck(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.stuck_servers)
+    n = len(s.stuck_servers or ())
     if not n:
         return None
     return (
@@ -112,6 +119,8 @@ def _stuck(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _churn(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
+    if s.created_last_hour is None or s.deleted_last_hour is None:
+        return None
     churn = s.created_last_hour + s.deleted_last_hour
     if churn <= t.churn_per_hour:
         return None
@@ -126,19 +135,37 @@ def _churn(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 def _floating_ips(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
     n = s.floating_ips_created_last_hour
-    if n < t.fip_burst_per_hour:
+    if n is None or n < t.fip_burst_per_hour:
         return None
     return min(FIP_CAP, FIP_EACH * n), f"floating IPs: {n} created in the last hour"
 
 
+def quota_phrase(service: str, resource: str, used: int, limit: int) -> str:
+    """How full one quota is, as the reasons and the drill-down say it:
+    'nova cores 95% (38/40)' (a positive limit)."""
+    return f"{service} {resource} {used * 100 // limit}% ({used}/{limit})"
+
+
+def fullest(
+    quotas: Mapping[str, Mapping[str, tuple[int, int]]],
+) -> list[tuple[str, str, int, int]]:
+    """Every limited quota (limit > 0) of every service as (service, resource, used,
+    limit), the fullest first."""
+    ranked = sorted(
+        (-used / limit, service, resource, used, limit)
+        for service, usage in quotas.items()
+        for resource, (used, limit) in usage.items()
+        if limit > 0
+    )
+    return [(service, resource, used, limit) for _, service, resource, used, limit in ranked]
+
+
 def _quota(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    near = []
-    for resource, (used, limit) in sorted(s.quota_usage.items()):
-        if limit > 0 and used >= t.quota_near_ratio * limit:
-            near.append(f"{resource} {used}/{limit} ({used * 100 // limit}%)")
+    near = [q for q in fullest(s.quotas) if q[2] >= t.quota_near_ratio * q[3]]
     if not near:
         return None
-    return min(QUOTA_CAP, QUOTA_EACH * len(near)), f"quota: {', '.join(near)}"
+    text = ", ".join(quota_phrase(*q) for q in near)
+    return min(QUOTA_CAP, QUOTA_EACH * len(near)), f"quota: {text}"
 
 
 # In this order reasons of equal points are listed (the heavier concern first).
@@ -155,10 +182,11 @@ RULES: tuple[Callable[[TenantSignals, Thresholds], tuple[float, str] | None], ..
 
 def score(signals: TenantSignals, thresholds: Thresholds) -> TenantScore:
     """The project's score (the sum of every rule's capped points) and its reasons,
-    the highest points first."""
+    the highest points first; and what could not be judged."""
+    unread = signals.unread + tuple(f"{service} quota" for service in signals.quotas_unknown)
     found = [hit for rule in RULES if (hit := rule(signals, thresholds)) is not None]
     if not found:
-        return TenantScore(0.0)
+        return TenantScore(0.0, unread=unread)
     ranked = sorted(found, key=lambda hit: -hit[0])  # stable: RULES order breaks ties
     total = round(sum(points for points, _ in found), 1)
-    return TenantScore(total, tuple(reason for _, reason in ranked))
+    return TenantScore(total, tuple(reason for _, reason in ranked), unread)

@@ -1,4 +1,4 @@
-"""Cinder v3 as the simulator serves it: version documents and os-services.
+"""Cinder v3 as the simulator serves it: version documents, os-services and quota sets.
 
 Operators watch `os-services` to see a dead cinder-volume (state `down` once its
 heartbeat is older than service_down_time, 60 s) and disable it with a reason.
@@ -6,6 +6,9 @@ The body follows Cinder's controller by microversion: `cluster` from 3.7,
 `backend_state` from 3.49 (cinder-volume rows only), and the replication fields on
 cinder-volume rows only. The list is not paged. Microversions come from
 `OpenStack-API-Version: volume 3.x` (Cinder has no legacy header).
+
+Quota sets (`os-quota-sets/{project}`, `?usage=true` for what is in use) are not
+microversioned; their usage is counted from the region's volumes and snapshots.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from osconsole.sim.common import (
     error_body,
     json_response,
     negotiate_microversion,
+    query_bool,
 )
 from osconsole.sim.world import Region, Token, VolumeService
 
@@ -249,6 +253,32 @@ async def update_service(request: Request, version: Microversion) -> Response:
     return json_response(result)
 
 
+QUOTA_SHOW_POLICY = "volume_extension:quotas:show"
+
+
+@endpoint(None)
+async def show_quota_set(request: Request, version: Microversion) -> Response:
+    """GET os-quota-sets/{target}: admin, or the project's own; limits only, or with
+    `usage=true` each resource as {limit, in_use, reserved, allocated} (allocated is for
+    nested projects: 0 here). Cinder does not check that the project exists."""
+    token = ctx(request).token
+    assert token is not None, "the endpoint wrapper authenticated the caller"
+    target = request.path_params["target_id"]
+    if target != token.project_id and not token.is_admin:
+        raise ApiError(403, f"Policy doesn't allow {QUOTA_SHOW_POLICY} to be performed.")
+    region = _region(request)
+    limits = region.volume_quota(target)
+    body: dict[str, Any] = {"id": target}
+    if query_bool(request, "usage"):
+        used = region.project_volume_usage(target)
+        for resource, limit in limits.items():
+            in_use = used.get(resource, 0)
+            body[resource] = {"reserved": 0, "allocated": 0, "limit": limit, "in_use": in_use}
+    else:
+        body.update(limits)
+    return json_response({"quota_set": body})
+
+
 def routes() -> list[Route]:
     return [
         Route("/", versions, methods=["GET"]),
@@ -258,4 +288,5 @@ def routes() -> list[Route]:
         Route("/v3/os-services/{action}", update_service, methods=["PUT"]),
         Route("/v3/{project_id}/os-services", list_services, methods=["GET"]),
         Route("/v3/{project_id}/os-services/{action}", update_service, methods=["PUT"]),
+        Route("/v3/{project_id}/os-quota-sets/{target_id}", show_quota_set, methods=["GET"]),
     ]

@@ -8,16 +8,19 @@ product must handle in one region: 10,000 hypervisors, 20,000 HA routers and
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
 from osconsole.sim.clock import SimClock
 from osconsole.sim.world import (
+    COMPUTE_QUOTA_DEFAULTS,
     DHCP_AGENT,
     HA_INTERFACE_OWNER,
     L3_AGENT,
     METADATA_AGENT,
     OVS_AGENT,
+    VOLUME_QUOTA_DEFAULTS,
     Agent,
     AppCredential,
     ComputeService,
@@ -31,10 +34,14 @@ from osconsole.sim.world import (
     SecurityGroupRule,
     Server,
     User,
+    Volume,
     VolumeService,
+    VolumeSnapshot,
     World,
+    compute_usage,
     hex_id,
     new_uuid,
+    volume_usage,
 )
 
 
@@ -211,6 +218,81 @@ def _populate(world: World, region: Region, size: Size, rng: random.Random, now:
             "rbac_policy": 10,
             "subnetpool": -1,
         }
+    _volumes(region, rng, now, tenants)
+    _compute_and_volume_quotas(region, rng, tenants)
+
+
+VOLUME_SIZES = [10, 20, 50, 100, 200, 500]
+VOLUME_SIZE_WEIGHTS = [20, 30, 25, 15, 8, 2]
+
+
+def _volumes(region: Region, rng: random.Random, now: float, tenants: list[Project]) -> None:
+    """About a third of the servers have a data volume, a few projects keep detached
+    ones, and some volumes have a snapshot."""
+    volume_type = region.volume_types[0]
+
+    def volume(project_id: str, server_id: str | None, created: float) -> None:
+        size = rng.choices(VOLUME_SIZES, weights=VOLUME_SIZE_WEIGHTS)[0]
+        vol = Volume(new_uuid(rng), project_id, size, volume_type, created, server_id)
+        region.volumes.add(vol.id, vol)
+        if rng.random() < 0.15:
+            snap = VolumeSnapshot(
+                new_uuid(rng), project_id, vol.id, volume_type, size, created + 86400
+            )
+            region.volume_snapshots.add(snap.id, snap)
+
+    for server in region.servers:
+        if not server.deleted and rng.random() < 0.3:
+            volume(server.project_id, server.id, server.created_at + 60)
+    for project in tenants:
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            volume(project.id, None, now - rng.uniform(1, 300) * 86400)
+
+
+# Quota limits are set with room above what a project uses (at least a quarter more,
+# rounded up to these steps), so no project starts near a limit; scenarios fill them.
+QUOTA_STEPS = {
+    "instances": 5,
+    "cores": 10,
+    "ram": 10240,
+    "volumes": 5,
+    "snapshots": 5,
+    "gigabytes": 500,
+}
+
+
+def _room(default: int, used: int, headroom: float, step: int) -> int:
+    return max(default, math.ceil(used * headroom / step) * step)
+
+
+def _compute_and_volume_quotas(region: Region, rng: random.Random, tenants: list[Project]) -> None:
+    servers: dict[str, list[Server]] = {}
+    for server in region.servers:
+        servers.setdefault(server.project_id, []).append(server)
+    volumes: dict[str, list[Volume]] = {}
+    for vol in region.volumes:
+        volumes.setdefault(vol.project_id, []).append(vol)
+    snapshots: dict[str, list[VolumeSnapshot]] = {}
+    for snap in region.volume_snapshots:
+        snapshots.setdefault(snap.project_id, []).append(snap)
+    for project in tenants:
+        headroom = rng.uniform(1.25, 2.0)
+        used = compute_usage(servers.get(project.id, []))
+        limits = dict(COMPUTE_QUOTA_DEFAULTS)
+        for resource in ("instances", "cores", "ram"):
+            limits[resource] = _room(
+                limits[resource], used[resource], headroom, QUOTA_STEPS[resource]
+            )
+        region.compute_quotas[project.id] = limits
+        volume_used = volume_usage(
+            volumes.get(project.id, []), snapshots.get(project.id, []), region.volume_types
+        )
+        volume_limits = dict(VOLUME_QUOTA_DEFAULTS)
+        for resource in ("volumes", "snapshots", "gigabytes"):
+            volume_limits[resource] = _room(
+                volume_limits[resource], volume_used[resource], headroom, QUOTA_STEPS[resource]
+            )
+        region.volume_quotas[project.id] = volume_limits
 
 
 def _external_network(region: Region, rng: random.Random) -> None:

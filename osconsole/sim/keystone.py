@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -69,12 +70,35 @@ def _stable_id(*parts: str) -> str:
     return hashlib.md5(":".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
+# Services left out of a world's catalog, as (service type, region): a cloud without
+# Cinder, or a region with Neutron but no Nova. The services still answer at their
+# URLs, as a real one would to whoever knows them; clients only find what is listed.
+_left_out: WeakKeyDictionary[World, set[tuple[str, str]]] = WeakKeyDictionary()
+
+
+def leave_out_of_catalog(world: World, service_type: str, regions: Iterable[str] = ()) -> None:
+    """From now on, tokens' catalogs list no `service_type` endpoint in `regions`
+    (every region when none are named)."""
+    known = {entry[0] for entry in CATALOG_SERVICES}
+    if service_type not in known:
+        raise ValueError(f"unknown service type {service_type!r}: choose from {sorted(known)}")
+    chosen = list(regions) or list(world.regions)
+    unknown = [r for r in chosen if r not in world.regions]
+    if unknown:
+        raise ValueError(f"unknown region(s) {unknown}: choose from {list(world.regions)}")
+    _left_out.setdefault(world, set()).update((service_type, r) for r in chosen)
+
+
 def catalog(world: World, base_url: str, project_id: str) -> list[dict[str, Any]]:
-    """Every service's public/internal/admin endpoints in every region."""
+    """Every service's public/internal/admin endpoints in every region (but those
+    left out); a service with no endpoint left is not listed at all."""
+    left_out = _left_out.get(world, set())
     entries = []
     for service_type, name, path_kind in CATALOG_SERVICES:
         endpoints = []
         for region in world.regions:
+            if (service_type, region) in left_out:
+                continue
             url = service_url(base_url, region, path_kind)
             if service_type == "volumev3":
                 url = f"{url}/v3/{project_id}"
@@ -88,6 +112,8 @@ def catalog(world: World, base_url: str, project_id: str) -> list[dict[str, Any]
                         "id": _stable_id(service_type, region, interface),
                     }
                 )
+        if not endpoints:
+            continue
         entries.append(
             {
                 "endpoints": endpoints,

@@ -1,5 +1,5 @@
 """Nova (compute API v2.1) as the simulator serves it: versions, os-hypervisors,
-os-services, servers and the lock/pause/suspend server actions.
+os-services, servers, the lock/pause/suspend server actions and os-quota-sets.
 
 Bodies follow the API reference samples microversion by microversion, and the
 behaviour clients meet on a real Nova is kept on purpose, because a console that
@@ -57,6 +57,7 @@ from osconsole.sim.world import (
     Region,
     Server,
     Token,
+    compute_usage,
 )
 
 MIN_VERSION = "2.1"
@@ -1296,6 +1297,50 @@ async def server_action(call: Call) -> Response:
     return Response(status_code=202)
 
 
+# -- os-quota-sets ------------------------------------------------------------
+
+# Before 2.36 the nova-network quotas are still shown (unlimited, nothing counts
+# against them); 2.57 drops the injected-file ones.
+NOVA_NETWORK_QUOTAS = ("fixed_ips", "floating_ips", "security_group_rules", "security_groups")
+INJECTED_FILE_QUOTAS = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+
+
+def _quota_project(call: Call, rule: str) -> str:
+    """The project asked about: admin, or a member asking about its own project.
+    Nova does not check that the project exists (an unknown one has the defaults)."""
+    project_id = call.request.path_params["project_id"]
+    if project_id != call.token.project_id and not call.admin:
+        raise ApiError(403, f"Policy doesn't allow {rule} to be performed.")
+    return project_id
+
+
+def _quota_limits(call: Call, project_id: str) -> dict[str, int]:
+    limits = dict(call.region.compute_quota(project_id))
+    if not call.at_least("2.36"):
+        limits.update(dict.fromkeys(NOVA_NETWORK_QUOTAS, -1))
+    if call.at_least("2.57"):
+        for resource in INJECTED_FILE_QUOTAS:
+            limits.pop(resource, None)
+    return limits
+
+
+async def show_quota_set(call: Call) -> Response:
+    """GET /os-quota-sets/{project_id}: the project's limits."""
+    project_id = _quota_project(call, "os_compute_api:os-quota-sets:show")
+    return json_response({"quota_set": {"id": project_id, **_quota_limits(call, project_id)}})
+
+
+async def quota_set_detail(call: Call) -> Response:
+    """GET /os-quota-sets/{project_id}/detail: limits with what is in use, counted from
+    the project's servers (key pairs are per user: none in use for a project)."""
+    project_id = _quota_project(call, "os_compute_api:os-quota-sets:detail")
+    used = compute_usage(_servers_index(call.region).by_project.get(project_id, ()))
+    body: dict[str, Any] = {"id": project_id}
+    for resource, limit in _quota_limits(call, project_id).items():
+        body[resource] = {"in_use": used.get(resource, 0), "limit": limit, "reserved": 0}
+    return json_response({"quota_set": body})
+
+
 def routes() -> list[Route]:
     """Routes relative to the /{region}/compute mount."""
 
@@ -1316,4 +1361,6 @@ def routes() -> list[Route]:
         api("/servers/detail", servers_detail),
         api("/servers/{server_id}", show_server),
         api("/servers/{server_id}/action", server_action, "POST"),
+        api("/os-quota-sets/{project_id}", show_quota_set),
+        api("/os-quota-sets/{project_id}/detail", quota_set_detail),
     ]

@@ -15,16 +15,19 @@ is kept in an event log that the `/_sim/scenarios` control API exposes.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from osconsole.sim.generate import FLAVORS
 from osconsole.sim.world import (
     DHCP_AGENT,
     NEUTRON_AGENT_DOWN_TIME,
     NOVA_SERVICE_DOWN_TIME,
     OVS_AGENT,
     Agent,
+    Flavor,
     Hypervisor,
     Port,
     Region,
@@ -32,6 +35,7 @@ from osconsole.sim.world import (
     SecurityGroupRule,
     Server,
     World,
+    compute_usage,
     new_uuid,
 )
 
@@ -487,7 +491,6 @@ class TenantSpoofing(Incident):
         self.saved_groups: list[str] = []
         self.rule_ids: list[str] = []
         self.churned: list[tuple[str, str]] = []  # (server id, port id), oldest first
-        self.used_ips: set[str] = set()
         self.counter = 0
 
     def steps(self, at: float) -> list[Step]:
@@ -529,7 +532,6 @@ class TenantSpoofing(Incident):
         self._label(world)
         first, second = self.rng.sample(clean[self.project_id], 2)
         self.pair_port, self.open_port, self.template_id = first.id, second.id, first.device_id
-        self.used_ips = {p.ip for p in region.ports if p.network_id == first.network_id}
         self.saved_pairs = list(first.allowed_address_pairs)
         first.allowed_address_pairs = [{"ip_address": "0.0.0.0/0", "mac_address": first.mac}]
         _touch(first, now)
@@ -595,60 +597,13 @@ class TenantSpoofing(Incident):
             if self.rng.random() < self.error_share
             else _live_hypervisor(region, self.rng, now)
         )
-        prefix = like.ip.rsplit(".", 1)[0]
-        free = [h for h in range(2, 255) if f"{prefix}.{h}" not in self.used_ips]
-        ip = f"{prefix}.{self.rng.choice(free) if free else self.rng.randrange(2, 255)}"
-        self.used_ips.add(ip)
-        server = Server(
-            id=new_uuid(self.rng),
-            name=f"{template.name.split('-')[0]}-churn-{self.counter:04d}",
-            project_id=template.project_id,
-            user_id=template.user_id,
-            flavor=template.flavor,
-            image_id=template.image_id,
-            host=hv.hostname if hv else None,
-            node=hv.hostname if hv else None,
-            hypervisor_id=hv.id if hv else None,
-            zone="nova",
-            created_at=now,
-            updated_at=now,
-            status="ACTIVE" if hv else "ERROR",
-            vm_state="active" if hv else "error",
-            power_state=1 if hv else 0,
-            launched_at=now if hv else None,
-            ip=ip,
-            mac=_mac(self.rng),
-            network_name=template.network_name,
-        )
-        region.place_server(server)
-        port = Port(
-            id=new_uuid(self.rng),
-            name="",
-            network_id=like.network_id,
-            project_id=like.project_id,
-            device_owner="compute:nova",
-            device_id=server.id,
-            host=server.host or "",
-            mac=server.mac,
-            ip=ip,
-            subnet_id=like.subnet_id,
-            created_at=now,
-            updated_at=now,
-            status="ACTIVE" if hv else "DOWN",
-            security_groups=list(like.security_groups),
-        )
-        region.ports.add(port.id, port)
+        name = f"{template.name.split('-')[0]}-churn-{self.counter:04d}"
+        server, port = _boot(region, self.rng, now, template, like, template.flavor, name, hv)
         self.churned.append((server.id, port.id))
-        where = f"on {hv.hostname}" if hv else "in ERROR (no valid host)"
-        return f"{self.label}: created server {server.name} ({server.id}) {where}"
+        return f"{self.label}: created server {server.name} ({server.id}) {_where(server)}"
 
     def _delete(self, region: Region, server_id: str, port_id: str, now: float) -> str:
-        server = region.servers.get(server_id)
-        assert server is not None
-        region.delete_server(server, now)
-        port = region.ports.remove(port_id)
-        if port is not None:
-            self.used_ips.discard(port.ip)
+        server = _destroy(region, server_id, port_id, now)
         return f"{self.label}: deleted server {server.name} ({server.id})"
 
     def recover(self, world: World, region: Region, now: float) -> list[str]:
@@ -671,6 +626,136 @@ class TenantSpoofing(Incident):
         line = (
             f"{self.label} cleaned up: address pairs and port security restored, "
             f"{_n(len(self.rule_ids), 'rule')} removed, {_n(len(live), 'churned server')} deleted"
+        )
+        self.release()
+        self._reset()
+        return [line]
+
+
+class QuotaSqueeze(Incident):
+    """A project fills its Nova cores quota: every `every` seconds it launches a server,
+    of the largest flavor that keeps its cores at or under `fill` of the limit, until
+    they are there (or Nova would refuse: no limit is ever exceeded, instances and RAM
+    included). `recover_after` seconds on, the servers are deleted again.
+
+    The project is the one with the fewest cores to go, so a few launches do it.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        region: str,
+        tag: str = "quota-squeeze",
+        *,
+        every: float = 5.0,
+        launches: int = 20,
+        fill: float = 0.95,
+        recover_after: float | None = None,
+    ) -> None:
+        super().__init__(plan, region, tag)
+        self.every = every
+        self.launches = launches
+        self.fill = fill
+        if recover_after is not None and recover_after <= every * launches:
+            raise ValueError("recover_after must come after the last launch")
+        self.recover_after = recover_after
+        self._reset()
+
+    def _reset(self) -> None:
+        self.project_id: str | None = None
+        self.label = "project ?"
+        self.template_id = self.like_port = ""
+        self.launched: list[tuple[str, str]] = []  # (server id, port id)
+        self.full = False
+
+    def steps(self, at: float) -> list[Step]:
+        steps = [self.step(at, self.pick)]
+        steps += [self.step(at + i * self.every, self.launch) for i in range(1, self.launches + 1)]
+        if self.recover_after is not None:
+            steps.append(self.step(at + self.recover_after, self.recover))
+        return steps
+
+    def _usage(self, region: Region) -> tuple[dict[str, int], dict[str, int]]:
+        """The project's Nova usage and limits, as Nova's quota check sees them."""
+        assert self.project_id is not None
+        servers = (s for s in region.servers if s.project_id == self.project_id)
+        return compute_usage(servers), region.compute_quota(self.project_id)
+
+    def pick(self, world: World, region: Region, now: float) -> list[str]:
+        self._reset()
+        ports = {p.device_id: p for p in region.ports if p.device_owner == "compute:nova"}
+        servers: dict[str, list[Server]] = {}
+        for server in region.servers:
+            servers.setdefault(server.project_id, []).append(server)
+        candidates = []
+        for project_id, owned in servers.items():
+            template = next((s for s in owned if s.status == "ACTIVE" and s.id in ports), None)
+            limit = region.compute_quota(project_id)["cores"]
+            room = math.ceil(self.fill * limit) - compute_usage(owned)["cores"]
+            if template is not None and room > 0 and not self.busy(project_id):
+                candidates.append((room, project_id, template))
+        if not candidates:
+            return ["no project with a server and room under its cores quota to fill"]
+        _, self.project_id, template = min(candidates, key=lambda c: (c[0], c[1]))
+        self.claim(self.project_id)
+        project = world.projects.get(self.project_id)
+        self.label = f"project {project.name if project else '?'} ({self.project_id})"
+        self.template_id, self.like_port = template.id, ports[template.id].id
+        used, limits = self._usage(region)
+        return [
+            f"{self.label}: launching servers until {self.fill:.0%} of its cores quota is "
+            f"used (nova cores {used['cores']}/{limits['cores']} now)"
+        ]
+
+    def _flavor(self, used: dict[str, int], limits: dict[str, int]) -> Flavor | None:
+        """The largest flavor that keeps cores within `fill` and fits every limit."""
+
+        def fits(resource: str, more: int, limit: int) -> bool:
+            return limit < 0 or used[resource] + more <= limit
+
+        target = math.ceil(self.fill * limits["cores"])
+        for flavor in sorted(FLAVORS, key=lambda f: (-f.vcpus, -f.ram)):
+            if (
+                used["cores"] + flavor.vcpus <= target
+                and fits("instances", 1, limits["instances"])
+                and fits("ram", flavor.ram, limits["ram"])
+            ):
+                return flavor
+        return None
+
+    def launch(self, world: World, region: Region, now: float) -> list[str]:
+        template = region.servers.get(self.template_id)
+        like = region.ports.get(self.like_port)
+        if self.full or template is None or like is None:
+            return []
+        used, limits = self._usage(region)
+        flavor = self._flavor(used, limits)
+        if flavor is None:
+            self.full = True
+            cores = f"nova cores {used['cores']}/{limits['cores']}"
+            if used["cores"] >= math.ceil(self.fill * limits["cores"]):
+                return [f"{self.label}: stops launching at {cores}"]
+            instances = f"instances {used['instances']}/{limits['instances']}"
+            return [f"{self.label}: stops launching, Nova would refuse more ({cores}, {instances})"]
+        name = f"{template.name.split('-')[0]}-quota-{len(self.launched) + 1:04d}"
+        hv = _live_hypervisor(region, self.rng, now)
+        server, port = _boot(region, self.rng, now, template, like, flavor, name, hv)
+        self.launched.append((server.id, port.id))
+        return [
+            f"{self.label}: launched server {server.name} ({server.id}) {flavor.name} "
+            f"{_where(server)}: nova cores {used['cores'] + flavor.vcpus}/{limits['cores']}"
+        ]
+
+    def recover(self, world: World, region: Region, now: float) -> list[str]:
+        if self.project_id is None:
+            return []
+        live = [(s, p) for s, p in self.launched if not _deleted(region, s)]
+        for server_id, port_id in live:
+            _destroy(region, server_id, port_id, now)
+        used, limits = self._usage(region)
+        line = (
+            f"{self.label} cleaned up: {_n(len(live), 'launched server')} deleted, "
+            f"nova cores {used['cores']}/{limits['cores']}"
         )
         self.release()
         self._reset()
@@ -738,6 +823,77 @@ def _is_open_rule(rule: SecurityGroupRule, group: str, number: int) -> bool:
     )
 
 
+def _boot(
+    region: Region,
+    rng: random.Random,
+    now: float,
+    template: Server,
+    like: Port,
+    flavor: Flavor,
+    name: str,
+    hv: Hypervisor | None,
+) -> tuple[Server, Port]:
+    """A new server of `template`'s project (ERROR when there is no host) and its port
+    on the network of `like`, at a free address of it."""
+    prefix = like.ip.rsplit(".", 1)[0]
+    used_ips = {p.ip for p in region.ports if p.network_id == like.network_id}
+    free = [h for h in range(2, 255) if f"{prefix}.{h}" not in used_ips]
+    ip = f"{prefix}.{rng.choice(free) if free else rng.randrange(2, 255)}"
+    server = Server(
+        id=new_uuid(rng),
+        name=name,
+        project_id=template.project_id,
+        user_id=template.user_id,
+        flavor=flavor,
+        image_id=template.image_id,
+        host=hv.hostname if hv else None,
+        node=hv.hostname if hv else None,
+        hypervisor_id=hv.id if hv else None,
+        zone="nova",
+        created_at=now,
+        updated_at=now,
+        status="ACTIVE" if hv else "ERROR",
+        vm_state="active" if hv else "error",
+        power_state=1 if hv else 0,
+        launched_at=now if hv else None,
+        ip=ip,
+        mac=_mac(rng),
+        network_name=template.network_name,
+    )
+    region.place_server(server)
+    port = Port(
+        id=new_uuid(rng),
+        name="",
+        network_id=like.network_id,
+        project_id=like.project_id,
+        device_owner="compute:nova",
+        device_id=server.id,
+        host=server.host or "",
+        mac=server.mac,
+        ip=ip,
+        subnet_id=like.subnet_id,
+        created_at=now,
+        updated_at=now,
+        status="ACTIVE" if hv else "DOWN",
+        security_groups=list(like.security_groups),
+    )
+    region.ports.add(port.id, port)
+    return server, port
+
+
+def _where(server: Server) -> str:
+    return f"on {server.host}" if server.host else "in ERROR (no valid host)"
+
+
+def _destroy(region: Region, server_id: str, port_id: str, now: float) -> Server:
+    """Delete a server as Nova does (soft) and its port as Neutron does (gone)."""
+    server = region.servers.get(server_id)
+    assert server is not None
+    region.delete_server(server, now)
+    region.ports.remove(port_id)
+    return server
+
+
 def _deleted(region: Region, server_id: str) -> bool:
     server = region.servers.get(server_id)
     return server is None or server.deleted
@@ -792,6 +948,7 @@ def _demo(plan: Plan) -> list[Step]:
                 plan, region(0), "demo-tenant-a", churn_every=5, churn_steps=24, recover_after=240
             ),
         ),
+        (140, QuotaSqueeze(plan, region(1), "demo-quota-a", recover_after=300)),
         (160, SplitBrain(plan, region(2), "demo-split-a", resolve_after=120)),
         (210, AgentFlap(plan, region(1), "demo-flap-a")),
         (270, L3AgentDies(plan, region(1), "demo-l3-b", recover_after=200)),
@@ -834,6 +991,12 @@ FACTORIES = [
         "A project opens a port to address pair 0.0.0.0/0, disables port security on "
         "another, opens tcp 22 and 3389 to the world and churns servers every 4 s.",
         _each_region(lambda plan, region: TenantSpoofing(plan, region)),
+    ),
+    ScenarioFactory(
+        "quota-squeeze",
+        "The project closest to its Nova cores quota launches a server every 5 s, the "
+        "largest flavor that fits, until 95% of its cores are in use; never over a limit.",
+        _each_region(lambda plan, region: QuotaSqueeze(plan, region)),
     ),
     ScenarioFactory(
         "agent-flap",

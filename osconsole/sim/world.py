@@ -42,6 +42,32 @@ AGENT_BINARIES = {
 
 HA_INTERFACE_OWNER = "network:router_ha_interface"
 
+# Quota limits as the services ship them; -1 is unlimited. Nova's and Cinder's
+# usage is counted from the world (compute_usage, volume_usage), as their quota
+# engines count it from their databases.
+COMPUTE_QUOTA_DEFAULTS = {
+    "instances": 10,
+    "cores": 20,
+    "ram": 51200,
+    "metadata_items": 128,
+    "key_pairs": 100,
+    "server_groups": 10,
+    "server_group_members": 10,
+    "injected_files": 5,
+    "injected_file_content_bytes": 10240,
+    "injected_file_path_bytes": 255,
+}
+VOLUME_QUOTA_DEFAULTS = {
+    "volumes": 10,
+    "snapshots": 10,
+    "gigabytes": 1000,
+    "backups": 10,
+    "backup_gigabytes": 1000,
+    "groups": 10,
+    "per_volume_gigabytes": -1,
+}
+VOLUME_TYPE_RESOURCES = ("volumes", "snapshots", "gigabytes")  # also counted per volume type
+
 
 def last_beat(now: float, phase: float, interval: float, stopped_at: float | None) -> float:
     """When a periodic reporter last reported: on its own phase, or when it stopped."""
@@ -241,6 +267,70 @@ class Server:
     ip: str = "10.0.0.10"
     mac: str = "fa:16:3e:00:00:01"
     network_name: str = "private"
+
+
+@dataclass(slots=True)
+class Volume:
+    """A Cinder volume: only what quotas count (no API lists volumes yet)."""
+
+    id: str
+    project_id: str
+    size: int  # GiB
+    volume_type: str
+    created_at: float
+    server_id: str | None = None  # attached to, when in-use
+
+    @property
+    def status(self) -> str:
+        return "in-use" if self.server_id else "available"
+
+
+@dataclass(slots=True)
+class VolumeSnapshot:
+    id: str
+    project_id: str
+    volume_id: str
+    volume_type: str
+    size: int  # GiB, the volume's size when taken
+    created_at: float
+
+
+def compute_usage(servers: Iterable[Server]) -> dict[str, int]:
+    """Nova's quota usage of one project's servers: every server not deleted counts,
+    in ERROR or not, with its flavor's vCPUs and RAM."""
+    usage = {"instances": 0, "cores": 0, "ram": 0}
+    for server in servers:
+        if not server.deleted:
+            usage["instances"] += 1
+            usage["cores"] += server.flavor.vcpus
+            usage["ram"] += server.flavor.ram
+    return usage
+
+
+def volume_usage(
+    volumes: Iterable[Volume], snapshots: Iterable[VolumeSnapshot], types: Iterable[str]
+) -> dict[str, int]:
+    """Cinder's quota usage of one project: snapshots count in `gigabytes` too (as
+    with Cinder's default no_snapshot_gb_quota = False), and each volume type has its
+    own `volumes_<type>`, `snapshots_<type>` and `gigabytes_<type>`."""
+    usage = {resource: 0 for resource in VOLUME_QUOTA_DEFAULTS}
+    for name in types:
+        for resource in VOLUME_TYPE_RESOURCES:
+            usage[f"{resource}_{name}"] = 0
+
+    def add(resource: str, volume_type: str, amount: int) -> None:
+        usage[resource] += amount
+        typed = f"{resource}_{volume_type}"
+        if typed in usage:
+            usage[typed] += amount
+
+    for volume in volumes:
+        add("volumes", volume.volume_type, 1)
+        add("gigabytes", volume.volume_type, volume.size)
+    for snapshot in snapshots:
+        add("snapshots", snapshot.volume_type, 1)
+        add("gigabytes", snapshot.volume_type, snapshot.size)
+    return usage
 
 
 @dataclass(slots=True)
@@ -477,7 +567,13 @@ class Region:
         self.max_l3_agents_per_router = 3
         self.hypervisors_by_host: dict[str, Hypervisor] = {}
         self.ha_ports_by_router: dict[str, list[str]] = {}
-        self.quotas: dict[str, dict[str, int]] = {}  # project id -> resource -> limit
+        self.volumes: Collection[Volume] = Collection()
+        self.volume_snapshots: Collection[VolumeSnapshot] = Collection()
+        self.volume_types: list[str] = ["ceph"]
+        # project id -> resource -> limit; projects not listed have the defaults
+        self.quotas: dict[str, dict[str, int]] = {}  # Neutron's
+        self.compute_quotas: dict[str, dict[str, int]] = {}
+        self.volume_quotas: dict[str, dict[str, int]] = {}
 
     # -- Nova -------------------------------------------------------------
 
@@ -509,9 +605,27 @@ class Region:
         hv.running_vms += sign
         hv.generation += 1
 
+    def compute_quota(self, project_id: str) -> dict[str, int]:
+        return self.compute_quotas.get(project_id, COMPUTE_QUOTA_DEFAULTS)
+
     def compute_service_for_host(self, host: str) -> ComputeService | None:
         hv = self.hypervisors_by_host.get(host)
         return hv.service if hv else None
+
+    # -- Cinder -----------------------------------------------------------
+
+    def volume_quota(self, project_id: str) -> dict[str, int]:
+        """A project's limits, per volume type included (unlimited unless set)."""
+        limits = dict(self.volume_quotas.get(project_id, VOLUME_QUOTA_DEFAULTS))
+        for name in self.volume_types:
+            for resource in VOLUME_TYPE_RESOURCES:
+                limits.setdefault(f"{resource}_{name}", -1)
+        return limits
+
+    def project_volume_usage(self, project_id: str) -> dict[str, int]:
+        volumes = [v for v in self.volumes if v.project_id == project_id]
+        snapshots = [s for s in self.volume_snapshots if s.project_id == project_id]
+        return volume_usage(volumes, snapshots, self.volume_types)
 
     # -- Neutron ----------------------------------------------------------
 

@@ -100,8 +100,9 @@ class ConsoleApp(PollingApp):
         self.set_interval(1.0, self._tick)
 
     def connected(self, connection: Connection) -> None:
-        for error in self.errors:
-            self.notify(error, title="Not connected", severity="warning", timeout=15)
+        for error in self.new_connect_errors:
+            self.notify(error, title="Not connected", severity="warning", timeout=15, markup=False)
+        self.dashboard.show_errors(self.errors)
         self.repaint(set(PANES))
         self.show_mode()
 
@@ -122,6 +123,8 @@ class ConsoleApp(PollingApp):
 
     def not_connected(self, errors: list[str]) -> None:
         self.dashboard.show_errors(errors)
+        for error in self.new_connect_errors:
+            self.notify(error, title="Cannot connect", severity="error", timeout=30, markup=False)
 
     def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
         self.repaint(self.state.apply(snapshot))
@@ -248,8 +251,10 @@ class ConsoleApp(PollingApp):
     # -- actions ----------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        if self.poller is not None:
-            self.poller.refresh()
+        self.refresh_now()
+        if self.connector is not None and self.connector.problems:
+            self.notify("Polling every region, and connecting again, now", timeout=2)
+        elif self.poller is not None:
             self.notify("Polling every region now", timeout=2)
 
     def action_toggle_pause(self) -> None:

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -73,6 +74,7 @@ class DashboardScreen(Screen[None]):
     DEFAULT_CSS = """
     DashboardScreen #progress { height: 1; padding: 0 1; background: $boost; }
     DashboardScreen #progress.-done { display: none; }
+    DashboardScreen #progress.-errors { height: auto; max-height: 6; }
     DashboardScreen #filter { dock: bottom; height: 3; display: none; }
     DashboardScreen #filter.-shown { display: block; }
     """
@@ -81,6 +83,7 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.current = "hypervisors"
         self._ready = False  # composed and mounted: the show_* methods may draw
+        self._connect_errors: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
@@ -224,6 +227,9 @@ class DashboardScreen(Screen[None]):
         self.query_one("#regions", RegionStrip).show(statuses)
         arrived, expected = state.first_poll_progress
         progress = self.query_one("#progress", Static)
+        if self._connect_errors:  # what is not connected stays said until it is
+            self._show_connect_errors()
+            return
         if expected and arrived >= expected:
             progress.add_class("-done")
         elif expected:
@@ -233,7 +239,7 @@ class DashboardScreen(Screen[None]):
     def show_ages(self, state: LiveState, now: float) -> None:
         for name, kinds in PANES.items():
             ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
-            self.pane(name).set_age(max(ages) if ages else None)
+            self.pane(name).set_age(max(ages) if ages else None, now)
 
     @_when_drawn
     def show_findings(
@@ -251,11 +257,20 @@ class DashboardScreen(Screen[None]):
         for name in PANES:
             self.pane(name).paused = paused
 
-    @_when_drawn
     def show_errors(self, errors: list[str]) -> None:
-        text = "Not connected: " + " | ".join(errors)
-        self.query_one("#progress", Static).update(text)
-        self.notify("\n".join(errors), title="Cannot connect", severity="error", timeout=30)
+        """What is not connected, why, and when it is tried next (until it connects)."""
+        self._connect_errors = list(errors)
+        self._show_connect_errors()
+
+    @_when_drawn
+    def _show_connect_errors(self) -> None:
+        progress = self.query_one("#progress", Static)
+        progress.set_class(bool(self._connect_errors), "-errors")
+        if self._connect_errors:
+            progress.remove_class("-done")
+            progress.update(Text("Not connected: " + " | ".join(self._connect_errors)))
+        else:
+            progress.update("")
 
 
 def _tab_label(name: str, view: TableView) -> str:

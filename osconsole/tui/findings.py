@@ -39,6 +39,14 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
+def what(finding: Finding) -> str:
+    """The finding's reason, and whether it is still confirmed: one whose subject could
+    not be read since it was last seen stays listed, and says so."""
+    if finding.confirmed:
+        return finding.reason
+    return f"{finding.reason} (unconfirmed: not read since {clock(finding.last_seen)} UTC)"
+
+
 def bar_text(
     findings: Sequence[Finding], mode: str = "", incidents: Sequence[Incident] = ()
 ) -> Text:
@@ -66,7 +74,7 @@ def bar_text(
         text.append(f"| {top.ref.region}: {top.title}{symptoms} (since {clock(top.since)} UTC)")
     elif live:
         worst = live[0]
-        text.append(f"| {worst.subject.region}: {worst.reason} (since {clock(worst.since)} UTC)")
+        text.append(f"| {worst.subject.region}: {what(worst)} (since {clock(worst.since)} UTC)")
     text.append("   f: findings  e: events", "dim")
     return text
 
@@ -131,11 +139,11 @@ class FindingsScreen(Screen[None]):
             for f in incident.findings:
                 listed.add(f.key)
                 first = f is incident.cause
-                what = incident.title if first and incident.symptoms else f.reason
-                self._add(table, f, what if first else f"  ↳ {f.reason}")
+                said = incident.title if first and incident.symptoms else what(f)
+                self._add(table, f, said if first else f"  ↳ {what(f)}")
         for f in self.console.findings:  # acknowledged since the last judging
             if f.key not in listed:
-                self._add(table, f, f.reason)
+                self._add(table, f, what(f))
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 

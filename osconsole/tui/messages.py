@@ -1,5 +1,6 @@
 """The messages of the console, in the order data flows:
-ConnectionReady → SnapshotArrived → ViewsApplied; ConnectionFailed when nothing connects."""
+ConnectionReady (per cloud) → SnapshotArrived → ViewsApplied; ConnectionFailed while
+some cloud is not connected (it is tried again)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from osconsole.model import Snapshot
 
 
 class ConnectionReady(Message):
-    """Every reachable region is authenticated and has its client."""
+    """A cloud connected; `connection` holds every region connected so far."""
 
     def __init__(self, connection: Connection) -> None:
         super().__init__()
@@ -20,7 +21,8 @@ class ConnectionReady(Message):
 
 
 class ConnectionFailed(Message):
-    """No region could be reached; the errors say why (auth, config, network)."""
+    """The clouds not connected (yet): why (auth, config, network) and when each is
+    tried next; empty once every cloud is connected."""
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__()

@@ -1,5 +1,6 @@
-"""The polling core of every live viewer (the console, the wall): connect, poll in a
-worker, keep the latest snapshots, exit cleanly when the terminal goes away."""
+"""The polling core of every live viewer (the console, the wall): connect (each cloud
+tried again until it connects), poll in a worker, keep the latest snapshots, exit
+cleanly when the terminal goes away."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
 
-from osconsole.cloud.connect import Connection, connect
+from osconsole.cloud.connect import CloudAttempt, Connection
 from osconsole.cloud.http import ServiceStats
+from osconsole.cloud.reconnect import CloudProblem, Reconnector
 from osconsole.config import Settings
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
@@ -40,7 +42,8 @@ class PollingApp(App[None]):
 
     ConsoleApp and WallApp inherit it and keep only their screens, bindings and
     repaint: they implement `start_views` and the `connected`, `not_connected` and
-    `snapshot_arrived` hooks.
+    `snapshot_arrived` hooks. `errors` always says what is not connected, why, and
+    when it is tried next; `new_connect_errors` what is new in it (for a toast).
     """
 
     def __init__(
@@ -67,7 +70,10 @@ class PollingApp(App[None]):
         self._poll = poll
         self.connection: Connection | None = None
         self.poller: Poller | None = None
+        self.connector: Reconnector | None = None
         self.errors: list[str] = []
+        self.new_connect_errors: list[str] = []
+        self._told: set[str] = set()
         self.startup_notes: list[str] = []
         self._heap_frozen = False
 
@@ -88,45 +94,76 @@ class PollingApp(App[None]):
 
     @work(exclusive=True, group="poller", exit_on_error=False)
     async def start_polling(self) -> None:
-        """Connect (auth in threads), then poll every region and kind until we exit."""
-        connection = await connect(self.settings, **self._connect_kwargs)
-        if not connection.regions:
-            self.post_message(ConnectionFailed(connection.errors or ["no region to poll"]))
-            return
-        self.post_message(ConnectionReady(connection))
-        poller = Poller(connection.regions, self.settings, on_snapshot=self._arrived)
-        self.poller = poller
+        """Connect every cloud, each tried again with backoff until it connects, and
+        poll every region of those that did, until we exit."""
+        poller = Poller((), self.settings, on_snapshot=self._arrived)
+        connector = Reconnector(
+            self.settings,
+            on_connected=self._cloud_connected,
+            on_problems=self._cloud_problems,
+            **self._connect_kwargs,
+        )
+        self.poller, self.connector = poller, connector
         try:
-            await poller.run()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(poller.run(), name="poll")
+                group.create_task(connector.run(), name="connect")
         finally:
-            await connection.aclose()
+            await connector.aclose()
+
+    def refresh_now(self) -> None:
+        """Poll every region now, and try at once every cloud not connected yet."""
+        if self.connector is not None:
+            self.connector.retry_now()
+        if self.poller is not None:
+            self.poller.refresh()
 
     def _arrived(self, snapshot: Snapshot[Any]) -> None:
         self.post_message(SnapshotArrived(snapshot))
 
+    def _cloud_connected(self, connection: Connection, attempt: CloudAttempt) -> None:
+        if self.poller is not None:
+            self.poller.add(attempt.sessions)
+        self.post_message(ConnectionReady(connection))
+
+    def _cloud_problems(self, problems: list[CloudProblem]) -> None:
+        self.post_message(ConnectionFailed([p.text() for p in problems]))
+
+    def _update_errors(self) -> None:
+        """`errors` from the clouds not connected (now) and the regions left out;
+        `new_connect_errors` the ones not told before."""
+        problems = list(self.connector.problems.values()) if self.connector else []
+        left_out = list(self.connection.errors) if self.connection else []
+        self.errors = [p.text() for p in problems] + left_out
+        stable = [p.error for p in problems] + left_out
+        self.new_connect_errors = [e for e in stable if e not in self._told]
+        for error in self.new_connect_errors:
+            log.warning("not connected: %s", error)
+        self._told = set(stable)
+
     @on(ConnectionReady)
     def _connection_ready(self, message: ConnectionReady) -> None:
         self.connection = message.connection
-        self.errors = list(message.connection.errors)
+        self._update_errors()
         self.state.expect(r.ref for r in message.connection.regions)
         self.connected(message.connection)
 
     @on(ConnectionFailed)
     def _connection_failed(self, message: ConnectionFailed) -> None:
-        self.errors = list(message.errors)
-        for error in message.errors:
-            log.warning("connection failed: %s", error)
-        self.not_connected(self.errors)
+        self._update_errors()
+        if message.errors:
+            self.not_connected(self.errors)
 
     @on(SnapshotArrived)
     def _snapshot_arrived(self, message: SnapshotArrived) -> None:
         self.snapshot_arrived(message.snapshot)
 
     def connected(self, connection: Connection) -> None:
-        """Every reachable region has its client (`self.connection`, `self.errors` set)."""
+        """A cloud connected: its regions have their clients (`self.connection`, which
+        holds every region connected so far, and `self.errors` set)."""
 
     def not_connected(self, errors: list[str]) -> None:
-        """No region could be reached."""
+        """Some cloud is not connected (yet): `errors` say why and when it is tried next."""
 
     def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
         """A poll ended; the subclass keeps it (usually `self.state.apply`) and repaints."""

@@ -1,5 +1,6 @@
 """Tenant signals: counts against the world, incremental polls, churn, stuck servers,
-Keystone fallbacks, the paced quota sweep; and the pure helpers on their own."""
+Keystone fallbacks, the paced quota sweep (Neutron, Nova, Cinder); and the pure helpers
+on their own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from osconsole.cloud.http import ApiFailure, Forbidden, RegionClient
+from osconsole.cloud.auth import Access
+from osconsole.cloud.connect import Connection
+from osconsole.cloud.http import ApiFailure, Forbidden, RegionClient, TokenSource
 from osconsole.collect import tenants
 from osconsole.collect.base import SweepBudget
 from osconsole.collect.parse import utc_timestamp
@@ -34,10 +37,12 @@ from osconsole.collect.tenants import (
     summarise,
     suspicion,
 )
-from osconsole.config import Intervals, Settings
-from osconsole.model import TenantSignals
+from osconsole.config import Intervals, Settings, Thresholds
+from osconsole.health.tenants import score
+from osconsole.model import Snapshot, TenantSignals
 from osconsole.sim.neutron import quota_usage
-from osconsole.sim.world import Region, Server, World
+from osconsole.sim.scenarios import start_scenario
+from osconsole.sim.world import Region, Server, World, compute_usage
 
 NOW = 1_800_000_000.0
 
@@ -52,6 +57,32 @@ def _region(world: World) -> Region:
 
 def _live(region: Region) -> list[Server]:
     return [s for s in region.servers if not s.deleted]
+
+
+def _limited(
+    limits: dict[str, int], used: dict[str, int], wanted: set[str] | None = None
+) -> dict[str, tuple[int, int]]:
+    return {
+        r: (used[r], limit)
+        for r, limit in limits.items()
+        if limit > 0 and (wanted is None or r in wanted)
+    }
+
+
+def world_quotas(region: Region, project_id: str) -> dict[str, dict[str, tuple[int, int]]]:
+    """What each service's quota engine counts for a project, straight from the world."""
+    servers = [s for s in region.servers if s.project_id == project_id]
+    return {
+        "neutron": _limited(region.quotas[project_id], quota_usage(region, project_id)),
+        "nova": _limited(
+            region.compute_quota(project_id), compute_usage(servers), {"instances", "cores", "ram"}
+        ),
+        "cinder": _limited(
+            region.volume_quota(project_id),
+            region.project_volume_usage(project_id),
+            {"volumes", "gigabytes", "snapshots"},
+        ),
+    }
 
 
 class Urls:
@@ -100,11 +131,18 @@ async def test_a_full_poll_counts_what_the_world_holds(
     assert {i for sig in snap.items.values() for i in sig.open_ingress_rules} == open_rules
     for project_id, sig in snap.items.items():
         assert sig.project_name == world.projects.get(project_id).name
-        limits = region.quotas[project_id]
-        used = quota_usage(region, project_id)
-        assert sig.quota_usage == {r: (used[r], lim) for r, lim in limits.items() if lim > 0}
-    # Keystone, servers, ports, 2 rule listings, floating IPs; then one quota call each.
-    assert snap.requests == 6 + len(snap.items)
+        assert sig.quotas == world_quotas(region, project_id)
+        assert sig.quotas_unknown == ()
+    in_use = Counter()
+    for sig in snap.items.values():
+        for service, usage in sig.quotas.items():
+            in_use[service] += sum(used for used, _ in usage.values())
+    assert all(in_use[s] > 0 for s in ("neutron", "nova", "cinder")), in_use
+    # Keystone, servers, ports, 2 rule listings, floating IPs; then one quota call per
+    # project and service.
+    n = len(snap.items)
+    assert snap.requests == 6 + 3 * n
+    assert snap.extra["quota_reads"] == {"neutron": n, "nova": n, "cinder": n}
     assert snap.extra["mode"] == "full"
     assert snap.extra["deleted_last_hour_complete"] is False
 
@@ -140,12 +178,14 @@ async def test_a_changed_port_shows_on_the_next_incremental_poll(
         assert len(since) == 1 and since[0].endswith("Z")
         assert first.server_time - 3 <= utc_timestamp(since[0]) <= first.server_time - 2  # type: ignore[operator]
     assert urls.count("/projects") == 0
-    # servers, ports, 2 rule listings, floating IPs, and quotas of the projects whose
-    # footprint moved (their ports changed): the others were read less than
-    # full_resync ago and nothing that moves a quota changed since.
+    # servers, ports, 2 rule listings, floating IPs, and the Neutron quotas of the
+    # projects whose ports changed: the others were read less than full_resync ago and
+    # nothing that moves a quota changed since; ports do not move Nova's or Cinder's.
     moved = {port.project_id, other.project_id}
     assert urls.count("/quotas/") == len(moved) < len(snap.items)
+    assert urls.count("/os-quota-sets/") == 0
     assert snap.requests == 5 + len(moved)
+    assert snap.extra["quota_reads"] == {"neutron": len(moved), "nova": 0, "cinder": 0}
     paths = Counter(r.path.split("/v2.")[-1] for r in world.requests[log_start:])
     assert paths["1/servers/detail"] == 1 and paths["0/ports"] == 1
 
@@ -286,6 +326,14 @@ async def test_keystone_forbidden_is_worded_for_the_operator(
     assert all(s.project_name == s.project_id for s in snap.items.values())
 
 
+def _quota_calls(urls: Urls) -> int:
+    return urls.count("/quotas/") + urls.count("/os-quota-sets/")
+
+
+def _known(snap: Snapshot[TenantSignals]) -> set[tuple[str, str]]:
+    return {(p, service) for p, sig in snap.items.items() for service in sig.quotas}
+
+
 async def test_the_paced_quota_sweep_stays_within_its_allowance(
     world: World, region_one: RegionClient
 ) -> None:
@@ -296,25 +344,202 @@ async def test_the_paced_quota_sweep_stays_within_its_allowance(
     snap = await collector.poll(None)
     projects = len(snap.items)
     assert projects == 5
-    assert urls.count("/quotas/") == snap.extra["quota_swept"] == 3
-    assert sum(1 for s in snap.items.values() if s.quota_usage) == 3
-    assert f"quota details: {projects - 3} of {projects} projects not read yet" in snap.notes
+    assert _quota_calls(urls) == snap.extra["quota_swept"] == 3
+    # The most suspicious project's three quotas are read first.
     suspicious = max(snap.items.values(), key=suspicion)
-    assert suspicion(suspicious) > 0 and suspicious.quota_usage
-    swept = {p for p, s in snap.items.items() if s.quota_usage}
-    # Next poll: the 2 never read; the 3 read are unchanged and younger than full_resync.
-    for calls, expected in ((2, 5), (0, 5)):
+    assert suspicion(suspicious) > 0
+    assert set(suspicious.quotas) == {"neutron", "nova", "cinder"}
+    assert suspicious.quotas_unknown == ()
+    assert sum(len(s.quotas_unknown) for s in snap.items.values()) == 3 * projects - 3
+    for service in ("neutron", "nova", "cinder"):
+        assert f"{service} quotas: {projects - 1} of {projects} projects not read yet" in (
+            snap.notes
+        )
+    assert not snap.complete
+    # Three more reads a poll, none of them one already known and unchanged, until all
+    # 15 are known; then nothing is read until something moves or full_resync passes.
+    polls = 1
+    while not snap.complete:
         collector.budget = SweepBudget(0.05, burst=3)  # the next poll's allowance
         world.clock.step(60)
         urls.reset()
+        before = _known(snap)
         snap = await collector.poll(snap)
-        assert urls.count("/quotas/") == calls
-        now_swept = {p for p, s in snap.items.items() if s.quota_usage}
-        assert swept <= now_swept and len(now_swept) == expected  # earlier usage kept
-        swept = now_swept
-    assert snap.complete
+        polls += 1
+        assert before < _known(snap)
+        assert _quota_calls(urls) == len(_known(snap) - before) == 3
+    assert polls == 5 and len(_known(snap)) == 3 * projects
+    world.clock.step(60)
+    urls.reset()
+    snap = await collector.poll(snap)
+    assert _quota_calls(urls) == 0 and snap.complete
     for project_id, sig in snap.items.items():
-        assert sig.quota_usage["port"][1] == region.quotas[project_id]["port"]
+        assert sig.quotas == world_quotas(region, project_id)
+
+
+async def test_a_new_server_moves_its_projects_quotas_only_and_full_resync_reads_all(
+    world: World, region_one: RegionClient
+) -> None:
+    region = _region(world)
+    collector = _collector(region_one)
+    first = await collector.poll(None)
+    world.clock.step(60)
+    template = _live(region)[0]
+    project_id = template.project_id
+    born = dataclasses.replace(
+        template,
+        id="22222222-2222-4333-8444-555555555555",
+        created_at=world.now(),
+        updated_at=world.now(),
+    )
+    region.place_server(born)
+    urls = Urls(region_one)
+    world.clock.step(30)
+    snap = await collector.poll(first)
+    # servers, ports, 2 rule listings, floating IPs; the three quotas of that project.
+    assert snap.extra["quota_reads"] == {"neutron": 1, "nova": 1, "cinder": 1}
+    assert snap.requests == 5 + 3
+    asked = {u.path.rstrip("/").split("/")[-1] for u in urls.seen if "quota" in u.path}
+    assert asked == {project_id, "details", "detail"}
+    was = first.items[project_id].quotas["nova"]
+    now = snap.items[project_id].quotas["nova"]
+    assert now["instances"][0] == was["instances"][0] + 1
+    assert now["cores"][0] == was["cores"][0] + born.flavor.vcpus
+    assert snap.items[project_id].quotas == world_quotas(region, project_id)
+
+    world.clock.step(Intervals().full_resync)
+    urls.reset()
+    later = await collector.poll(snap)
+    n = len(later.items)
+    assert later.extra["quota_reads"] == {"neutron": n, "nova": n, "cinder": n}
+    assert _quota_calls(urls) == 3 * n and later.complete
+
+
+def _failing(service: str, path: str) -> object:
+    async def fail(client: RegionClient, project_id: str) -> None:
+        raise ApiFailure(service, "GET", path, "HTTP 503: try later", 503)
+
+    return fail
+
+
+async def test_a_nova_quota_never_read_is_unknown_and_a_failed_reread_keeps_the_last(
+    world: World, region_one: RegionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region = _region(world)
+    read_nova = tenants.compute.quota_usage
+    monkeypatch.setattr(tenants.compute, "quota_usage", _failing("compute", "/os-quota-sets/x"))
+    collector = _collector(region_one)
+    snap = await collector.poll(None)
+    n = len(snap.items)
+    assert not snap.complete
+    for sig in snap.items.values():
+        assert "nova" not in sig.quotas and sig.quotas_unknown == ("nova",)
+        assert set(sig.quotas) == {"neutron", "cinder"}
+    reason = "compute: GET /os-quota-sets/x: HTTP 503: try later"
+    assert f"nova quotas: {n} of {n} projects failed this poll ({reason})" in snap.notes
+    assert f"nova quotas: {n} of {n} projects not read yet" in snap.notes
+
+    monkeypatch.setattr(tenants.compute, "quota_usage", read_nova)
+    world.clock.step(60)
+    read = await collector.poll(snap)  # never read: due whatever moved
+    assert read.complete and read.extra["quota_reads"] == {"neutron": 0, "nova": n, "cinder": 0}
+    assert all(sig.quotas_unknown == () for sig in read.items.values())
+
+    monkeypatch.setattr(tenants.compute, "quota_usage", _failing("compute", "/os-quota-sets/x"))
+    world.clock.step(Intervals().full_resync)
+    kept = await collector.poll(read)  # everything due again; Nova fails again
+    assert not kept.complete
+    assert f"nova quotas: {n} of {n} projects failed this poll ({reason})" in kept.notes
+    assert not any("not read yet" in note for note in kept.notes)
+    for project_id, sig in kept.items.items():
+        assert sig.quotas_unknown == ()
+        assert sig.quotas["nova"] == read.items[project_id].quotas["nova"]
+        assert sig.quotas["nova"] == world_quotas(region, project_id)["nova"]
+
+
+async def test_a_quota_answer_of_the_wrong_shape_is_a_failed_read(
+    world: World, region_one: RegionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def odd(client: RegionClient, project_id: str) -> dict[str, object]:
+        return {"id": project_id, "volumes": 3}  # limits only: the usage was not asked for
+
+    monkeypatch.setattr(tenants.volume, "quota_usage", odd)
+    snap = await _collector(region_one).poll(None)
+    n = len(snap.items)
+    assert not snap.complete
+    assert all(s.quotas_unknown == ("cinder",) for s in snap.items.values())
+    assert (
+        f"cinder quotas: {n} of {n} projects failed this poll "
+        "(no usable gigabytes, snapshots, volumes in the answer)"
+    ) in snap.notes
+
+
+async def test_a_forbidden_quota_read_is_said_once_and_stays_unknown(
+    world: World, region_one: RegionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def forbidden(client: RegionClient, project_id: str) -> None:
+        raise Forbidden("compute", "GET", "/os-quota-sets/x/detail", "HTTP 403: policy", 403)
+
+    monkeypatch.setattr(tenants.compute, "quota_usage", forbidden)
+    snap = await _collector(region_one).poll(None)
+    assert "nova quotas: not allowed (HTTP 403); nova quota usage unknown" in snap.notes
+    assert not any(note.startswith("nova quotas: 5 of 5 projects failed") for note in snap.notes)
+    assert all(s.quotas_unknown == ("nova",) for s in snap.items.values())
+
+
+class WithoutCinder:
+    """A region's token source with Cinder taken out of the catalog, as in a region
+    that does not deploy it."""
+
+    def __init__(self, inner: TokenSource) -> None:
+        self.inner = inner
+
+    @staticmethod
+    def _strip(access: Access) -> Access:
+        catalog = tuple(s for s in access.catalog if s.get("type") != "volumev3")
+        return dataclasses.replace(access, catalog=catalog)
+
+    async def access(self) -> Access:
+        return self._strip(await self.inner.access())
+
+    async def reauthenticate(self, rejected_token: str) -> Access:
+        return self._strip(await self.inner.reauthenticate(rejected_token))
+
+
+async def test_a_region_without_cinder_reads_no_volume_quota_and_is_complete(
+    world: World, region_one: RegionClient
+) -> None:
+    region_one.auth = WithoutCinder(region_one.auth)
+    urls = Urls(region_one)
+    snap = await _collector(region_one).poll(None)
+    n = len(snap.items)
+    assert snap.complete, snap.notes
+    assert not any("cinder" in note for note in snap.notes)
+    assert urls.count("/volume/") == 0
+    assert snap.requests == 6 + 2 * n
+    assert snap.extra["quota_reads"] == {"neutron": n, "nova": n}
+    assert all(set(s.quotas) == {"neutron", "nova"} for s in snap.items.values())
+    assert all(s.quotas_unknown == () for s in snap.items.values())
+
+
+async def test_the_demo_brings_a_project_near_its_cores_quota_and_the_rules_say_so(
+    world: World, connection: Connection
+) -> None:
+    start_scenario(world, "demo")
+    world.clock.step(140 + 100)  # the demo's quota squeeze, in its second region
+    world.tick()
+    region = world.regions["RegionTwo"]
+    (project_id,) = {s.project_id for s in region.servers if "-quota-" in s.name}
+    client = next(r.client for r in connection.regions if r.ref.region == "RegionTwo")
+    snap = await _collector(client).poll(None)
+    used, limit = world_quotas(region, project_id)["nova"]["cores"]
+    assert used >= 0.95 * limit
+    reasons = score(snap.items[project_id], Thresholds()).reasons
+    assert any(f"nova cores {used * 100 // limit}% ({used}/{limit})" in r for r in reasons)
+    others = [p for p in snap.items if p != project_id]
+    assert not any(
+        "nova cores" in r for p in others for r in score(snap.items[p], Thresholds()).reasons
+    )
 
 
 async def test_a_failing_servers_listing_gives_a_partial_snapshot(
@@ -329,9 +554,57 @@ async def test_a_failing_servers_listing_gives_a_partial_snapshot(
     assert (
         "servers: compute: GET /servers/detail: HTTP 500: boom; server counts unknown" in snap.notes
     ), snap.notes
-    assert all(s.servers == 0 for s in snap.items.values())
+    # Unknown, not zero: the servers listing never answered.
+    assert all(s.servers is None and s.error_servers is None for s in snap.items.values())
+    assert all(s.unread == ("servers",) for s in snap.items.values())
+    assert snap.partly_read == frozenset(snap.items)
     fips = Counter(f.project_id for f in _region(world).floating_ips)
     assert {p: s.floating_ips for p, s in snap.items.items() if s.floating_ips} == dict(fips)
+
+
+def _failing_listing(what: str) -> object:
+    async def broken(client: RegionClient, **_: object) -> None:
+        raise ApiFailure("network", "GET", f"/v2.0/{what}", "HTTP 503: busy", 503)
+
+    return broken
+
+
+async def test_listings_never_read_are_unknown_not_zero(
+    world: World, region_one: RegionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = next(p for p in _region(world).ports if p.device_owner.startswith("compute:"))
+    port.allowed_address_pairs = [{"ip_address": "0.0.0.0/0", "mac_address": port.mac}]
+    spoofing = {port.project_id}
+    real_ports = tenants.network.ports
+    monkeypatch.setattr(tenants.network, "ports", _failing_listing("ports"))
+    monkeypatch.setattr(tenants.network, "security_group_rules", _failing_listing("rules"))
+    monkeypatch.setattr(tenants.network, "floating_ips", _failing_listing("floatingips"))
+    collector = _collector(region_one)
+    snap = await collector.poll(None)
+    assert not snap.complete and snap.items
+    for sig in snap.items.values():
+        assert sig.servers is not None  # the servers listing answered
+        assert sig.spoofing_ports is None and sig.open_ingress_rules is None
+        assert sig.floating_ips is None and sig.floating_ips_created_last_hour is None
+        assert sig.unread == ("spoofing ports", "open ingress", "floating IPs")
+    assert snap.partly_read == frozenset(snap.items)
+    # There was no previous poll: nothing is said to come from one.
+    assert not any("from the previous poll" in note for note in snap.notes), snap.notes
+    assert any(n.endswith("; open ingress unknown") for n in snap.notes), snap.notes
+    assert any(n.endswith("; spoofing ports unknown") for n in snap.notes), snap.notes
+    assert any(n.endswith("; counts unknown") for n in snap.notes), snap.notes
+
+    # The ports answer: spoofing is known from then on, even when they fail again.
+    monkeypatch.setattr(tenants.network, "ports", real_ports)
+    world.clock.step(60)
+    second = await collector.poll(snap)
+    flagged = {pid for pid, sig in second.items.items() if sig.spoofing_ports}
+    assert flagged == spoofing and all(s.spoofing_ports is not None for s in second.items.values())
+    monkeypatch.setattr(tenants.network, "ports", _failing_listing("ports"))
+    world.clock.step(60)
+    third = await collector.poll(second)
+    assert {pid for pid, sig in third.items.items() if sig.spoofing_ports} == spoofing
+    assert any(n.endswith("; spoofing ports from the previous poll") for n in third.notes)
 
 
 async def test_nothing_usable_raises(world: World, region_one: RegionClient) -> None:
@@ -397,16 +670,51 @@ def test_open_prefixes_and_port_and_rule_parsing() -> None:
     assert parse_fip({"id": "f"}) is None
 
 
-def test_parse_quota_keeps_real_limits_only() -> None:
+def test_parse_quota_keeps_real_limits_only_and_never_guesses_a_use() -> None:
     details = {
         "port": {"used": 9, "limit": 10, "reserved": 0},
         "subnetpool": {"used": 0, "limit": -1, "reserved": 0},
         "rbac_policy": {"used": 0, "limit": 0, "reserved": 0},
-        "network": {"used": None, "limit": 5},
+        "network": {"used": None, "limit": 5},  # unknown, not 0/5
+        "subnet": {"limit": 5},
         "router": "garbage",
         "floatingip": {"used": 1, "limit": "many"},
+        "security_group": {"used": True, "limit": 10},
     }
-    assert parse_quota(details) == {"port": (9, 10), "network": (0, 5)}
+    assert parse_quota(details) == {"port": (9, 10)}
+
+
+def test_parse_quota_reads_nova_and_cinder_sets_with_reservations() -> None:
+    nova = {
+        "id": "p1",
+        "cores": {"in_use": 36, "limit": 40, "reserved": 2},
+        "instances": {"in_use": 9, "limit": -1, "reserved": 0},
+        "ram": {"in_use": 2048, "limit": 51200},
+        "key_pairs": {"in_use": 0, "limit": 100, "reserved": 0},
+    }
+    wanted = frozenset({"instances", "cores", "ram"})
+    assert parse_quota(nova, used_key="in_use", resources=wanted) == {
+        "cores": (38, 40),  # reserved counts against the limit too
+        "ram": (2048, 51200),
+    }
+    cinder = {"id": "p1", "volumes": {"in_use": 3, "limit": 10, "reserved": 0, "allocated": 0}}
+    assert parse_quota(cinder, used_key="in_use") == {"volumes": (3, 10)}
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {},
+        {"id": "p1"},
+        {"cores": {"used": 3, "limit": 10}},  # Neutron's key where Nova's is expected
+        {"key_pairs": {"in_use": 0, "limit": 100}},  # none of the resources asked for
+    ],
+)
+def test_a_quota_answer_without_a_readable_resource_is_not_an_empty_quota(
+    details: dict[str, object],
+) -> None:
+    wanted = frozenset({"instances", "cores", "ram"})
+    assert parse_quota(details, used_key="in_use", resources=wanted) is None
 
 
 def test_is_stuck_and_recent_use_the_given_clock() -> None:
@@ -438,7 +746,7 @@ def test_summarise_builds_one_signal_per_project_with_anything() -> None:
         fips=fips,
         created=created,
         deleted=deleted,
-        quotas={"p1": {"port": (1, 10)}},
+        quotas={"p1": {"neutron": {"port": (1, 10)}}},
         now=NOW,
         stuck_after=1800,
     )
@@ -446,7 +754,7 @@ def test_summarise_builds_one_signal_per_project_with_anything() -> None:
     p1, p2, p4, p5 = items["p1"], items["p2"], items["p4"], items["p5"]
     assert (p1.project_name, p1.servers, p1.error_servers) == ("alpha", 2, ("s2",))
     assert p1.spoofing_ports == ("x",) and p1.created_last_hour == 1
-    assert p1.quota_usage == {"port": (1, 10)}
+    assert p1.quotas == {"neutron": {"port": (1, 10)}}
     assert p2.project_name == "p2" and p2.stuck_servers == ("s3",)
     assert (p2.floating_ips, p2.floating_ips_created_last_hour) == (2, 1)
     assert p4.open_ingress_rules == ("r1", "r2", "r3") and p4.open_ingress_ports == (0, 22)

@@ -14,6 +14,7 @@ from osconsole.config import CloudSettings, Settings
 from osconsole.sim.background import DemoCloud
 from osconsole.tui.app import ConsoleApp
 from osconsole.widgets.pane import LivePane
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,10 +42,13 @@ async def test_the_console_fills_every_pane_from_the_demo_cloud(demo: DemoCloud)
     async with app.run_test(size=(200, 50)) as pilot:
         panes = {name: app.screen.query_one(f"#pane-{name}", LivePane) for name in
                  ("hypervisors", "routers", "tenants", "liveness")}  # fmt: skip
-        for _ in range(300):
-            if all(p.shown_keys for name, p in panes.items() if name != "tenants"):
-                break
-            await pilot.pause(0.1)
+        await wait_for(
+            lambda: all(p.shown_keys for name, p in panes.items() if name != "tenants"),
+            30,
+            what="every pane but Tenants filled",
+            pilot=pilot,
+            step=0.1,
+        )
         assert panes["hypervisors"].shown_keys and panes["routers"].shown_keys
         assert panes["liveness"].shown_keys
         strip = app.screen.query_one("#regions").plain

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from osconsole.sim.serve import SimServer
-from osconsole.sim.world import World
+from osconsole.sim.world import World, compute_usage
+from tests.support.home import home_env
 
 pytestmark = pytest.mark.e2e
 OPENSTACK = Path(sys.executable).with_name("openstack")
@@ -24,6 +25,7 @@ OPENSTACK = Path(sys.executable).with_name("openstack")
 
 def openstack(clouds: Path, *args: str, region: str = "RegionOne") -> Any:
     env = {
+        **home_env(),  # the XDG folders of the test, never the real ones
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(clouds.parent),  # no operator's own clouds.yaml can leak in
         "OS_CLIENT_CONFIG_FILE": str(clouds),
@@ -120,3 +122,25 @@ def test_compute_service_set_disable_with_reason(cli: tuple[World, Path]) -> Non
     seen = next(r for r in rows if r["ID"] == service.id)
     assert seen["Status"] == "disabled"
     assert seen["Disabled Reason"] == "e2e: DIMM swap"
+
+
+def test_quota_show_usage_of_compute_and_volume(cli: tuple[World, Path]) -> None:
+    world, clouds = cli
+    region = world.regions["RegionOne"]
+    project = next(p for p in world.projects if p.name not in ("admin", "service"))
+
+    def quota(service: str) -> dict[str, tuple[Any, Any]]:
+        rows = openstack(clouds, "quota", "show", "--usage", service, project.id, "-f", "json")
+        return {r["Resource"]: (r["In Use"], r["Limit"]) for r in rows}
+
+    compute = quota("--compute")
+    used = compute_usage(s for s in region.servers if s.project_id == project.id)
+    limits = region.compute_quota(project.id)
+    for resource in ("instances", "cores", "ram"):
+        assert compute[resource] == (used[resource], limits[resource])
+    assert used["instances"] > 0
+    volume = quota("--volume")
+    used = region.project_volume_usage(project.id)
+    limits = region.volume_quota(project.id)
+    for resource in ("volumes", "snapshots", "gigabytes", "volumes_ceph"):
+        assert volume[resource] == (used[resource], limits[resource])

@@ -12,12 +12,14 @@ import pytest
 
 from osconsole.sim.serve import SimServer
 from osconsole.sim.world import World
+from tests.support.home import home_env
 
 pytestmark = pytest.mark.e2e
 
 
 def snapshot(clouds: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
     env = {
+        **home_env(),  # the XDG folders of the test, never the real ones
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(clouds.parent),
         "OS_CLIENT_CONFIG_FILE": str(clouds),

@@ -109,27 +109,56 @@ CASES = [
     ),
     (
         "quota near its limit",
-        {"quota_usage": {"port": (470, 500), "network": (1, 100)}},
+        {"quotas": {"neutron": {"port": (470, 500), "network": (1, 100)}}},
         5.0,
-        ("quota: port 470/500 (94%)",),
+        ("quota: neutron port 94% (470/500)",),
     ),
     (
-        "quota exactly at the ratio, and over the limit",
-        {"quota_usage": {"port": (450, 500), "floatingip": (12, 10)}},
+        "quota exactly at the ratio, and over the limit, the fullest first",
+        {"quotas": {"neutron": {"port": (450, 500), "floatingip": (12, 10)}}},
         10.0,
-        ("quota: floatingip 12/10 (120%), port 450/500 (90%)",),
+        ("quota: neutron floatingip 120% (12/10), neutron port 90% (450/500)",),
+    ),
+    (
+        "nova cores near the limit",
+        {"quotas": {"nova": {"cores": (38, 40), "instances": (9, 20), "ram": (1024, 51200)}}},
+        5.0,
+        ("quota: nova cores 95% (38/40)",),
+    ),
+    (
+        "every service's resources count, named with their service",
+        {
+            "quotas": {
+                "neutron": {"router": (9, 10)},
+                "nova": {"instances": (10, 10), "cores": (19, 20)},
+                "cinder": {"gigabytes": (990, 1000), "volumes": (3, 10)},
+            }
+        },
+        15.0,
+        (
+            "quota: nova instances 100% (10/10), cinder gigabytes 99% (990/1000), "
+            "nova cores 95% (19/20), neutron router 90% (9/10)",
+        ),
     ),
     (
         "unlimited and zero quotas are ignored",
-        {"quota_usage": {"port": (9000, -1), "router": (3, 0), "network": (0, 0)}},
+        {
+            "quotas": {
+                "neutron": {"port": (9000, -1), "router": (3, 0)},
+                "nova": {"cores": (500, -1), "instances": (0, 0)},
+            }
+        },
         0.0,
         (),
     ),
     (
         "quota is capped",
-        {"quota_usage": {k: (10, 10) for k in ("a", "b", "c", "d", "e")}},
+        {"quotas": {"nova": {k: (10, 10) for k in ("a", "b", "c", "d", "e")}}},
         15.0,
-        ("quota: a 10/10 (100%), b 10/10 (100%), c 10/10 (100%), d 10/10 (100%), e 10/10 (100%)",),
+        (
+            "quota: nova a 100% (10/10), nova b 100% (10/10), nova c 100% (10/10), "
+            "nova d 100% (10/10), nova e 100% (10/10)",
+        ),
     ),
 ]
 
@@ -157,7 +186,7 @@ def test_points_add_up_and_reasons_come_heaviest_first() -> None:
             open_ingress_ports=(22,),  # 20
             error_servers=ids(1),  # 5
             stuck_servers=ids(1),  # 3
-            quota_usage={"port": (99, 100)},  # 5
+            quotas={"neutron": {"port": (99, 100)}},  # 5
         ),
         DEFAULT,
     )
@@ -166,15 +195,15 @@ def test_points_add_up_and_reasons_come_heaviest_first() -> None:
         "1 port allows spoofing (0.0.0.0/0 address pairs or port security off)",
         "ingress from 0.0.0.0/0 to 22",
         "1 server in ERROR",
-        "quota: port 99/100 (99%)",
+        "quota: neutron port 99% (99/100)",
         "1 server stuck in BUILD/task state",
     )
 
 
 def test_equal_points_keep_the_rules_order() -> None:
     # 5 (one ERROR) ties with 5 (one quota): ERROR is the heavier concern.
-    result = score(signals(error_servers=ids(1), quota_usage={"port": (10, 10)}), DEFAULT)
-    assert result.reasons == ("1 server in ERROR", "quota: port 10/10 (100%)")
+    result = score(signals(error_servers=ids(1), quotas={"nova": {"cores": (10, 10)}}), DEFAULT)
+    assert result.reasons == ("1 server in ERROR", "quota: nova cores 100% (10/10)")
 
 
 @pytest.mark.parametrize(
@@ -184,7 +213,9 @@ def test_equal_points_keep_the_rules_order() -> None:
 def test_thresholds_come_from_the_settings(
     churn_per_hour: int, quota_near_ratio: float, points: float
 ) -> None:
-    facts = signals(created_last_hour=6, deleted_last_hour=4, quota_usage={"port": (60, 100)})
+    facts = signals(
+        created_last_hour=6, deleted_last_hour=4, quotas={"cinder": {"volumes": (60, 100)}}
+    )
     thresholds = Thresholds(churn_per_hour=churn_per_hour, quota_near_ratio=quota_near_ratio)
     assert score(facts, thresholds).score == points
 
@@ -203,8 +234,31 @@ def test_spoofing_plus_an_open_sensitive_port_outweighs_any_single_other_signal(
             {"stuck_servers": ids(100)},
             {"created_last_hour": 1000},
             {"floating_ips_created_last_hour": 1000},
-            {"quota_usage": {str(i): (1, 1) for i in range(10)}},
+            {"quotas": {"nova": {str(i): (1, 1) for i in range(10)}}},
         )
     )
     both = score(signals(spoofing_ports=ids(1), open_ingress_ports=(22,)), DEFAULT).score
     assert both == 50.0 > worst_other
+
+
+# -- quotas that could not be read --------------------------------------------------------
+
+
+def test_an_unread_quota_is_unknown_not_zero_percent() -> None:
+    unread = signals(quotas={"neutron": {"port": (3, 500)}}, quotas_unknown=("nova", "cinder"))
+    result = score(unread, DEFAULT)
+    assert result == TenantScore(0.0, (), ("nova quota", "cinder quota"))
+    assert not any("nova" in reason or "0%" in reason for reason in result.reasons)
+    # Known and fine is not the same verdict as unknown.
+    known = score(signals(quotas={"nova": {"cores": (0, 40)}}), DEFAULT)
+    assert known == TenantScore(0.0) and known.unread == ()
+
+
+def test_what_is_known_still_scores_beside_an_unknown_quota() -> None:
+    facts = signals(
+        spoofing_ports=ids(1), quotas={"neutron": {"router": (10, 10)}}, quotas_unknown=("nova",)
+    )
+    result = score(facts, DEFAULT)
+    assert result.score == 35.0
+    assert result.reasons[-1] == "quota: neutron router 100% (10/10)"
+    assert result.unread == ("nova quota",)

@@ -10,25 +10,15 @@ keys are data (server `addresses`, agent `configurations`, ...), are named in
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def samples_dir() -> Path:
-    """`../shared/openstack-api` beside the repository (or $OSCONSOLE_API_SAMPLES)."""
-    path = Path(os.environ.get("OSCONSOLE_API_SAMPLES", REPO.parent / "shared" / "openstack-api"))
-    if not path.is_dir():
-        pytest.fail(f"API reference samples not found at {path}: shape tests cannot run")
-    return path
+SAMPLES = Path(__file__).resolve().parents[1] / "api_samples"
 
 
 def load_sample(relative: str) -> Any:
-    return json.loads((samples_dir() / relative).read_text())
+    """A sample kept in tests/api_samples (see its README for where each comes from)."""
+    return json.loads((SAMPLES / relative).read_text())
 
 
 def _kind(value: Any) -> str:

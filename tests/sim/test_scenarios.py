@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from osconsole.sim.scenarios import (
     start_scenario,
     stop_scenario,
 )
-from osconsole.sim.world import DHCP_AGENT, OVS_AGENT, Region, Router, World
+from osconsole.sim.world import DHCP_AGENT, OVS_AGENT, Region, Router, World, compute_usage
 from tests.conftest import T0
 
 
@@ -295,6 +296,52 @@ def test_tenant_spoofing_misconfigures_and_churns_servers(world: World) -> None:
     assert not runner(world).runs
 
 
+# -- quota-squeeze ----------------------------------------------------------------------
+
+
+def squeezed(region: Region) -> list[str]:
+    return sorted({s.project_id for s in region.servers if "-quota-" in s.name})
+
+
+def test_quota_squeeze_fills_the_cores_quota_to_95_percent_and_never_over(world: World) -> None:
+    region = world.regions["RegionOne"]
+    room = {}
+    for project_id in {s.project_id for s in region.servers}:
+        used = compute_usage(s for s in region.servers if s.project_id == project_id)
+        target = math.ceil(0.95 * region.compute_quota(project_id)["cores"])
+        room[project_id] = target - used["cores"]
+    closest = min((r, p) for p, r in room.items() if r > 0)[1]
+    ports_before = len(region.ports)
+
+    start_scenario(world, "quota-squeeze", region="RegionOne")
+    advance(world, 150)
+
+    assert squeezed(region) == [closest]
+    mine = [s for s in region.servers if s.project_id == closest]
+    launched = [s for s in mine if "-quota-" in s.name]
+    assert launched and all(s.created_at > T0 and not s.deleted for s in launched)
+    used, limits = compute_usage(mine), region.compute_quota(closest)
+    assert all(used[r] <= limits[r] for r in ("instances", "cores", "ram"))
+    assert used["cores"] >= 0.95 * limits["cores"]
+    ports = {p.device_id: p for p in region.ports}
+    assert all(ports[s.id].ip == s.ip for s in launched)
+    assert len(region.ports) == ports_before + len(launched)
+    stop = f"stops launching at nova cores {used['cores']}/{limits['cores']}"
+    assert any(e.description.endswith(stop) for e in runner(world).events)
+    assert not runner(world).runs
+
+
+def test_the_demo_squeezes_a_quota_then_gives_it_back(world: World) -> None:
+    start_scenario(world, "demo")
+    region = world.regions["RegionTwo"]  # the demo's second region
+    advance(world, 140 + 100)
+    (project_id,) = squeezed(region)
+    used = compute_usage(s for s in region.servers if s.project_id == project_id)
+    assert used["cores"] >= 0.95 * region.compute_quota(project_id)["cores"]
+    advance(world, 300)
+    assert not [s for s in region.servers if "-quota-" in s.name and not s.deleted]
+
+
 # -- agent-flap -------------------------------------------------------------------------
 
 
@@ -338,6 +385,7 @@ def test_demo_spreads_incidents_and_recovers_within_a_cycle(world: World) -> Non
         assert all(s.stopped_at is None for s in region.compute_services)
         assert all(len(live_actives(region, r, now)) == 1 for r in region.routers if r.ha)
         assert not [s for s in region.servers if "-churn-" in s.name and not s.deleted]
+        assert not [s for s in region.servers if "-quota-" in s.name and not s.deleted]
         assert not [r for r in region.security_group_rules if r.created_at > T0]
         assert not [p for p in region.ports if not p.port_security_enabled and p.updated_at > T0]
     advance(world, 5)  # the next cycle starts again at once

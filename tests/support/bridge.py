@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from pathlib import Path
+from typing import Any
 
 import httpx
 import requests
@@ -56,8 +57,15 @@ def bridged_config(
     world: World, client: httpx.AsyncClient, tmp_path: Path, base_url: str = "http://sim.test"
 ) -> OpenStackConfig:
     """An OpenStackConfig reading a clouds.yaml for the simulator, over the bridge."""
+    return bridged_clouds(clouds_yaml(world, base_url), client, tmp_path)
+
+
+def bridged_clouds(
+    clouds: dict[str, Any], client: httpx.AsyncClient, tmp_path: Path
+) -> OpenStackConfig:
+    """An OpenStackConfig reading `clouds` (a clouds.yaml document), over the bridge."""
     path = tmp_path / "clouds.yaml"
-    path.write_text(yaml.safe_dump(clouds_yaml(world, base_url)))
+    path.write_text(yaml.safe_dump(clouds))
     loop = asyncio.get_running_loop()
     session = requests.Session()
     session.mount("http://", AsgiAdapter(client, loop))

@@ -35,6 +35,7 @@ from osconsole.sim.world import L3_AGENT, World
 from osconsole.tui.app import REPAINT_DELAY, ConsoleApp
 from osconsole.tui.messages import SnapshotArrived, ViewsApplied
 from tests.conftest import SIM_URL
+from tests.support import waiting
 from tests.support.bridge import bridged_config
 
 FIXED = 4_000_000_000.0  # 2096-10-02: the moment every deterministic snapshot is taken
@@ -51,14 +52,11 @@ def console_settings(cloud: str = CLOUD) -> Settings:
 
 
 async def wait_for(
-    pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 10.0, what: str = ""
+    pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 10.0, what: str = ""
 ) -> None:
-    """Let the App run until `predicate()` holds (fails after `timeout` seconds)."""
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"not met in {timeout:g}s: {what or predicate}")
+    """Let the App run until `predicate()` holds (fails after `timeout` seconds): the
+    shared `tests.support.waiting.wait_for`, pausing through the pilot."""
+    await waiting.wait_for(predicate, timeout, what=what, pilot=pilot)
 
 
 class WatchedConsole(ConsoleApp):

@@ -4,7 +4,6 @@ the outcome; and read-only sessions have no action key at all."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from osconsole.tui.drill import DrillScreen, open_drill_down
 from osconsole.views import Target
 from tests.conftest import SIM_URL
 from tests.support.bridge import bridged_config
+from tests.tui.fixtures import wait_for
 
 
 @pytest.fixture
@@ -38,14 +38,6 @@ def make_app(
         openstack_config=bridged_config(world, sim, tmp, SIM_URL),
         transport=httpx.ASGITransport(app=sim_app),
     )
-
-
-async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 10) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def open_hypervisor(pilot: Pilot[Any], app: ConsoleApp, world: World) -> Any:
@@ -118,11 +110,12 @@ async def test_cancelling_the_confirmation_sends_nothing(
 
 
 async def _maybe_params(pilot: Pilot[Any], app: ConsoleApp) -> bool:
-    for _ in range(100):
-        if isinstance(app.screen, AskParams | ConfirmPlan):
-            return isinstance(app.screen, AskParams)
-        await pilot.pause(0.05)
-    raise AssertionError("no parameters nor confirmation screen")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, AskParams | ConfirmPlan),
+        what="the parameters or the confirmation screen",
+    )
+    return isinstance(app.screen, AskParams)
 
 
 async def test_read_only_has_no_action_key(

@@ -4,14 +4,7 @@ import asyncio
 
 from osconsole.tui.app import ConsoleApp
 from osconsole.widgets.pane import LivePane
-
-
-async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
+from tests.tui.fixtures import wait_for
 
 
 async def test_dashboard_fills_from_the_first_poll(console: ConsoleApp, world) -> None:  # type: ignore[no-untyped-def]

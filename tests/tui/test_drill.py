@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from osconsole.config import CloudSettings, Settings, Thresholds
 from osconsole.health.tenants import score
 from osconsole.model import Kind, RegionRef, Snapshot, TenantSignals
-from osconsole.sim.world import HA_INTERFACE_OWNER, L3_AGENT, Region, World
+from osconsole.sim.world import HA_INTERFACE_OWNER, L3_AGENT, Region, World, compute_usage
 from osconsole.tui.app import ConsoleApp
 from osconsole.tui.drill import DrillScreen, build_page, open_drill_down
 from osconsole.tui.drill.sections import fit_trail
@@ -29,6 +29,7 @@ from osconsole.views import Row, Target
 from osconsole.widgets.pane import LivePane
 from tests.conftest import SIM_URL
 from tests.support.bridge import bridged_config
+from tests.tui.fixtures import wait_for
 
 SEP = " \u203a "
 
@@ -55,14 +56,6 @@ async def app(
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 10) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def polled(pilot: Pilot[Any], app: ConsoleApp) -> None:
@@ -330,6 +323,9 @@ async def test_tenant_shows_reasons_open_rules_spoofing_ports_and_floating_ips(
         if p.project_id == project_id and p.device_owner.startswith("compute:")
     )
     spoofing.allowed_address_pairs = [{"ip_address": "0.0.0.0/0", "mac_address": spoofing.mac}]
+    cores = compute_usage(s for s in region.servers if s.project_id == project_id)["cores"]
+    assert cores > 0
+    region.compute_quotas[project_id] = {**region.compute_quota(project_id), "cores": cores}
     async with app.run_test(size=(80, 24)) as pilot:
         await polled(pilot, app)
         await wait_for(pilot, lambda: bool(pane(app, "tenants").shown_keys))
@@ -339,8 +335,11 @@ async def test_tenant_shows_reasons_open_rules_spoofing_ports_and_floating_ips(
         signals = _signals(app, project_id)
         reasons = score(signals, app.settings.thresholds).reasons
         assert any("spoofing" in reason for reason in reasons)
+        assert f"quota: nova cores 100% ({cores}/{cores})" in reasons
         why = rows(section(screen, "why"))
         assert [why[f"Reason {i}"][1] for i in range(1, len(reasons) + 1)] == list(reasons)
+        assert why["Quota, fullest"][1].startswith(f"nova cores 100% ({cores}/{cores}), ")
+        assert "Not read" not in why
 
         rules = rows(section(screen, "rules"))
         mine = {r.id: r for r in open_rules if r.project_id == project_id}
@@ -459,9 +458,30 @@ def test_rule_ports_and_spoof_reasons() -> None:
     assert rule_ports({"port_range_min": None, "port_range_max": None}) == ("all", True)
     assert spoof_reason({"allowed_address_pairs": [{"ip_address": "::/0"}]}) == "allowed pair ::/0"
     assert spoof_reason({"port_security_enabled": False}) == "port security OFF"
-    assert (
-        quota_text({"port": (15, 500), "router": (9, 10)}) == "router 9/10 (90%), port 15/500 (3%)"
+    quotas = {
+        "neutron": {"port": (15, 500), "router": (9, 10), "subnet": (0, 100)},
+        "nova": {"cores": (38, 40)},
+        "cinder": {"gigabytes": (120, 1000)},
+    }
+    assert quota_text(quotas) == (
+        "nova cores 95% (38/40), neutron router 90% (9/10), cinder gigabytes 12% (120/1000)"
     )
+
+
+def test_a_tenant_whose_quotas_could_not_be_read_says_so() -> None:
+    from osconsole.live import LiveState
+
+    ref = RegionRef("c", "r")
+    state = LiveState(Settings(thresholds=Thresholds()))
+    unread = TenantSignals(
+        "p1", "acme", quotas={"neutron": {"port": (3, 500)}}, quotas_unknown=("nova", "cinder")
+    )
+    state.apply(Snapshot(ref, Kind.TENANTS, Snapshot.freeze({"p1": unread}), fetched_at=100.0))
+    page = build_page(state, Target(ref, Kind.TENANTS, "p1"), 130.0)
+    why = {line.key: line.cells[1].text for line in page.sections[0].lines}
+    assert why["Quota, fullest"] == "neutron port 0% (3/500)"
+    assert why["Not read"] == "nova quota, cinder quota (not read yet, or the read failed)"
+    assert not any("nova" in text and "%" in text for text in why.values())
 
 
 def test_a_target_missing_from_the_snapshots_says_so() -> None:

@@ -56,6 +56,7 @@ from osconsole.widgets.tiles import (
     tile_columns,
 )
 from tests.conftest import SIM_URL
+from tests.support import waiting
 from tests.support.bridge import bridged_config
 from tests.tui.fixtures import (
     APP_NOW,
@@ -398,10 +399,11 @@ async def one_look(app: WallApp, snapshots: list[Snapshot[Any]]) -> None:
     pilot.pause, which waits for the CPU to idle)."""
     for snapshot in snapshots:
         app.post_message(SnapshotArrived(snapshot))
-    for _ in range(10_000):
-        if all(app.state.snapshots.get((s.ref, s.kind)) is s for s in snapshots):
-            break
-        await asyncio.sleep(0)
+    await waiting.wait_for(
+        lambda: all(app.state.snapshots.get((s.ref, s.kind)) is s for s in snapshots),
+        what="the look applied",
+        step=0,
+    )
     await app.refresh_wall()
     app.tick()
     await asyncio.sleep(0.002)  # a screen refresh may run

@@ -169,3 +169,11 @@ async def test_a_layout_pass_only_when_the_strip_changes_height() -> None:
         await pilot.pause()
         assert layouts[:2] == [False, True]
         assert strip.region.height == 1
+
+
+def test_a_back_off_is_said_even_at_80_columns() -> None:
+    waiting = dataclasses.replace(
+        THREE[1], detail="agents: network: backing off", backoff={"network": 24.2, "volume": 3}
+    )
+    (line,) = plain(strip_lines([THREE[0], waiting, THREE[2]], 80))
+    assert "RegionTwo STALE 2m backing off network 25s, volume 3s" in line

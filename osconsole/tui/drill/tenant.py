@@ -11,7 +11,7 @@ from osconsole.cloud import compute, network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
 from osconsole.collect.tenants import is_open_prefix
-from osconsole.health.tenants import SENSITIVE_PORTS, score
+from osconsole.health.tenants import SENSITIVE_PORTS, fullest, quota_phrase, score
 from osconsole.model import Kind, TenantSignals
 from osconsole.tui.drill.context import Context, server_columns, server_lines
 from osconsole.tui.drill.sections import (
@@ -92,26 +92,44 @@ def _why(ctx: Context, s: TenantSignals | None) -> Section:
     ]
     for i, reason in enumerate(result.reasons or ("nothing found",), start=1):
         lines.append(fact(f"Reason {i}", Cell(reason, SEVERITY_TONES[severity])))
+    if result.unread:
+        unread = f"{', '.join(result.unread)} (not read yet, or the read failed)"
+        lines.append(fact("Not read", Cell(unread, Tone.DIM)))
     lines += [
         fact(
-            "Servers", f"{s.servers} ({len(s.error_servers)} ERROR, {len(s.stuck_servers)} stuck)"
+            "Servers",
+            "?"
+            if s.servers is None or s.error_servers is None or s.stuck_servers is None
+            else f"{s.servers} ({len(s.error_servers)} ERROR, {len(s.stuck_servers)} stuck)",
         ),
-        fact("Churn, last hour", f"+{s.created_last_hour} created, -{s.deleted_last_hour} deleted"),
-        fact("Open ports", ", ".join(map(_port_word, s.open_ingress_ports)) or "none"),
-        fact("Floating IPs", f"{s.floating_ips} (+{s.floating_ips_created_last_hour} last hour)"),
+        fact(
+            "Churn, last hour",
+            "?"
+            if s.created_last_hour is None or s.deleted_last_hour is None
+            else f"+{s.created_last_hour} created, -{s.deleted_last_hour} deleted",
+        ),
+        fact(
+            "Open ports",
+            "?"
+            if s.open_ingress_ports is None
+            else ", ".join(map(_port_word, s.open_ingress_ports)) or "none",
+        ),
+        fact(
+            "Floating IPs",
+            "?"
+            if s.floating_ips is None
+            else f"{s.floating_ips} (+{s.floating_ips_created_last_hour} last hour)",
+        ),
     ]
-    if s.quota_usage:
-        lines.append(fact("Quota, fullest", quota_text(s.quota_usage)))
+    if s.quotas:
+        lines.append(fact("Quota, fullest", quota_text(s.quotas) or "no limited resource"))
     return facts("why", "Why it is listed", lines, freshness(snap, ctx.now))
 
 
-def quota_text(usage: Mapping[str, tuple[int, int]], shown: int = 3) -> str:
-    """The `shown` fullest resources, on one line: 'router 9/10 (90%), port 15/500 (3%)'."""
-    ranked = sorted(usage.items(), key=lambda item: (-item[1][0] / item[1][1], item[0]))
-    return ", ".join(
-        f"{resource} {used}/{limit} ({used * 100 // limit}%)"
-        for resource, (used, limit) in ranked[:shown]
-    )
+def quota_text(quotas: Mapping[str, Mapping[str, tuple[int, int]]], shown: int = 3) -> str:
+    """The `shown` fullest resources of every service, on one line:
+    'nova cores 95% (38/40), neutron router 90% (9/10), cinder gigabytes 12% (120/1000)'."""
+    return ", ".join(quota_phrase(*q) for q in fullest(quotas)[:shown])
 
 
 def _port_word(port: int) -> str:
@@ -141,9 +159,11 @@ def _servers_loader(ctx: Context, pid: str) -> Loader:
 
 
 def _ports_from_poll(s: TenantSignals | None) -> Section:
-    ids = s.spoofing_ports if s else ()
+    ids = (s.spoofing_ports if s else ()) or ()
     lines = tuple(Line(pid, (Cell("?"),) * 5 + (Cell(pid),)) for pid in ids)
     note = "none in the last poll" if not ids else "from the last poll; details loading"
+    if s is not None and s.spoofing_ports is None:
+        note = "not read: the ports listing has not answered"
     return Section("ports", "Ports allowing spoofing", PORT_COLUMNS, lines, note=note)
 
 
@@ -198,9 +218,11 @@ def _ports_loader(ids: tuple[str, ...]) -> Loader:
 
 
 def _rules_from_poll(s: TenantSignals | None) -> Section:
-    ids = s.open_ingress_rules if s else ()
+    ids = (s.open_ingress_rules if s else ()) or ()
     lines = tuple(Line(rid, (Cell("?"),) * 5 + (Cell(rid),)) for rid in ids)
     note = "none in the last poll" if not ids else "from the last poll; details loading"
+    if s is not None and s.open_ingress_rules is None:
+        note = "not read: the security group rules listing has not answered"
     return Section("rules", "Ingress open to the world", RULE_COLUMNS, lines, note=note)
 
 
@@ -251,7 +273,8 @@ def _rules_loader(pid: str) -> Loader:
 
 def _fips_from_poll(s: TenantSignals | None) -> Section:
     count = s.floating_ips if s else 0
-    return Section("fips", "Floating IPs", FIP_COLUMNS, note=f"{count} in the last poll; loading")
+    shown = "?" if count is None else str(count)
+    return Section("fips", "Floating IPs", FIP_COLUMNS, note=f"{shown} in the last poll; loading")
 
 
 def fip_line(body: dict[str, Any], now: float) -> Line | None:
