@@ -10,12 +10,9 @@ screen or a modal is open; only repaints wait.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 from openstack.config import OpenStackConfig
@@ -30,21 +27,14 @@ from osconsole.events import Timeline
 from osconsole.health.assess import Verdicts
 from osconsole.health.findings import Finding, plural
 from osconsole.health.incidents import Incident, paging, raised
-from osconsole.live import PANES, LiveState
-from osconsole.model import Snapshot
+from osconsole.live import PANES
 from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
 from osconsole.tui.findings import FindingsScreen, TimelineScreen
-from osconsole.tui.messages import (
-    ViewsApplied,
-)
-from osconsole.tui.polling import PollingApp
-from osconsole.views import TableView
+from osconsole.tui.polling import PollingApp, Repaint
 
 log = logging.getLogger(__name__)
-
-REPAINT_DELAY = 0.2  # seconds between repaints: coalesce snapshots that arrive together
 
 
 class ConsoleApp(PollingApp):
@@ -85,11 +75,6 @@ class ConsoleApp(PollingApp):
             clock=clock,
             poll=poll,
         )
-        self.paused = False
-        self._dirty: set[str] = set()
-        self._repaint_scheduled = False
-        self._repainting = False  # building views in the thread, or applying them
-        self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
         self.sub_title = subtitle
         self._notified: set[str] = set()  # critical incidents already paged for
 
@@ -126,69 +111,22 @@ class ConsoleApp(PollingApp):
         for error in self.new_connect_errors:
             self.notify(error, title="Cannot connect", severity="error", timeout=30, markup=False)
 
-    def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
-        self.repaint(self.state.apply(snapshot))
-
-    # -- repaint --------------------------------------------------------------------------
+    # -- repaint (scheduled by PollingApp) ---------------------------------------------
 
     @property
     def dashboard(self) -> DashboardScreen:
         return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
 
-    def repaint(self, panes: set[str]) -> None:
-        """Refresh `panes` soon: at once after a quiet spell (once the messages already
-        queued are handled, so a burst is one repaint), else REPAINT_DELAY after the
-        previous repaint began; never two at a time."""
-        self._dirty |= panes
-        if self._repaint_scheduled or self._repainting:
-            return  # the running repaint schedules the next one when it ends
-        self._repaint_scheduled = True
-        wait = self._last_repaint + REPAINT_DELAY - time.monotonic()
-        if wait > 0:
-            self.set_timer(wait, self._repaint_now)
-        else:
-            self.call_later(self._repaint_now)
+    @property
+    def showing(self) -> bool:
+        return any(isinstance(s, DashboardScreen) for s in self.screen_stack)
 
-    async def _repaint_now(self) -> None:
-        """Build the views in a thread (pure work on frozen snapshots: about the rows that
-        changed, the rest is kept from the last poll), then apply them on the loop, where
-        only changed cells are redrawn."""
-        self._repaint_scheduled = False
-        if self.paused or not self._dirty or self._repainting:
-            return
-        self._repainting = True
-        self._last_repaint = time.monotonic()
-        try:
-            await self._build_and_show()
-        finally:
-            self._repainting = False
-        if self._dirty and not self.paused:
-            self.repaint(set())
-
-    async def _build_and_show(self) -> None:
-        """One repaint: the one judge and the dirty panes' views in a thread (pure work
-        on frozen snapshots), then shown here."""
-        dirty, self._dirty = self._dirty, set()
-        now = self.clock()
-        frozen = self.state.frozen()
-        verdicts, views = await asyncio.to_thread(self._judge_and_build, frozen, dirty, now)
-        self.state.verdicts = verdicts
-        if not any(isinstance(s, DashboardScreen) for s in self.screen_stack):
-            return  # exiting meanwhile: nothing to draw on
+    def show(self, repaint: Repaint) -> None:
         dashboard = self.dashboard
-        for pane, view in views.items():
+        for pane, view in repaint.views.items():
             dashboard.show_view(pane, view)
-        self._show_findings(verdicts)
-        dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
-        self.freeze_heap_once()
-        self.post_message(ViewsApplied(frozenset(views)))
-
-    @staticmethod
-    def _judge_and_build(
-        frozen: LiveState, dirty: set[str], now: float
-    ) -> tuple[Verdicts, dict[str, TableView]]:
-        verdicts = frozen.judge()
-        return verdicts, frozen.views(dirty, now)
+        self._show_findings(repaint.verdicts)
+        dashboard.show_regions(self.state.statuses(self.region_stats(), repaint.now), self.state)
 
     def _page(self, new: list[Incident]) -> None:
         """One toast for what was raised (per incident, never per finding), replacing

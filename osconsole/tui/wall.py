@@ -7,24 +7,23 @@ change a cloud: the settings are read-only whatever the config says (so every HT
 client refuses any method but GET), no action is bound, nothing takes focus, and
 the mouse is ignored. `q` quits.
 
-It polls and judges exactly as the console does (`PollingApp`: connect, Poller, and
-LiveState's one pipeline: the same judge, tracker and timeline), and must not grow
-while it runs: one interval timer each for repaints, ticks and the terminal check,
-created once; the event list is a bounded deque; findings are replaced, not
-accumulated; every other structure holds one entry per region and kind.
+It polls, judges and repaints exactly as the console does (`PollingApp`: connect,
+Poller, LiveState's one pipeline: the same judge, tracker and timeline, and the same
+repaint scheduling), and must not grow while it runs: one interval timer each for
+ticks and the terminal check, created once; the event list is a bounded deque;
+incidents are replaced, not accumulated; every other structure holds one entry per
+region and kind.
 tests/tui/test_wall.py measures it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -47,12 +46,9 @@ from osconsole.events import Event
 from osconsole.health.findings import Severity
 from osconsole.health.incidents import Incident
 from osconsole.live import PANE_TITLES, PANES, LiveState
-from osconsole.model import RegionRef, Snapshot
+from osconsole.model import RegionRef
 from osconsole.themes import console_css
-from osconsole.tui.messages import (
-    ViewsApplied,
-)
-from osconsole.tui.polling import PollingApp
+from osconsole.tui.polling import PollingApp, Repaint
 from osconsole.views import TableView, format_age, region_labels
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
@@ -72,7 +68,6 @@ log = logging.getLogger(__name__)
 
 ROTATE_DEFAULT = 20.0  # seconds each pane is shown
 ROTATE_MIN = 3.0  # faster than this nobody can read a pane (0: no rotation)
-REPAINT_CHECK = 0.25  # seconds between checks for new snapshots to show
 TICK = 1.0  # ages, the clock and the rotation move every second
 EVENTS_KEPT = 200  # the timeline's bound: the ticker never needs more
 TICKER_EVENTS = 60  # newest events handed to the ticker (it shows what fits)
@@ -83,17 +78,6 @@ MAX_LINES = 100  # lines a board makes; a wall shows fewer, "+N more" counts the
 def utc_clock(ts: float) -> str:
     """A moment as "07:06:45" (UTC, said once in each board's heading)."""
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """What one repaint shows: rebuilt views, their counts per region, and (when
-    snapshots arrived) the incidents and the newest events."""
-
-    views: dict[str, TableView]
-    counts: dict[str, dict[RegionRef, tuple[int, int]]]
-    incidents: tuple[Incident, ...] | None
-    events: tuple[Event, ...] | None
 
 
 # -- boards: the findings and the event ticker -------------------------------------------------
@@ -137,7 +121,10 @@ class Board(Widget):
     def style(self, component: str) -> Style:
         if not self.is_mounted:
             return Style.null()
-        return self.get_component_rich_style(component, partial=True)
+        try:
+            return self.get_component_rich_style(component, partial=True)
+        except KeyError:  # being unmounted (the wall exiting): nothing to style
+            return Style.null()
 
     def put(self, heading: Text, lines: Sequence[Text], total: int | None = None) -> None:
         """Show `heading` and `lines`; `total` counts items beyond the lines made."""
@@ -469,17 +456,13 @@ class WallApp(PollingApp):
         self.rotate_period = rotate
         self.state = LiveState(self.settings, keep_events=EVENTS_KEPT)
         self.incidents: tuple[Incident, ...] = ()
-        self.repaints = 0
         self._counts: dict[str, Counts] = {}
-        self._dirty: set[str] = set()
-        self._lock = asyncio.Lock()
         self._rotated_at: float | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start_views(self) -> None:
         self.push_screen(WallScreen())
-        self.set_interval(REPAINT_CHECK, self._repaint_if_dirty)
         self.set_interval(TICK, self.tick)
         self.call_after_refresh(self.tick)
 
@@ -508,54 +491,21 @@ class WallApp(PollingApp):
             self.wall.show_waiting("Not connected: " + " | ".join(errors))
         self.tick()
 
-    def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
-        self._dirty |= self.state.apply(snapshot)
-
-    async def _repaint_if_dirty(self) -> None:
-        if self._dirty or self.state.pending_arrivals:
-            await self.refresh_wall()
-
     async def refresh_wall(self) -> None:
-        """Show what arrived: findings, events and the dirty views are made in a thread
-        (pure work on frozen snapshots), then applied here, changed cells only."""
-        async with self._lock:
-            if not (self._dirty or self.state.pending_arrivals):
-                return
-            dirty, self._dirty = self._dirty, set()
-            now = self.clock()
-            frozen = self.state.frozen()
-            digest = await asyncio.to_thread(self._digest, frozen, dirty, now)
-            self.state.verdicts = frozen.verdicts
-            self._apply(digest, now)
+        """Show what arrived now (the judge and the dirty views are made in a thread, as
+        PollingApp's repaints do; tests and the long-run check use it)."""
+        await self.repaint_now()
 
-    @staticmethod
-    def _digest(frozen: LiveState, dirty: set[str], now: float) -> Digest:
-        fed = frozen.pending_arrivals > 0
-        verdicts = frozen.judge()
-        views = frozen.views(dirty, now)
-        return Digest(
-            views=views,
-            counts={pane: region_counts(view) for pane, view in views.items()},
-            incidents=verdicts.incidents if fed else None,
-            events=frozen.newest_events(TICKER_EVENTS) if fed else None,
-        )
-
-    def _apply(self, digest: Digest, now: float) -> None:
-        if not self.showing:
-            return
+    def show(self, repaint: Repaint) -> None:
+        """Views, tile counts, incidents and the newest events of one repaint."""
         wall = self.wall
-        for pane, view in digest.views.items():
+        for pane, view in repaint.views.items():
             wall.show_view(pane, view)
-        self._counts.update(digest.counts)
-        label = self._labeller()
-        if digest.incidents is not None:
-            self.incidents = digest.incidents
-        if digest.events is not None:
-            wall.ticker.show(digest.events, label)
+            self._counts[pane] = region_counts(view)
+        if repaint.judged_new:
+            self.incidents = repaint.verdicts.incidents
+            wall.ticker.show(self.state.newest_events(TICKER_EVENTS), self._labeller())
         self.tick()
-        self.freeze_heap_once()
-        self.repaints += 1
-        self.post_message(ViewsApplied(frozenset(digest.views)))
 
     def _labeller(self) -> Callable[[RegionRef], str]:
         labels = region_labels(self.state.regions or [s.ref for s in self.state.snapshots.values()])
@@ -758,7 +708,6 @@ def serve_wall(
 __all__ = [
     "ROTATE_DEFAULT",
     "Board",
-    "Digest",
     "EventTicker",
     "FindingsBoard",
     "PollingApp",

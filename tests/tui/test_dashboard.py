@@ -422,7 +422,7 @@ async def post_while_paused(pilot: Any, app: WatchedConsole, snapshot: Snapshot[
 async def test_a_quiet_console_repaints_at_once_and_one_right_behind_waits_its_turn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("osconsole.tui.app.REPAINT_DELAY", 1.0)
+    monkeypatch.setattr("osconsole.tui.polling.REPAINT_DELAY", 1.0)
     app = fixed_console()
     async with app.run_test(size=WIDE) as pilot:
         await load_fixed_world(pilot, app)

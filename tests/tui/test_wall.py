@@ -179,7 +179,7 @@ def first_poll_shown(app: WallApp) -> Callable[[], bool]:
             and len(app.wall.tiles) == expected // len(Kind)
             and all(d.known for t in tiles for d in t.data.domains)
             and not app.state.pending_arrivals
-            and not app._lock.locked()  # taken, judged and shown
+            and not app._repainting  # taken, judged and shown
         )
 
     return shown
@@ -449,7 +449,7 @@ async def test_many_polls_leave_memory_and_tasks_flat(monkeypatch: pytest.Monkey
             assert len(asyncio.all_tasks()) == tasks
             assert app.sizes() == sizes
             assert sizes["events"] == KEPT_IN_TEST  # the ticker's deque is full and stays so
-            assert sizes["timers"] == 3  # repaint check, tick, terminal check: no more
+            assert sizes["timers"] <= 3  # tick, terminal check and at most one repaint due
             assert app.repaints >= WARMUP_POLLS + MEASURED_POLLS
             assert grown < MEMORY_BOUND, f"the wall grew by {grown:,} bytes"
     finally:
