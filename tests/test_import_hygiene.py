@@ -80,3 +80,12 @@ def test_the_core_loads_no_ui_in_a_fresh_interpreter() -> None:
 
 def test_the_subprocess_check_would_catch_the_ui() -> None:
     assert "osconsole.widgets.pane" in _ui(_loaded_after_importing(("osconsole.widgets.pane",)))
+
+
+def test_screens_depend_on_the_console_contract_not_on_the_app() -> None:
+    """No import cycles app <-> findings, drill <-> actions: screens see the App through
+    osconsole.tui.context.Console, and hear of new verdicts by message."""
+    findings = _loaded_after_importing(("osconsole.tui.findings",))
+    assert "osconsole.tui.app" not in findings
+    actions = _loaded_after_importing(("osconsole.tui.actions",))
+    assert not {m for m in actions if m.startswith(("osconsole.tui.drill", "osconsole.tui.app"))}

@@ -36,6 +36,7 @@ from osconsole.actions import (
 )
 from osconsole.audit import AuditLog
 from osconsole.model import Kind
+from osconsole.tui.context import Console, ShowsObject, console_of
 from osconsole.views import Target
 
 log = logging.getLogger(__name__)
@@ -51,25 +52,22 @@ MODAL_CSS = """
 """
 
 
-def runner_of(app: App[Any]) -> ActionRunner | None:
-    """The app's action runner over its connected regions (None before connecting)."""
-    connection = getattr(app, "connection", None)
+def runner_of(console: Console) -> ActionRunner | None:
+    """The console's action runner over its connected regions (None before connecting)."""
+    connection = console.connection
     if connection is None:
         return None
-    runner = getattr(app, "_action_runner", None)
+    runner = console.action_runner
     if runner is None or runner.sessions.keys() != {r.ref for r in connection.regions}:
-        runner = ActionRunner(AuditLog(), connection.regions)
-        app._action_runner = runner  # type: ignore[attr-defined]
+        runner = console.action_runner = ActionRunner(AuditLog(), connection.regions)
     return runner
 
 
-def action_target(app: App[Any], target: Target, row_subject: Any = None) -> ActionTarget | None:
+def action_target(console: Console, target: Target, row_subject: Any = None) -> ActionTarget | None:
     """What an action would act on: the selected server row, else the screen's object."""
     if isinstance(row_subject, dict):
         return server_target(target.ref, row_subject)
-    state = getattr(app, "state", None)
-    if state is None:
-        return None
+    state = console.state
     kind = Kind.SERVICES if target.detail in ("nova", "cinder") else target.kind
     snapshot = state.snapshots.get((target.ref, kind))
     item = None if snapshot is None else snapshot.items.get(target.id)
@@ -177,14 +175,11 @@ class ConfirmPlan(ModalScreen[bool]):
 
 
 def param_options(
-    app: App[Any], action: Action, target: ActionTarget
+    console: Console, action: Action, target: ActionTarget
 ) -> dict[str, list[tuple[str, str]]]:
     """Choices for parameters picked from the snapshots (the router move's L3 agents)."""
-    state = getattr(app, "state", None)
-    agents: list[Any] = []
-    if state is not None:
-        snapshot = state.snapshots.get((target.ref, Kind.AGENTS))
-        agents = list(snapshot.items.values()) if snapshot is not None else []
+    snapshot = console.state.snapshots.get((target.ref, Kind.AGENTS))
+    agents: list[Any] = list(snapshot.items.values()) if snapshot is not None else []
     found: dict[str, list[tuple[str, str]]] = {}
     for param in action.params:
         if param.choices:
@@ -195,7 +190,8 @@ def param_options(
 async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None) -> Outcome | None:
     """The whole flow for one target, run in a worker (it waits on modal screens);
     returns the outcome, or None when cancelled or refused before planning."""
-    runner = runner_of(app)
+    console = console_of(app)
+    runner = runner_of(console)
     if runner is None:
         app.notify("Not connected yet: no action can be taken", severity="warning")
         return None
@@ -212,7 +208,7 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     params: dict[str, str] = {}
     if action.params:
         given = await app.push_screen_wait(
-            AskParams(action, target, param_options(app, action, target))
+            AskParams(action, target, param_options(console, action, target))
         )
         if given is None:
             return None
@@ -228,7 +224,7 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     outcome = await runner.run(plan)
     severity = "information" if outcome.result is Result.SUCCEEDED else "error"
     app.notify(outcome.message, title=action.title, severity=severity, timeout=10)
-    poller = getattr(app, "poller", None)
+    poller = console.poller
     for kind in outcome.repoll:
         if poller is not None:
             poller.refresh(kind)
@@ -240,13 +236,12 @@ class ActionCommands(Provider):
     (nothing in read-only sessions: `offered` is empty there)."""
 
     async def search(self, query: str) -> Hits:
-        from osconsole.tui.drill import DrillScreen
-
         screen = self.screen
-        if not isinstance(screen, DrillScreen):
+        if not isinstance(screen, ShowsObject):
             return
-        runner = runner_of(self.app)
-        target = action_target(self.app, screen.target)
+        console = console_of(self.app)
+        runner = runner_of(console)
+        target = action_target(console, screen.target)
         if runner is None or target is None:
             return
         matcher = self.matcher(query)

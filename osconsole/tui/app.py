@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
+from osconsole.actions import ActionRunner
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
@@ -32,6 +33,7 @@ from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
 from osconsole.tui.findings import FindingsScreen, TimelineScreen
+from osconsole.tui.messages import VerdictsChanged
 from osconsole.tui.polling import PollingApp, Repaint
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class ConsoleApp(PollingApp):
             poll=poll,
         )
         self.sub_title = subtitle
+        self.action_runner: ActionRunner | None = None  # made once connected (tui.actions)
         self._notified: set[str] = set()  # critical incidents already paged for
 
     # -- lifecycle (connecting and polling: PollingApp) -------------------------------
@@ -160,10 +163,7 @@ class ConsoleApp(PollingApp):
         self._notified = paging(update.incidents)
         if new:
             self._page(new)
-        if isinstance(self.screen, FindingsScreen):
-            self.screen.refresh_rows()
-        elif isinstance(self.screen, TimelineScreen):
-            self.screen.show(self.timeline.events)
+        self.screen.post_message(VerdictsChanged())
 
     def acknowledge(self, key: str, quiet: bool = True) -> None:
         """Acknowledge a finding (it stays listed, quiet until it changes), or undo it;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -21,10 +21,9 @@ from textual.widgets import DataTable, Footer, Static
 from osconsole.events import Event
 from osconsole.health.findings import Finding, Severity, counts
 from osconsole.health.incidents import Incident
+from osconsole.tui.context import Console, console_of
+from osconsole.tui.messages import VerdictsChanged
 from osconsole.views import Target
-
-if TYPE_CHECKING:
-    from osconsole.tui.app import ConsoleApp
 
 WORDS = {
     Severity.CRITICAL: "CRITICAL",
@@ -127,8 +126,12 @@ class FindingsScreen(Screen[None]):
         table.focus()
 
     @property
-    def console(self) -> ConsoleApp:
-        return self.app  # type: ignore[return-value]
+    def console(self) -> Console:
+        return console_of(self.app)
+
+    @on(VerdictsChanged)
+    def _judged_again(self) -> None:
+        self.refresh_rows()
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
@@ -204,8 +207,12 @@ class TimelineScreen(Screen[None]):
             ("what", "What"),
         ):
             table.add_column(label, key=key)
-        self.show(self.app.timeline.events)  # type: ignore[attr-defined]
+        self.show(console_of(self.app).timeline.events)
         table.focus()
+
+    @on(VerdictsChanged)
+    def _judged_again(self) -> None:
+        self.show(console_of(self.app).timeline.events)
 
     def show(self, events: Iterable[Event]) -> None:
         table = self.query_one(DataTable)

@@ -14,6 +14,7 @@ from textual.app import App
 
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.model import Kind
+from osconsole.tui.context import console_of
 from osconsole.tui.drill.pages import build_page, can_open
 from osconsole.tui.drill.screen import DrillScreen, push_drill
 from osconsole.views import Target, region_labels
@@ -28,8 +29,7 @@ def pane_of(kind: Kind) -> str:
 
 def start_trail(app: App[Any], target: Target) -> tuple[str, str, str]:
     """("Dashboard", the pane, the region) that every top-level breadcrumb starts with."""
-    state = getattr(app, "state", None)
-    refs = [*(getattr(state, "regions", None) or ()), target.ref]
+    refs = [*console_of(app).state.regions, target.ref]
     pane = pane_of(target.kind)
     return "Dashboard", PANE_TITLES.get(pane, pane), region_labels(refs)[target.ref]
 
