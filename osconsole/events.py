@@ -104,11 +104,12 @@ def diff(
 
 
 def _pairs(previous: Snapshot[Any], current: Snapshot[Any]) -> Iterable[tuple[Any, Any]]:
-    """(before, now) of every item in both snapshots, in the current snapshot's order."""
+    """(before, now) of every item in both snapshots that is not the very same object
+    (collectors keep unchanged items), in the current snapshot's order."""
     before = previous.items
     for item_id, now in current.items.items():
         old = before.get(item_id)
-        if old is not None:
+        if old is not None and old is not now:  # the very same (frozen) item: no change
             yield old, now
 
 

@@ -242,18 +242,16 @@ def subject_name(kind: Kind | str, item: Any) -> str:
     return str(getattr(item, "id", ""))
 
 
-def _unknown(kind: Kind | str, item: Any, ovn: bool) -> str:
-    """Why an object cannot be fully judged yet ("" when it can)."""
-    if kind is Kind.ROUTERS and item.bindings is None and not ovn:
-        return NOT_SWEPT
-    if kind is Kind.HYPERVISORS and item.state not in ("up", "down"):
-        return STATE_UNKNOWN
-    return ""
-
-
-def _prefix(scope: Scope) -> str:
-    ref, kind = scope
-    return f"{ref.cloud}/{ref.region}/{kind}/"
+def _unknown_ids(snap: Snapshot[Any]) -> list[tuple[str, list[str]]]:
+    """Which objects of a snapshot cannot be fully judged yet, and why: routers never
+    swept (their bindings unread; not on OVN, which has none), hypervisors whose state
+    Nova does not know."""
+    if snap.kind is Kind.ROUTERS and not snap.extra.get("ovn"):
+        return [(NOT_SWEPT, [i for i, r in snap.items.items() if r.bindings is None])]
+    if snap.kind is Kind.HYPERVISORS:
+        known = ("up", "down")
+        return [(STATE_UNKNOWN, [i for i, h in snap.items.items() if h.state not in known])]
+    return []
 
 
 def assess(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Verdicts:
@@ -264,7 +262,7 @@ def assess(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Verdicts:
     snaps = reconcile(latest(snapshots).values())
     for snap in snaps:
         liveness.observe(tracker.history, snap)
-    seen = look(snaps, tracker.thresholds, tracker.history)
+    seen = look(snaps, tracker.thresholds, tracker.history, tracker.memo)
     regions = region_conditions(snaps)
     fresh = dict(seen.fresh)
     for ref in {s.ref for s in snaps}:
@@ -288,7 +286,7 @@ def assess_once(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Verdict
 
 def _verdicts(
     snaps: list[Snapshot[Any]],
-    problems: Mapping[str, list[Judged]],
+    problems: Mapping[Scope, Mapping[str, list[Judged]]],
     findings: tuple[Finding, ...],
     raised: tuple[Finding, ...],
     cleared: tuple[Finding, ...],
@@ -297,24 +295,21 @@ def _verdicts(
     scopes: dict[Scope, dict[str, Assessment]] = {}
     for snap in snaps:
         scope = (snap.ref, snap.kind)
-        prefix = _prefix(scope)
-        ovn = bool(snap.extra.get("ovn"))
         found: dict[str, Assessment] = {}
-        check = snap.kind in (Kind.ROUTERS, Kind.HYPERVISORS)
-        for item_id, item in snap.items.items():
-            why = _unknown(snap.kind, item, ovn) if check else ""
-            mine = problems.get(prefix + item_id)
-            if mine:
+        for why, ids in _unknown_ids(snap):
+            shared = unknowns.get(why)
+            if shared is None:
+                shared = unknowns[why] = Assessment(Severity.UNKNOWN, (), why)
+            found.update(dict.fromkeys(ids, shared))
+        items = snap.items
+        for item_id, mine in problems.get(scope, {}).items():  # few: not looked up per item
+            if item_id in items:
+                why = found[item_id].unknown if item_id in found else ""
                 found[item_id] = judged(tuple(mine), why)
-            elif why:
-                shared = unknowns.get(why)
-                if shared is None:
-                    shared = unknowns[why] = Assessment(Severity.UNKNOWN, (), why)
-                found[item_id] = shared
         scopes[scope] = found
     regions = {}
     for ref in dict.fromkeys(s.ref for s in snaps):
-        mine = problems.get(_prefix((ref, REGION)) + ref.region)
+        mine = problems.get((ref, REGION), {}).get(ref.region)
         regions[ref] = judged(tuple(mine)) if mine else OK_ASSESSMENT
     by_scope = {(s.ref, s.kind): s for s in snaps}
     return Verdicts(

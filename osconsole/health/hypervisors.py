@@ -21,6 +21,7 @@ from __future__ import annotations
 from osconsole.config import Thresholds
 from osconsole.health.findings import (
     Condition,
+    Memo,
     Problem,
     Severity,
     Subject,
@@ -124,12 +125,19 @@ def hypervisor_problems(h: Hypervisor, thresholds: Thresholds) -> list[Problem]:
 
 
 def hypervisor_conditions(
-    snapshot: Snapshot[Hypervisor], thresholds: Thresholds
+    snapshot: Snapshot[Hypervisor], thresholds: Thresholds, memo: Memo | None = None
 ) -> list[Condition]:
-    """Conditions of every hypervisor in one snapshot (none of them debounced)."""
+    """Conditions of every hypervisor in one snapshot (none of them debounced); `memo`
+    keeps unchanged hypervisors' problems between looks."""
     at = observed_time(snapshot)
+    judged = (memo or Memo()).problems(
+        (snapshot.ref, snapshot.kind),
+        thresholds,
+        snapshot.items,
+        lambda h: hypervisor_problems(h, thresholds),
+    )
     return [
         Condition.of(problem, Subject(snapshot.ref, Kind.HYPERVISORS, h.id, h.hostname), at)
-        for h in snapshot.items.values()
-        for problem in hypervisor_problems(h, thresholds)
+        for h, problems in judged
+        for problem in problems
     ]

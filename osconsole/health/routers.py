@@ -36,7 +36,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from osconsole.config import Thresholds
-from osconsole.health.findings import Condition, Problem, Severity, Subject, observed_time, plural
+from osconsole.health.findings import (
+    Condition,
+    Memo,
+    Problem,
+    Severity,
+    Subject,
+    observed_time,
+    plural,
+)
 from osconsole.model import Kind, Router, RouterBinding, Snapshot
 
 SPLIT_BRAIN = "router.split_brain"
@@ -180,20 +188,28 @@ def debounce_for(rule: str, thresholds: Thresholds) -> float:
 
 
 def router_conditions(
-    snapshot: Snapshot[Router], thresholds: Thresholds, live_agents: int | None = None
+    snapshot: Snapshot[Router],
+    thresholds: Thresholds,
+    live_agents: int | None = None,
+    memo: Memo | None = None,
 ) -> list[Condition]:
     """Conditions of every router in one routers snapshot. `live_agents` (live L3 agents
-    of the region) defaults to what the snapshot's `extra["l3_agents"]` says."""
+    of the region) defaults to what the snapshot's `extra["l3_agents"]` says; `memo`
+    keeps unchanged routers' problems between looks."""
     ovn = bool(snapshot.extra.get("ovn"))
     if live_agents is None:
         live_agents = live_l3_agents(snapshot.extra)
     expected = expected_replicas(thresholds, live_agents)
     at = observed_time(snapshot)
     found: list[Condition] = []
-    for router in snapshot.items.values():
-        problems = router_problems(router, ovn=ovn, expected=expected)
-        if not problems:
-            continue
+    memo = memo or Memo()
+    judged = memo.problems(
+        (snapshot.ref, snapshot.kind),
+        (ovn, expected, thresholds),
+        snapshot.items,
+        lambda router: router_problems(router, ovn=ovn, expected=expected),
+    )
+    for router, problems in judged:
         subject = Subject(snapshot.ref, Kind.ROUTERS, router.id, router_name(router))
         found += [Condition.of(p, subject, at, debounce_for(p.rule, thresholds)) for p in problems]
     return found

@@ -22,6 +22,7 @@ from osconsole.health.findings import (
     Coverage,
     History,
     Look,
+    Memo,
     Scope,
     Severity,
     Subject,
@@ -123,12 +124,14 @@ def look(
     snapshots: Iterable[Snapshot[Any]],
     thresholds: Thresholds | None = None,
     history: History | None = None,
+    memo: Memo | None = None,
 ) -> Look:
     """Every rule over every fresh snapshot (the newest of each region and kind).
 
     Stale snapshots are left out: their scopes are not fresh, so the tracker neither
-    raises nor clears anything from them. `history` (fed by `evaluate`) adds flapping
-    and restarts; without it those rules are skipped.
+    raises nor clears anything from them. `history` (fed by the assessor) adds flapping
+    and restarts; without it those rules are skipped. `memo` keeps the problems of
+    unchanged routers and hypervisors from the previous look.
     """
     thresholds = thresholds or Thresholds()
     newest = latest(snapshots)
@@ -140,13 +143,13 @@ def look(
             live = routers.live_l3_agents(snap.extra)
             if live is None:
                 live = _live_l3_from_agents(newest.get((ref, Kind.AGENTS)))
-            conditions += routers.router_conditions(snap, thresholds, live)
+            conditions += routers.router_conditions(snap, thresholds, live, memo)
         elif kind == Kind.AGENTS:
             conditions += liveness.agent_conditions(snap, thresholds, history)
         elif kind == Kind.SERVICES:
             conditions += liveness.service_conditions(snap, thresholds, history)
         elif kind == Kind.HYPERVISORS:
-            conditions += hypervisors.hypervisor_conditions(snap, thresholds)
+            conditions += hypervisors.hypervisor_conditions(snap, thresholds, memo)
         elif kind == Kind.TENANTS:
             tenants.append(snap)
     conditions += tenant_conditions(tenants, thresholds)

@@ -24,9 +24,12 @@ from osconsole.health.findings import (
     ACKNOWLEDGED,
     ACTIVE,
     PENDING,
+    Memo,
+    Problem,
     Severity,
     Tracker,
 )
+from osconsole.health.routers import router_problems
 from osconsole.model import Hypervisor, Kind, RegionRef, Router, Snapshot
 from tests.health.test_liveness import agent, service
 from tests.health.test_routers import HEALTHY, bind, router
@@ -237,3 +240,25 @@ def test_each_lists_every_object_read_once() -> None:
         ("agents", "a2"): Severity.CRITICAL,
         ("routers", "r1"): Severity.OK,
     }
+
+
+def test_unchanged_items_keep_their_problems_and_changed_ones_are_judged_again() -> None:
+    """The memo of the rules: only items that are new objects, or whose scope's context
+    (here the live L3 agents, hence the expected replicas) changed, are judged again."""
+    calls: list[str] = []
+    memo = Memo()
+
+    def judge(r: Router) -> list[Problem]:
+        calls.append(r.id)
+        return router_problems(r, expected=3)
+
+    healthy, few = router(*HEALTHY), replace(router(bind("net01", "active")), id="r2")
+    items = {"r1": healthy, "r2": few}
+    scope = (REF, Kind.ROUTERS)
+    assert [r.id for r, _ in memo.problems(scope, 3, items, judge)] == ["r2"]
+    assert memo.problems(scope, 3, dict(items), judge) and calls == ["r1", "r2"]
+    fixed = replace(router(*HEALTHY), id="r2")
+    assert memo.problems(scope, 3, {"r1": healthy, "r2": fixed}, judge) == []
+    assert calls == ["r1", "r2", "r2"]
+    memo.problems(scope, 2, {"r1": healthy, "r2": fixed}, judge)  # the context moved
+    assert calls == ["r1", "r2", "r2", "r1", "r2"]
