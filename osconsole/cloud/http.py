@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from osconsole.clean import clean_text
 from osconsole.cloud.auth import Access
 
 # Per-service microversion headers; Nova also gets its legacy header.
@@ -321,7 +322,7 @@ def _next_marker(links: Any) -> str | None:
 
 
 def _failure(service: str, method: str, path: str, reply: Reply) -> ApiFailure:
-    message = _error_message(reply.body) or f"HTTP {reply.status}"
+    message = clean_text(_error_message(reply.body)) or f"HTTP {reply.status}"
     reason = f"HTTP {reply.status}: {message}"
     kinds: dict[int, type[ApiFailure]] = {401: Unauthorized, 403: Forbidden, 404: NotFound}
     return kinds.get(reply.status, ApiFailure)(service, method, path, reason, reply.status)
