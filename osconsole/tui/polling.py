@@ -18,6 +18,7 @@ from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import Connection, connect
 from osconsole.cloud.http import ServiceStats
 from osconsole.config import Settings
@@ -76,7 +77,7 @@ class PollingApp(App[None]):
         self.theme = theme_name(self.settings.theme)
         self.start_views()
         for note in self.startup_notes:
-            self.notify(note, severity="warning", timeout=10)
+            self.notify(note, severity="warning", timeout=10, markup=False)
         if self._poll:
             self.start_polling()
         self.set_interval(TERMINAL_CHECK, self._check_terminal)
@@ -107,13 +108,13 @@ class PollingApp(App[None]):
     @on(ConnectionReady)
     def _connection_ready(self, message: ConnectionReady) -> None:
         self.connection = message.connection
-        self.errors = list(message.connection.errors)
+        self.errors = [clean_text(e) for e in message.connection.errors]  # may quote Keystone
         self.state.expect(r.ref for r in message.connection.regions)
         self.connected(message.connection)
 
     @on(ConnectionFailed)
     def _connection_failed(self, message: ConnectionFailed) -> None:
-        self.errors = list(message.errors)
+        self.errors = [clean_text(e) for e in message.errors]
         for error in message.errors:
             log.warning("connection failed: %s", error)
         self.not_connected(self.errors)
