@@ -101,7 +101,7 @@ class ConsoleApp(PollingApp):
 
     def connected(self, connection: Connection) -> None:
         for error in self.errors:
-            self.notify(error, title="Not connected", severity="warning", timeout=15)
+            self.notify(error, title="Not connected", severity="warning", timeout=15, markup=False)
         self.repaint(set(PANES))
         self.show_mode()
 
@@ -190,7 +190,13 @@ class ConsoleApp(PollingApp):
         self.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):
-            self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
+            self.notify(
+                finding.reason,
+                title="New critical finding",
+                severity="error",
+                timeout=15,
+                markup=False,  # the reason holds names any tenant can set
+            )
             if self.settings.bell:
                 self.bell()
         if isinstance(self.screen, FindingsScreen):

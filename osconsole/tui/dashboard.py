@@ -84,7 +84,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
         yield FindingsBar(" Findings: waiting for the first poll", id="findings-bar")
-        yield Static("Connecting to the clouds (authenticating)...", id="progress")
+        yield Static("Connecting to the clouds (authenticating)...", id="progress", markup=False)
         with Container(id="panes", classes="tabs"):
             yield Tabs(
                 *(
@@ -252,7 +252,9 @@ class DashboardScreen(Screen[None]):
     def show_errors(self, errors: list[str]) -> None:
         text = "Not connected: " + " | ".join(errors)
         self.query_one("#progress", Static).update(text)
-        self.notify("\n".join(errors), title="Cannot connect", severity="error", timeout=30)
+        self.notify(
+            "\n".join(errors), title="Cannot connect", severity="error", timeout=30, markup=False
+        )
 
 
 def _tab_label(name: str, view: TableView) -> str:
