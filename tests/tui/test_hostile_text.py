@@ -18,6 +18,7 @@ import httpx
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from textual.app import App
+from textual.fuzzy import Matcher
 from textual.pilot import Pilot
 
 from osconsole.actions import ActionTarget, actions_for, server_target
@@ -32,7 +33,7 @@ from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock
 from osconsole.sim.generate import build_world
 from osconsole.sim.world import L3_AGENT, Region, World
-from osconsole.tui.actions import PickAction
+from osconsole.tui.actions import PickAction, highlighted
 from osconsole.tui.app import ConsoleApp
 from osconsole.tui.drill import DrillScreen, build_page, open_drill_down
 from osconsole.tui.findings import FindingsScreen
@@ -342,3 +343,11 @@ async def test_the_action_picker_shows_a_hostile_name_and_its_dangerous_mark() -
         screen = assert_inert(app)
         assert f"router {MARKUP_NAME} (r1)" in screen
         assert "[changes the cloud]" in screen
+
+
+def test_palette_hits_highlight_a_hostile_name_without_parsing_it() -> None:
+    """Matcher.highlight parses its candidate as markup (MarkupError on `[/]`)."""
+    title = f"Move router: router {MARKUP_NAME} (r1)"
+    content = highlighted(Matcher("web"), title)
+    assert content.plain == title
+    assert [title[s.start : s.end] for s in content.spans] == ["w", "e", "b"]
