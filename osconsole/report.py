@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import RegionSession
 from osconsole.health.findings import Finding
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
@@ -261,15 +262,15 @@ def snapshot_tables(snapshots: Iterable[Snapshot[Any]], now: float) -> str:
     for snap in snapshots:
         header, row = TABLES[snap.kind]
         state = "complete" if snap.complete else "PARTIAL"
-        if snap.stale:
-            state = f"STALE ({snap.error})"
+        if snap.stale:  # errors and notes quote exceptions: cleaned like API text
+            state = f"STALE ({clean_text(snap.error)})"
         title = (
             f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
             f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
             f"age {format_age(snap.age(now))}]"
         )
         lines = [title]
-        lines += [f"   note: {note}" for note in snap.notes]
+        lines += [f"   note: {clean_text(note)}" for note in snap.notes]
         if snap.items:
             lines.append(format_table(header, [row(item) for item in snap.items.values()]))
         blocks.append("\n".join(lines))

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from osconsole.clean import clean_text
 from osconsole.cloud.auth import Access
 
 log = logging.getLogger(__name__)
@@ -608,7 +609,7 @@ def _next_marker(links: Any) -> str | None:
 def _failure(
     service: str, method: str, path: str, reply: Reply, asked: float | None = None
 ) -> ApiFailure:
-    message = _error_message(reply.body)
+    message = clean_text(_error_message(reply.body))
     if message:
         reason = f"HTTP {reply.status}: {message}"
     elif reply.page:

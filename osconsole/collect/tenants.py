@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
+from osconsole.clean import clean_text
 from osconsole.cloud import compute, identity, network, volume
 from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed, RegionClient
 from osconsole.collect.base import Collected, Collector
@@ -94,13 +95,13 @@ def parse_server(body: Any) -> tuple[str, ServerRecord] | None:
         return None
     task_state = body.get("OS-EXT-STS:task_state")
     record = ServerRecord(  # interned: 100,000 records share a few hundred strings
-        project_id=sys.intern(project_id),
-        status=sys.intern(str(body.get("status") or "UNKNOWN").upper()),
-        task_state=sys.intern(str(task_state)) if task_state else None,
+        project_id=sys.intern(clean_text(project_id)),
+        status=sys.intern(clean_text(body.get("status") or "UNKNOWN").upper()),
+        task_state=sys.intern(clean_text(task_state)) if task_state else None,
         created=utc_timestamp(body.get("created")),
         updated=utc_timestamp(body.get("updated")),
     )
-    return server_id, record
+    return clean_text(server_id), record
 
 
 def is_open_prefix(prefix: Any) -> bool:
@@ -133,7 +134,7 @@ def parse_port(body: Any) -> tuple[str, PortRecord] | None:
     project_id = body.get("project_id", body.get("tenant_id"))
     if not isinstance(port_id, str) or not isinstance(project_id, str):
         return None
-    return port_id, PortRecord(sys.intern(project_id), port_spoofs(body))
+    return clean_text(port_id), PortRecord(sys.intern(clean_text(project_id)), port_spoofs(body))
 
 
 def parse_rule(body: Any) -> RuleRecord | None:
@@ -147,7 +148,7 @@ def parse_rule(body: Any) -> RuleRecord | None:
         number = 0 if port is None else int(port)
     except (TypeError, ValueError):
         return None
-    return RuleRecord(rule_id, project_id, number)
+    return RuleRecord(clean_text(rule_id), clean_text(project_id), number)
 
 
 def parse_fip(body: Any) -> FipRecord | None:
@@ -156,7 +157,9 @@ def parse_fip(body: Any) -> FipRecord | None:
     fip_id, project_id = body.get("id"), body.get("project_id") or body.get("tenant_id")
     if not isinstance(fip_id, str) or not isinstance(project_id, str) or not project_id:
         return None
-    return FipRecord(fip_id, project_id, utc_timestamp(body.get("created_at")))
+    return FipRecord(
+        clean_text(fip_id), clean_text(project_id), utc_timestamp(body.get("created_at"))
+    )
 
 
 def _count(value: Any) -> int | None:
@@ -183,7 +186,7 @@ def parse_quota(
             continue
         readable = True
         if limit > 0:
-            usage[str(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
+            usage[clean_text(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
     return usage if readable else None
 
 
@@ -738,7 +741,7 @@ class TenantCollector(Collector):
             self.names_note = f"project names unavailable ({why}); showing project ids"
         else:
             names = {
-                str(p["id"]): str(p.get("name") or p["id"])
+                clean_text(p["id"]): clean_text(p.get("name") or p["id"])
                 for p in result
                 if isinstance(p, dict) and p.get("id")
             }

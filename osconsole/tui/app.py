@@ -195,7 +195,13 @@ class ConsoleApp(PollingApp):
         self.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):
-            self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
+            self.notify(
+                finding.reason,
+                title="New critical finding",
+                severity="error",
+                timeout=15,
+                markup=False,  # the reason holds names any tenant can set
+            )
             if self.settings.bell:
                 self.bell()
         if isinstance(self.screen, FindingsScreen):

@@ -126,8 +126,8 @@ class FindingsScreen(Screen[None]):
         for f in self.console.findings:
             table.add_row(
                 Text(WORDS[f.severity], STYLES.get(f.severity, "")),
-                f"{f.subject.cloud}/{f.subject.region}",
-                what(f),
+                Text(f"{f.subject.cloud}/{f.subject.region}"),  # str cells are markup
+                Text(what(f)),
                 clock(f.since),
                 "yes" if f.acknowledged else "",
                 key=f.key,
@@ -188,9 +188,9 @@ class TimelineScreen(Screen[None]):
         for event in reversed(list(events)):
             table.add_row(
                 clock(event.time),
-                f"{event.subject.cloud}/{event.subject.region}",
+                Text(f"{event.subject.cloud}/{event.subject.region}"),  # str cells are markup
                 Text(WORDS[event.severity], STYLES.get(event.severity, "")),
-                event.description,
+                Text(event.description),
             )
 
 

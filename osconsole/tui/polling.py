@@ -19,6 +19,7 @@ from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import CloudAttempt, Connection
 from osconsole.cloud.http import ServiceStats
 from osconsole.cloud.reconnect import CloudProblem, Reconnector
@@ -82,7 +83,7 @@ class PollingApp(App[None]):
         self.theme = theme_name(self.settings.theme)
         self.start_views()
         for note in self.startup_notes:
-            self.notify(note, severity="warning", timeout=10)
+            self.notify(note, severity="warning", timeout=10, markup=False)
         if self._poll:
             self.start_polling()
         self.set_interval(TERMINAL_CHECK, self._check_terminal)
@@ -134,8 +135,10 @@ class PollingApp(App[None]):
         `new_connect_errors` the ones not told before."""
         problems = list(self.connector.problems.values()) if self.connector else []
         left_out = list(self.connection.errors) if self.connection else []
-        self.errors = [p.text() for p in problems] + left_out
-        stable = [p.error for p in problems] + left_out
+        # They may quote Keystone or a proxy: text from outside, cleaned like API text.
+        left_out = [clean_text(e) for e in left_out]
+        self.errors = [clean_text(p.text()) for p in problems] + left_out
+        stable = [clean_text(p.error) for p in problems] + left_out
         self.new_connect_errors = [e for e in stable if e not in self._told]
         for error in self.new_connect_errors:
             log.warning("not connected: %s", error)
