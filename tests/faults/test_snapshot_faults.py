@@ -13,15 +13,25 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from openstack.config import OpenStackConfig
 
 from osconsole.model import Kind, Snapshot
+from osconsole.sim.serve import SimServer, clouds_yaml_text
 from osconsole.sim.world import World
-from osconsole.snapshot import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, SnapshotOutcome
-from tests.faults.conftest import RunSnapshot
+from osconsole.snapshot import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    SnapshotOutcome,
+    take_snapshot,
+)
+from tests.faults.conftest import RunSnapshot, settings
 from tests.faults.matrix import (
     CLOUD,
     FAULTS,
@@ -214,3 +224,35 @@ async def test_the_snapshot_gives_up_on_a_hanging_keystone_within_its_timeout(
     assert outcome.exit_code == EXIT_USAGE
     assert any(re.search(r"(?i)keystone|authenticat", p) for p in outcome.problems)
     assert any(re.search(r"(?i)time|no answer|hang", p) for p in outcome.problems)
+
+
+async def test_dropped_connections_read_over_a_socket_as_they_do_in_process(
+    run_snapshot: RunSnapshot, world: World, tmp_path: Path
+) -> None:
+    """In process, a dropped connection is the httpx error the client meets over a
+    socket; over a socket (SimServer, real keystoneauth and httpx) it is really dropped."""
+    faults = ("truncate", "refuse")
+
+    async def reasons(run: Callable[[], Awaitable[SnapshotOutcome]]) -> dict[str, str]:
+        found = {}
+        for fault in faults:
+            inject(world, FAULTS[fault], "network")
+            outcome = await run()
+            clear(world)
+            found[fault] = by_key(outcome)[(REGION, Kind.AGENTS)].error or ""
+        return found
+
+    in_process = await reasons(lambda: run_snapshot(kinds=[Kind.AGENTS]))
+    with SimServer(world) as server:
+        path = tmp_path / "socket-clouds.yaml"
+        path.write_text(clouds_yaml_text(world, server.url))
+        config = OpenStackConfig(
+            config_files=[str(path)], vendor_files=[], secure_files=[], load_envvars=False
+        )
+        over_socket = await reasons(
+            lambda: take_snapshot(settings(), kinds=[Kind.AGENTS], openstack_config=config)
+        )
+    assert over_socket["truncate"] == in_process["truncate"] != ""
+    # A refused connection cannot be had per region on one listener: closed unanswered.
+    assert "RemoteProtocolError" in over_socket["refuse"]
+    assert "ConnectError" in in_process["refuse"]

@@ -4,8 +4,9 @@ status, the data's age, the kind and what happened; STALE on each domain it coul
 not read) while the other tiles stay ok, and it recovers by itself once the fault
 clears. Then Keystone hanging at start, and hostile names on the boards.
 
-As for the console, one representative service per fault (different ones from the
-console's, so that between them each fault meets two services), about a second each.
+As for the console, one representative service per fault, a different one from the
+console's (a refused connection excepted: a whole region's on both), so that between
+them each fault meets two services; one to three seconds each.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ async def test_the_wall_says_which_region_fails_and_how_and_recovers(
 @pytest.mark.xfail(
     strict=True,
     reason="issue 12 items 5, 6: with Keystone hanging at start the wall waits for it "
-    "forever (no timeout, nothing said), and does not retry once it answers",
+    "with no timeout and says nothing (once it gives up, it must retry by itself)",
 )
 async def test_a_wall_started_while_keystone_hangs_says_so_and_connects_once_it_answers(
     make_wall: MakeWall, world: World
