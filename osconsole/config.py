@@ -93,6 +93,15 @@ class Thresholds(_Strict):
     tenant_score_jump: float = Field(
         default=20.0, gt=0, description="a project's score moving by more than this is an event"
     )
+    # The control plane's own health (osconsole.health.availability, leadtimes, probes).
+    api_success_min: float = Field(
+        default=0.99, ge=0, le=1.0, description="a service's answered share over 5 minutes"
+    )
+    api_p95_max_ms: float = Field(default=2000.0, gt=0, description="a service's p95 over 5 min")
+    api_min_requests: int = Field(
+        default=10, ge=1, description="fewer calls in 5 minutes prove nothing either way"
+    )
+    api_debounce_s: float = Field(default=120.0, ge=0, description="API conditions must last")
 
 
 class Settings(_Strict):

@@ -15,6 +15,7 @@ from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
 from osconsole.config import Settings
+from osconsole.controlplane import plane_looks, region_plane
 from osconsole.health.rules import findings_now
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
@@ -70,13 +71,15 @@ async def take_snapshot(
             problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
         elif not snap.complete:
             problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    findings = findings_now(snapshots, settings.thresholds)
+    looks = plane_looks(connection.regions, now)
+    findings = findings_now(snapshots, settings.thresholds, looks)
     document = snapshot_document(
         connection.regions,
         snapshots,
         connection.errors,
         now=now,
         extra={"findings": [f.as_dict() for f in findings]},
+        plane={s.ref: region_plane(s, now) for s in connection.regions},
     )
     code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(

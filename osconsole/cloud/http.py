@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from osconsole.availability import RequestHistory
 from osconsole.cloud.auth import Access
 
 # Per-service microversion headers; Nova also gets its legacy header.
@@ -109,8 +110,12 @@ class ServiceStats:
     errors: int = 0
     last_error: str | None = None
     last_status: int = 0
+    # Also told of every call: the region's RequestHistory (availability over time).
+    sink: Callable[[float, int, str | None], None] | None = field(default=None, repr=False)
 
     def record(self, elapsed_ms: float, status: int, error: str | None) -> None:
+        if self.sink is not None:
+            self.sink(elapsed_ms, status, error)
         self.calls += 1
         self.latencies_ms.append(elapsed_ms)
         self.last_status = status
@@ -160,6 +165,7 @@ class RegionClient:
         self.interface = interface
         self._limit = asyncio.Semaphore(concurrency)
         self.stats: dict[str, ServiceStats] = {}
+        self.history = RequestHistory()  # every call's outcome over the last day
         self.microversions: dict[str, str] = {}
         self.requests_sent = 0
 
@@ -214,7 +220,7 @@ class RegionClient:
             headers["OpenStack-API-Version"] = f"{MICROVERSION_SERVICE_NAMES[service]} {version}"
             if service == "compute":
                 headers["X-OpenStack-Nova-API-Version"] = version
-        stats = self.stats.setdefault(service, ServiceStats())
+        stats = self.stats.get(service) or self._new_stats(service)
         async with self._limit:
             started = time.monotonic()
             self.requests_sent += 1
@@ -256,6 +262,12 @@ class RegionClient:
         error = None if status < 400 else f"HTTP {status}"
         stats.record(elapsed, status, error)
         return Reply(status, parsed, response.headers, _server_time(response.headers))
+
+    def _new_stats(self, service: str) -> ServiceStats:
+        stats = self.stats[service] = ServiceStats(
+            sink=lambda ms, status, error: self.history.record(service, ms, status, error)
+        )
+        return stats
 
     async def pages(
         self, service: str, path: str, key: str, params: dict[str, Any] | None = None

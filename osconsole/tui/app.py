@@ -184,7 +184,7 @@ class ConsoleApp(PollingApp):
             if self._observed.get(key) is not snapshot:
                 self._observed[key] = snapshot
                 self.timeline.observe(snapshot)
-        return evaluate(frozen.snapshots.values(), self.tracker)
+        return evaluate(frozen.snapshots.values(), self.tracker, self.plane_looks())
 
     def _show_findings(self, update: Update) -> None:
         self.findings = update.findings

@@ -21,6 +21,8 @@ from textual.app import App
 from osconsole.cloud.connect import Connection, connect
 from osconsole.cloud.http import ServiceStats
 from osconsole.config import Settings
+from osconsole.controlplane import plane_looks
+from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.poller import Poller
@@ -136,6 +138,12 @@ class PollingApp(App[None]):
         if self.connection is None:
             return {}
         return {r.ref: r.client.stats for r in self.connection.regions}
+
+    def plane_looks(self) -> list[PlaneLook]:
+        """Each region's control-plane figures now, for the rules (health.plane)."""
+        if self.connection is None:
+            return []
+        return plane_looks(self.connection.regions, self.clock())
 
     def freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent
