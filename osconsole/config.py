@@ -102,6 +102,9 @@ class Thresholds(_Strict):
         default=10, ge=1, description="fewer calls in 5 minutes prove nothing either way"
     )
     api_debounce_s: float = Field(default=120.0, ge=0, description="API conditions must last")
+    boot_slow_ratio: float = Field(
+        default=3.0, gt=1.0, description="last hour's p95 boot time over the usual (median)"
+    )
 
 
 class Settings(_Strict):

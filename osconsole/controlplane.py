@@ -13,8 +13,10 @@ from typing import Any
 
 from osconsole.availability import WINDOWS, summary_dict
 from osconsole.cloud.connect import RegionSession
+from osconsole.health.findings import observed_time
 from osconsole.health.plane import PlaneLook
-from osconsole.model import RegionRef
+from osconsole.leadtimes import LeadTimeSummary
+from osconsole.model import Kind, RegionRef, Snapshot
 
 FINDINGS_WINDOW = WINDOWS["5m"]
 
@@ -22,23 +24,53 @@ FINDINGS_WINDOW = WINDOWS["5m"]
 def plane_looks(
     regions: Iterable[RegionSession],
     now: float,
+    snapshots: Iterable[Snapshot[Any]] = (),
 ) -> list[PlaneLook]:
-    """Each region's look for the rules: API figures over the last 5 minutes.
+    """Each region's look for the rules: API figures over the last 5 minutes, and the
+    lead times of its latest tenants snapshot when that is fresh (not stale).
 
     Safe to call from a worker thread while the loop records calls: the history's
     rings are read, never resized, and each service's slots are copied first.
     """
+    fresh_tenants = {
+        s.ref: s
+        for s in snapshots
+        if s.kind is Kind.TENANTS
+        and not s.stale
+        and isinstance(s.extra.get("lead_times"), LeadTimeSummary)
+    }
     looks = []
     for session in regions:
         services = list(session.client.history.services.items())
         api = {name: history.window(now, FINDINGS_WINDOW) for name, history in services}
-        looks.append(PlaneLook(ref=session.ref, at=now, api=api))
+        tenants = fresh_tenants.get(session.ref)
+        summary = None if tenants is None else tenants.extra.get("lead_times")
+        looks.append(
+            PlaneLook(
+                ref=session.ref,
+                at=now,
+                api=api,
+                lead_times=summary,
+                lead_times_at=None if summary is None else observed_time(tenants),
+            )
+        )
     return looks
 
 
-def region_plane(session: RegionSession, now: float) -> Mapping[str, Any]:
-    """The snapshot JSON's control-plane entries of one region."""
-    return {"availability": summary_dict(session.client.history, now)}
+def region_plane(
+    session: RegionSession, now: float, snapshots: Iterable[Snapshot[Any]] = ()
+) -> Mapping[str, Any]:
+    """The snapshot JSON's control-plane entries of one region: `availability`, and
+    `lead_times` (None when the tenants kind was not polled or failed: unknown)."""
+    lead_times = None
+    for snap in snapshots:
+        summary = snap.extra.get("lead_times") if snap.ref == session.ref else None
+        if snap.kind is Kind.TENANTS and isinstance(summary, LeadTimeSummary):
+            lead_times = summary.as_dict()
+    return {
+        "availability": summary_dict(session.client.history, now),
+        "lead_times": lead_times,
+    }
 
 
 def by_region(looks: Iterable[PlaneLook]) -> dict[RegionRef, PlaneLook]:

@@ -71,7 +71,7 @@ async def take_snapshot(
             problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
         elif not snap.complete:
             problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    looks = plane_looks(connection.regions, now)
+    looks = plane_looks(connection.regions, now, snapshots)
     findings = findings_now(snapshots, settings.thresholds, looks)
     document = snapshot_document(
         connection.regions,
@@ -79,7 +79,7 @@ async def take_snapshot(
         connection.errors,
         now=now,
         extra={"findings": [f.as_dict() for f in findings]},
-        plane={s.ref: region_plane(s, now) for s in connection.regions},
+        plane={s.ref: region_plane(s, now, snapshots) for s in connection.regions},
     )
     code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(

@@ -88,7 +88,7 @@ async def test_the_snapshot_json_has_each_regions_availability(
     world.regions["RegionThree"].faults.update(error_rate=1.0)
     outcome = await take_snapshot(
         Settings(clouds=[CloudSettings(name="osconsole-sim")], request_timeout=2.0),
-        kinds=[Kind.AGENTS, Kind.SERVICES],
+        kinds=[Kind.AGENTS, Kind.TENANTS],
         openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
         transport=httpx.ASGITransport(app=sim_app),
     )
@@ -101,3 +101,8 @@ async def test_the_snapshot_json_has_each_regions_availability(
     assert broken["errors"] == broken["requests"] >= 1
     assert broken["success_ratio"] == 0.0
     assert set(broken["by_status"]) <= {"500", "503"}
+    lead_times = regions["RegionOne"]["lead_times"]
+    assert set(lead_times) >= {"boot", "delete", "volume_create"}
+    assert set(lead_times["boot"]) == {"count", "p50_s", "p95_s", "stuck"}
+    assert lead_times["volume_create"] is None  # not measured: unknown, not zero
+    assert regions["RegionThree"]["lead_times"] is None  # its tenants poll failed

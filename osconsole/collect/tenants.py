@@ -32,6 +32,7 @@ from osconsole.cloud import compute, identity, network, volume
 from osconsole.cloud.http import ApiFailure, Forbidden, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
+from osconsole.leadtimes import LeadTimes
 from osconsole.model import Kind, Snapshot, TenantSignals
 
 HOUR = 3600.0
@@ -471,6 +472,7 @@ class TenantCollector(Collector):
         self.quota_seen: dict[QuotaKey, tuple[int, ...]] = {}  # what moved it, at that read
         self.last_time: float | None = None
         self.last_mono = 0.0
+        self.lead_times = LeadTimes()  # boots and deletes, from the same listings
 
     # -- one poll --
 
@@ -508,6 +510,8 @@ class TenantCollector(Collector):
         total = sum(swept.values())
         extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
         extra["quota_reads"] = swept
+        stuck_after = self.settings.thresholds.stuck_server_s
+        extra["lead_times"] = self.lead_times.summary(now, self.servers.records, stuck_after)
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
@@ -628,6 +632,7 @@ class TenantCollector(Collector):
             return 0
         parsed, bad = parse_all(result.items, parse_server)
         _skipped(notes, "servers", bad)
+        self.lead_times.observe(result.items, now, full=full)
         first = self.servers.full_at is None
         if full:
             fresh = {sid: rec for sid, rec in parsed if rec.status != DELETED}

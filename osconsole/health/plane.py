@@ -53,7 +53,7 @@ class PlaneLook:
 
 def plane_assessment(looks: Iterable[PlaneLook], thresholds: Thresholds) -> Assessment:
     """Every control-plane rule over every look; a scope is fresh when its look is."""
-    from osconsole.health import availability
+    from osconsole.health import availability, leadtimes
 
     conditions: list[Condition] = []
     fresh: dict[Scope, Coverage] = {}
@@ -61,6 +61,10 @@ def plane_assessment(looks: Iterable[PlaneLook], thresholds: Thresholds) -> Asse
         conditions += availability.api_conditions(look, thresholds)
         judged = frozenset(availability.judged(look, thresholds))
         fresh[(look.ref, Aspect.API)] = Coverage(look.at, judged)  # type: ignore[index]
+        if look.lead_times is not None and look.lead_times_at is not None:
+            conditions += leadtimes.lead_time_conditions(look, thresholds)
+            scope = (look.ref, Aspect.LEAD_TIMES)
+            fresh[scope] = Coverage(look.lead_times_at)  # type: ignore[index]
     return Assessment(tuple(conditions), fresh)
 
 

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -139,11 +139,11 @@ class PollingApp(App[None]):
             return {}
         return {r.ref: r.client.stats for r in self.connection.regions}
 
-    def plane_looks(self) -> list[PlaneLook]:
+    def plane_looks(self, snapshots: Iterable[Snapshot[Any]] = ()) -> list[PlaneLook]:
         """Each region's control-plane figures now, for the rules (health.plane)."""
         if self.connection is None:
             return []
-        return plane_looks(self.connection.regions, self.clock())
+        return plane_looks(self.connection.regions, self.clock(), snapshots)
 
     def freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent
