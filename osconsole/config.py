@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from osconsole.model import Kind
+from osconsole.probes.settings import RegionProbes
 
 # Polling faster than this gains nothing on call and costs the APIs dearly.
 INTERVAL_FLOORS = {
@@ -124,6 +125,9 @@ class Settings(_Strict):
     theme: Literal["dark", "light", "high-contrast"] = "dark"
     readonly: bool = False
     bell: bool = Field(default=False, description="ring the terminal bell on a new critical")
+    probes: list[RegionProbes] = Field(
+        default_factory=list, description="RabbitMQ, MySQL, memcached per region (off if empty)"
+    )
 
     @field_validator("clouds")
     @classmethod

@@ -17,6 +17,7 @@ from osconsole.health.findings import observed_time
 from osconsole.health.plane import PlaneLook
 from osconsole.leadtimes import LeadTimeSummary
 from osconsole.model import Kind, RegionRef, Snapshot
+from osconsole.probes.runner import ProbeRunner
 
 FINDINGS_WINDOW = WINDOWS["5m"]
 
@@ -25,6 +26,7 @@ def plane_looks(
     regions: Iterable[RegionSession],
     now: float,
     snapshots: Iterable[Snapshot[Any]] = (),
+    probes: ProbeRunner | None = None,
 ) -> list[PlaneLook]:
     """Each region's look for the rules: API figures over the last 5 minutes, and the
     lead times of its latest tenants snapshot when that is fresh (not stale).
@@ -52,24 +54,32 @@ def plane_looks(
                 api=api,
                 lead_times=summary,
                 lead_times_at=None if summary is None else observed_time(tenants),
+                probes=dict(probes.latest.get(session.ref, {})) if probes else {},
+                probes_before=dict(probes.before.get(session.ref, {})) if probes else {},
             )
         )
     return looks
 
 
 def region_plane(
-    session: RegionSession, now: float, snapshots: Iterable[Snapshot[Any]] = ()
+    session: RegionSession,
+    now: float,
+    snapshots: Iterable[Snapshot[Any]] = (),
+    probes: ProbeRunner | None = None,
 ) -> Mapping[str, Any]:
     """The snapshot JSON's control-plane entries of one region: `availability`, and
-    `lead_times` (None when the tenants kind was not polled or failed: unknown)."""
+    `lead_times` (None when the tenants kind was not polled or failed: unknown), and
+    `probes` (each configured probe's latest result; {} when none is configured)."""
     lead_times = None
     for snap in snapshots:
         summary = snap.extra.get("lead_times") if snap.ref == session.ref else None
         if snap.kind is Kind.TENANTS and isinstance(summary, LeadTimeSummary):
             lead_times = summary.as_dict()
+    latest = probes.latest.get(session.ref, {}) if probes else {}
     return {
         "availability": summary_dict(session.client.history, now),
         "lead_times": lead_times,
+        "probes": {name: result.as_dict() for name, result in sorted(latest.items())},
     }
 
 

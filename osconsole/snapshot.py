@@ -7,6 +7,7 @@ with sweeps unpaced unless told otherwise, so its output is what the panes show.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from osconsole.controlplane import plane_looks, region_plane
 from osconsole.health.rules import findings_now
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.runner import ProbeRunner
 from osconsole.report import findings_table, snapshot_document, snapshot_tables, to_json
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -43,8 +45,11 @@ async def take_snapshot(
     sweep_budget: float | None = None,
     openstack_config: OpenStackConfig | None = None,
     transport: Any = None,
+    probe_kwargs: dict[str, Any] | None = None,
 ) -> SnapshotOutcome:
-    """Connect, poll everything once, and report; never raises for cloud trouble."""
+    """Connect, poll everything once (and the probes), and report; never raises for
+    cloud trouble. `probe_kwargs` go to the ProbeRunner (tests inject the simulator's)."""
+    probe_kwargs = probe_kwargs or {}
     if sweep_budget is not None:
         settings = settings.model_copy(update={"sweep_budget": sweep_budget})
     connection = await connect(
@@ -61,7 +66,8 @@ async def take_snapshot(
         poller = Poller(
             connection.regions, settings, kinds=kinds, unpaced_sweeps=sweep_budget is None
         )
-        snapshots = await poller.poll_once()
+        probes = ProbeRunner(settings.probes, [r.ref for r in connection.regions], **probe_kwargs)
+        snapshots, _ = await asyncio.gather(poller.poll_once(), probes.poll_once())
     finally:
         await connection.aclose()
     now = time.time()
@@ -71,7 +77,7 @@ async def take_snapshot(
             problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
         elif not snap.complete:
             problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    looks = plane_looks(connection.regions, now, snapshots)
+    looks = plane_looks(connection.regions, now, snapshots, probes)
     findings = findings_now(snapshots, settings.thresholds, looks)
     document = snapshot_document(
         connection.regions,
@@ -79,7 +85,7 @@ async def take_snapshot(
         connection.errors,
         now=now,
         extra={"findings": [f.as_dict() for f in findings]},
-        plane={s.ref: region_plane(s, now, snapshots) for s in connection.regions},
+        plane={s.ref: region_plane(s, now, snapshots, probes) for s in connection.regions},
     )
     code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(

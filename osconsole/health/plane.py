@@ -40,7 +40,8 @@ class PlaneLook:
     `api`: {service: WindowStats over the last 5 minutes}; `lead_times`: the tenants
     snapshot's `extra["lead_times"]` (a LeadTimeSummary) with `lead_times_at`, the
     server time of that snapshot, or None when it is stale or missing; `probes`:
-    {name: ProbeResult}, the latest of each configured probe.
+    {name: ProbeResult}, the latest of each configured probe, and `probes_before` the
+    one before it (for what grows).
     """
 
     ref: Any  # RegionRef
@@ -49,11 +50,12 @@ class PlaneLook:
     lead_times: Any = None
     lead_times_at: float | None = None
     probes: Mapping[str, Any] = field(default_factory=dict)
+    probes_before: Mapping[str, Any] = field(default_factory=dict)
 
 
 def plane_assessment(looks: Iterable[PlaneLook], thresholds: Thresholds) -> Assessment:
     """Every control-plane rule over every look; a scope is fresh when its look is."""
-    from osconsole.health import availability, leadtimes
+    from osconsole.health import availability, leadtimes, probes
 
     conditions: list[Condition] = []
     fresh: dict[Scope, Coverage] = {}
@@ -65,6 +67,10 @@ def plane_assessment(looks: Iterable[PlaneLook], thresholds: Thresholds) -> Asse
             conditions += leadtimes.lead_time_conditions(look, thresholds)
             scope = (look.ref, Aspect.LEAD_TIMES)
             fresh[scope] = Coverage(look.lead_times_at)  # type: ignore[index]
+        if look.probes:
+            found, seen = probes.probe_conditions(look, thresholds)
+            conditions += found
+            fresh[(look.ref, Aspect.PROBES)] = Coverage(look.at, frozenset(seen))  # type: ignore[index]
     return Assessment(tuple(conditions), fresh)
 
 

@@ -26,6 +26,7 @@ from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.runner import ProbeRunner
 from osconsole.themes import register_themes, theme_name
 from osconsole.tui.messages import ConnectionFailed, ConnectionReady, SnapshotArrived
 
@@ -69,6 +70,7 @@ class PollingApp(App[None]):
         self._poll = poll
         self.connection: Connection | None = None
         self.poller: Poller | None = None
+        self.probes: ProbeRunner | None = None
         self.errors: list[str] = []
         self.startup_notes: list[str] = []
         self._heap_frozen = False
@@ -98,8 +100,9 @@ class PollingApp(App[None]):
         self.post_message(ConnectionReady(connection))
         poller = Poller(connection.regions, self.settings, on_snapshot=self._arrived)
         self.poller = poller
+        self.probes = ProbeRunner(self.settings.probes, [r.ref for r in connection.regions])
         try:
-            await poller.run()
+            await asyncio.gather(poller.run(), self.probes.run())
         finally:
             await connection.aclose()
 
@@ -143,7 +146,7 @@ class PollingApp(App[None]):
         """Each region's control-plane figures now, for the rules (health.plane)."""
         if self.connection is None:
             return []
-        return plane_looks(self.connection.regions, self.clock(), snapshots)
+        return plane_looks(self.connection.regions, self.clock(), snapshots, self.probes)
 
     def freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent
