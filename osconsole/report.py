@@ -102,11 +102,14 @@ def snapshot_document(
     *,
     now: float,
     extra: Mapping[str, Any] | None = None,
+    plane: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole `osconsole snapshot -f json` document."""
+    """The whole `osconsole snapshot -f json` document; `plane` adds each region's
+    control-plane entries (availability, lead_times, probes: osconsole.controlplane)."""
+    plane = plane or {}
     return {
         "generated_at": _iso(now),
-        "regions": [region_summary(s) for s in sessions],
+        "regions": [{**region_summary(s), **plane.get(s.ref, {})} for s in sessions],
         "snapshots": [
             {
                 "cloud": snap.ref.cloud,

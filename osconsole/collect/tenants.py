@@ -33,6 +33,7 @@ from osconsole.cloud import compute, identity, network, volume
 from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
+from osconsole.leadtimes import LeadTimes
 from osconsole.model import Kind, Snapshot, TenantSignals
 
 HOUR = 3600.0
@@ -491,6 +492,7 @@ class TenantCollector(Collector):
         self.quota_seen: dict[QuotaKey, tuple[int | None, ...]] = {}  # what moved it, then
         self.last_time: float | None = None
         self.last_mono = 0.0
+        self.lead_times = LeadTimes()  # boots and deletes, from the same listings
 
     def versions_changed(self, services: list[str]) -> None:
         if "compute" in services:  # server records read at the old version: list them
@@ -533,6 +535,8 @@ class TenantCollector(Collector):
         total = sum(swept.values())
         extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
         extra["quota_reads"] = swept
+        stuck_after = self.settings.thresholds.stuck_server_s
+        extra["lead_times"] = self.lead_times.summary(now, self.servers.records, stuck_after)
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
@@ -668,6 +672,7 @@ class TenantCollector(Collector):
             return 0
         parsed, bad = parse_all(result.items, parse_server)
         self._skipped(notes, "servers", bad)
+        self.lead_times.observe(result.items, now, full=full)
         first = self.servers.full_at is None
         if full:
             fresh = {sid: rec for sid, rec in parsed if rec.status != DELETED}

@@ -189,7 +189,8 @@ class ConsoleApp(PollingApp):
             if self._observed.get(key) is not snapshot:
                 self._observed[key] = snapshot
                 self.timeline.observe(snapshot)
-        return evaluate(frozen.snapshots.values(), self.tracker)
+        snapshots = frozen.snapshots.values()
+        return evaluate(snapshots, self.tracker, self.plane_looks(snapshots))
 
     def _show_findings(self, update: Update) -> None:
         self.findings = update.findings
