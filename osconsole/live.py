@@ -25,6 +25,7 @@ from osconsole.config import Settings
 from osconsole.events import Event, Timeline
 from osconsole.health.assess import Verdicts, assess
 from osconsole.health.findings import Finding, Scope, Tracker, sort_key
+from osconsole.health.plane import PlaneLook
 from osconsole.model import Kind, RegionRef, Snapshot
 from osconsole.views import (
     HypervisorRows,
@@ -79,6 +80,7 @@ class LiveState:
         self._arrivals: list[Snapshot[Any]] = []  # not judged yet, oldest first
         self._looked: dict[Scope, Snapshot[Any]] = {}
         self._rejudge = False  # an acknowledgement changed the verdicts
+        self.plane: list[PlaneLook] = []  # the control plane's figures, set before judging
         # Shared with frozen copies: each builder serialises its own builds.
         self._hypervisors = HypervisorRows()
         self._routers = RouterRows()
@@ -115,6 +117,7 @@ class LiveState:
         copy.verdicts = self.verdicts
         copy._arrivals, self._arrivals = self._arrivals, []
         copy._rejudge, self._rejudge = self._rejudge, False
+        copy.plane = self.plane
         copy._looked = self._looked
         copy._hypervisors = self._hypervisors
         copy._routers = self._routers
@@ -135,14 +138,15 @@ class LiveState:
         for snapshot in self._arrivals:
             scope = (snapshot.ref, snapshot.kind)
             if scope in batch:
-                verdicts = assess(self._looked.values(), self.tracker)
+                verdicts = assess(self._looked.values(), self.tracker, self.plane)
                 batch.clear()
             self._looked[scope] = snapshot
             batch.add(scope)
             self.timeline.observe(snapshot)
         self._arrivals = []
-        if batch or self._rejudge or not verdicts.snapshots:
-            verdicts = assess(self._looked.values() or self.snapshots.values(), self.tracker)
+        if batch or self._rejudge or not verdicts.snapshots or self.plane:
+            looked = self._looked.values() or self.snapshots.values()
+            verdicts = assess(looked, self.tracker, self.plane)
         self._rejudge = False
         self.verdicts = verdicts
         return verdicts

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import RegionSession
 from osconsole.health.assess import Verdicts
 from osconsole.health.findings import Assessment, Finding, Severity
@@ -102,11 +103,14 @@ def snapshot_document(
     *,
     now: float,
     extra: Mapping[str, Any] | None = None,
+    plane: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole `osconsole snapshot -f json` document."""
+    """The whole `osconsole snapshot -f json` document; `plane` adds each region's
+    control-plane entries (availability, lead_times, probes: osconsole.controlplane)."""
+    plane = plane or {}
     return {
         "generated_at": _iso(now),
-        "regions": [region_summary(s) for s in sessions],
+        "regions": [{**region_summary(s), **plane.get(s.ref, {})} for s in sessions],
         "snapshots": [
             {
                 "cloud": snap.ref.cloud,
@@ -308,15 +312,15 @@ def snapshot_tables(
             header = ["SEV", *header]
             row = _judged_row(row, lambda i, s=snap: verdicts.of(s.ref, s.kind, i))
         state = "complete" if snap.complete else "PARTIAL"
-        if snap.stale:
-            state = f"STALE ({snap.error})"
+        if snap.stale:  # errors and notes quote exceptions: cleaned like API text
+            state = f"STALE ({clean_text(snap.error)})"
         title = (
             f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
             f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
             f"age {format_age(snap.age(now))}]"
         )
         lines = [title]
-        lines += [f"   note: {note}" for note in snap.notes]
+        lines += [f"   note: {clean_text(note)}" for note in snap.notes]
         if snap.items:
             lines.append(format_table(header, [row(item) for item in snap.items.values()]))
         blocks.append("\n".join(lines))

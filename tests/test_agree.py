@@ -13,18 +13,22 @@ the wall counted 5 critical routers beside one critical finding...).
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from osconsole.cloud.connect import connect
+from osconsole.cloud.connect import Connection, connect
 from osconsole.config import CloudSettings, Settings
+from osconsole.controlplane import plane_looks
 from osconsole.health.findings import Severity
+from osconsole.health.plane import Aspect
 from osconsole.live import PANES, LiveState
-from osconsole.model import Kind, RegionRef
+from osconsole.model import Kind, RegionRef, Router
 from osconsole.poller import Poller
 from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock
@@ -49,9 +53,12 @@ def settings() -> Settings:
     return Settings(clouds=[CloudSettings(name=CLOUD)], request_timeout=30.0)
 
 
-async def poll_into(state: LiveState, poller: Poller) -> None:
+async def poll_into(state: LiveState, poller: Poller, connection: Connection) -> None:
+    """One poll of every region and kind, judged as the console judges it (with the
+    control plane's figures: API availability, lead times)."""
     for snapshot in await poller.poll_once():
         state.apply(snapshot)
+    state.plane = plane_looks(connection.regions, time.time(), state.snapshots.values())
     state.judge()
 
 
@@ -73,26 +80,36 @@ async def watch(
             start()
             for _ in range(busy_polls):
                 world.clock.step(POLL_EVERY)
-                await poll_into(state, poller)
+                await poll_into(state, poller, connection)
                 check_every_surface(state, None)  # mid-incident: pending, failing over...
             stop()
             world.clock.step(settings().thresholds.flap_window_s + 100)
-            await poll_into(state, poller)
+            await poll_into(state, poller, connection)
             world.clock.step(settings().thresholds.router_debounce_s + 10)
-            await poll_into(state, poller)
+            await poll_into(state, poller, connection)
         finally:
             await connection.aclose()
         outcome = await take_snapshot(
             settings(), kinds=list(Kind), openstack_config=config, transport=transport
         )
-    return state, json.loads(outcome.json_text)
+    return state, outcome
 
 
 def object_key(ref: RegionRef, kind: Any, item_id: str) -> tuple[str, str, str]:
     return (ref.region, str(kind), item_id)
 
 
-def check_every_surface(state: LiveState, document: dict[str, Any] | None) -> dict[str, int]:
+def fact(item: Any) -> Any:
+    """What the rules judge of an item (when a router was swept is not judged)."""
+    return replace(item, bindings_checked_at=None) if isinstance(item, Router) else item
+
+
+def _scope(state: LiveState, key: tuple[str, str, str]) -> tuple[RegionRef, Kind]:
+    ref = next(r for r in state.regions if r.region == key[0])
+    return (ref, Kind(key[1]))
+
+
+def check_every_surface(state: LiveState, outcome: Any | None) -> dict[str, int]:
     """Every object's severity, surface by surface (the snapshot's JSON when given: it
     is one look, so only once every condition outlasted its debounce); returns how
     many objects were compared."""
@@ -126,6 +143,8 @@ def check_every_surface(state: LiveState, document: dict[str, Any] | None) -> di
     by_subject: dict[tuple[str, str, str], Severity] = {}
     for f in verdicts.findings:
         key = object_key(f.subject.ref, f.subject.kind, f.subject.id)
+        if f.subject.kind in set(Aspect):  # the control plane's: its region's assessment
+            key = object_key(f.subject.ref, "region", f.subject.ref.region)
         by_subject[key] = max(by_subject.get(key, f.severity), f.severity)
     for key, severity in judged.items():
         if severity >= Severity.INFO:
@@ -167,20 +186,41 @@ def check_every_surface(state: LiveState, document: dict[str, Any] | None) -> di
         opened += 1
 
     # 6. `osconsole snapshot -f json`: its assessments, and findings = its active problems.
-    if document is None:
+    if outcome is None:
         return {"objects": len(judged), "not ok": len(worse), "drilled": opened}
+    document = json.loads(outcome.json_text)
     exported = {(a["region"], a["kind"], a["id"]): a["severity"] for a in document["assessments"]}
-    assert exported == {key: sev.word for key, sev in judged.items()}
+    assert exported.keys() == judged.keys()
+    # Its own poll read the same world at the same moment; where it read an object just
+    # as the console last did (the tenants' hourly counts and quota sweeps build up over
+    # the console's polls), it must judge it the same.
+    read = {
+        object_key(s.ref, s.kind, item_id): fact(item)
+        for s in outcome.snapshots
+        for item_id, item in s.items.items()
+    }
+    same = {
+        key
+        for key in judged
+        if key[1] == "region"
+        or read.get(key) == fact(state.snapshots[_scope(state, key)].items[key[2]])
+    }
+    assert len(same) >= 0.9 * len(judged), Counter(k[1] for k in judged if k not in same)
+    assert {k: exported[k] for k in same} == {k: judged[k].word for k in same}
     active = Counter(
         (a["region"], a["kind"], a["id"], p["rule"])
         for a in document["assessments"]
         for p in a["problems"]
         if p["state"] == "active"
     )
-    listed = Counter(
-        (f["subject"]["region"], f["subject"]["kind"], f["subject"]["id"], f["rule"])
-        for f in document["findings"]
-    )
+    aspects = {str(a) for a in Aspect}
+
+    def owner(subject: dict[str, str]) -> tuple[str, str, str]:
+        if subject["kind"] in aspects:  # the control plane's: under its region
+            return (subject["region"], "region", subject["region"])
+        return (subject["region"], subject["kind"], subject["id"])
+
+    listed = Counter((*owner(f["subject"]), f["rule"]) for f in document["findings"])
     assert active == listed
     return {"objects": len(judged), "not ok": len(worse), "drilled": opened}
 
@@ -208,8 +248,8 @@ async def test_every_surface_gives_every_object_the_same_severity(
             stop_scenario(world, scenario)
 
     busy = 4 if scenario == KILL_L3 else BUSY_POLLS  # the agent is dead at 90 s
-    state, document = await watch(world, tmp_path, start, stop, busy)
-    compared = check_every_surface(state, document)
+    state, outcome = await watch(world, tmp_path, start, stop, busy)
+    compared = check_every_surface(state, outcome)
     assert compared["objects"] > 50
     if scenario != "tenant-spoofing":
         assert compared["not ok"] > 0, "the scenario left nothing to agree about"

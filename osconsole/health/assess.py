@@ -40,6 +40,7 @@ from osconsole.health.findings import (
     Coverage,
     Finding,
     Judged,
+    Look,
     Problem,
     Scope,
     Severity,
@@ -49,6 +50,7 @@ from osconsole.health.findings import (
     observed_time,
 )
 from osconsole.health.incidents import Incident
+from osconsole.health.plane import Aspect, PlaneLook, merged, plane_assessment
 from osconsole.health.rules import latest, look
 from osconsole.model import Hypervisor, Kind, RegionRef, Service, Snapshot
 from osconsole.text import format_age
@@ -163,7 +165,7 @@ def region_conditions(snapshots: Iterable[Snapshot[Any]]) -> list[Condition]:
         if not stale:
             continue
         last = min(s.fetched_at for s in stale)
-        now = max(observed_time(s) for s in snaps)
+        now = max(s.fetched_at for s in snaps)  # our polls, on our clock (see _with_regions)
         why = next((s.error for s in stale if s.error), "")
         kinds = ", ".join(s.kind.value for s in stale)
         if len(stale) == len(snaps):
@@ -189,7 +191,8 @@ class Verdicts:
 
     `scopes` holds, per (region, kind), the assessments that are not OK, by item id;
     `snapshots` are the reconciled snapshots they judge (what the panes must show);
-    `regions` each region's own assessment."""
+    `regions` each region's own assessment (its APIs answering, and its control plane:
+    each service's availability, lead times, probes)."""
 
     snapshots: Mapping[Scope, Snapshot[Any]] = field(default_factory=dict)
     scopes: Mapping[Scope, Mapping[str, Assessment]] = field(default_factory=dict)
@@ -254,34 +257,46 @@ def _unknown_ids(snap: Snapshot[Any]) -> list[tuple[str, list[str]]]:
     return []
 
 
-def assess(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Verdicts:
-    """Judge every object of the latest snapshots (see the module docstring). Judging
-    the same snapshots again changes nothing, so calling it on every repaint is safe."""
+def assess(
+    snapshots: Iterable[Snapshot[Any]], tracker: Tracker, plane: Iterable[PlaneLook] = ()
+) -> Verdicts:
+    """Judge every object of the latest snapshots, and the control plane's looks
+    (`osconsole.health.plane`: each service's API, lead times, probes), see the module
+    docstring. Judging the same snapshots again changes nothing, so calling it on every
+    repaint is safe."""
     from osconsole.health import liveness
 
     snaps = reconcile(latest(snapshots).values())
     for snap in snaps:
         liveness.observe(tracker.history, snap)
     seen = look(snaps, tracker.thresholds, tracker.history, tracker.memo)
-    regions = region_conditions(snaps)
-    fresh = dict(seen.fresh)
-    for ref in {s.ref for s in snaps}:
-        at = max(observed_time(s) for s in snaps if s.ref == ref)
-        fresh[(ref, REGION)] = Coverage(at)
-    update = tracker.update(replace(seen, conditions=(*seen.conditions, *regions), fresh=fresh))
+    update = tracker.update(_with_regions(seen, snaps, plane, tracker))
     return _verdicts(snaps, tracker.problems(), update.findings, update.raised, update.cleared)
 
 
-def assess_once(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Verdicts:
+def assess_once(
+    snapshots: Iterable[Snapshot[Any]], tracker: Tracker, plane: Iterable[PlaneLook] = ()
+) -> Verdicts:
     """One look with nothing debounced (no earlier look to wait from): `osconsole snapshot`."""
     snaps = reconcile(latest(snapshots).values())
-    seen = look(snaps, tracker.thresholds)
-    conditions = [replace(c, debounce=0.0) for c in (*seen.conditions, *region_conditions(snaps))]
-    fresh = dict(seen.fresh)
-    for snap in snaps:
-        fresh[(snap.ref, REGION)] = Coverage(observed_time(snap))
-    update = tracker.update(replace(seen, conditions=tuple(conditions), fresh=fresh))
+    seen = _with_regions(look(snaps, tracker.thresholds), snaps, plane, tracker)
+    undelayed = tuple(replace(c, debounce=0.0) for c in seen.conditions)
+    update = tracker.update(replace(seen, conditions=undelayed))
     return _verdicts(snaps, tracker.problems(), update.findings, update.raised, update.cleared)
+
+
+def _with_regions(
+    seen: Look, snaps: list[Snapshot[Any]], plane: Iterable[PlaneLook], tracker: Tracker
+) -> Look:
+    """The look at the snapshots, with each region's own conditions (its APIs answering
+    or not, and its control plane's) and the scopes they cover."""
+    fresh = dict(seen.fresh)
+    for ref in {s.ref for s in snaps}:
+        # Whether a region answers is about our polls: judged on our clock (a poll that
+        # failed from the start has no server time to compare with).
+        fresh[(ref, REGION)] = Coverage(max(s.fetched_at for s in snaps if s.ref == ref))
+    regions = Look((*seen.conditions, *region_conditions(snaps)), fresh)
+    return merged(regions, plane_assessment(plane, tracker.thresholds))
 
 
 def _verdicts(
@@ -309,7 +324,10 @@ def _verdicts(
         scopes[scope] = found
     regions = {}
     for ref in dict.fromkeys(s.ref for s in snaps):
-        mine = problems.get((ref, REGION), {}).get(ref.region)
+        mine = list(problems.get((ref, REGION), {}).get(ref.region, ()))
+        for aspect in Aspect:  # its control plane: APIs, lead times, probes
+            for found in problems.get((ref, aspect), {}).values():
+                mine += found
         regions[ref] = judged(tuple(mine)) if mine else OK_ASSESSMENT
     by_scope = {(s.ref, s.kind): s for s in snaps}
     return Verdicts(

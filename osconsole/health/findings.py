@@ -522,7 +522,7 @@ class Tracker:
 
     Pure apart from its own state: time comes only from the conditions and the
     coverage of each assessment. `history` is the per-subject memory the liveness
-    rules read (flapping, restarts); `osconsole.health.rules.evaluate` feeds it.
+    rules read (flapping, restarts); `osconsole.health.assess.assess` feeds it.
     """
 
     def __init__(self, thresholds: Thresholds | None = None) -> None:

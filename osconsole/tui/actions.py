@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Vertical
+from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -87,10 +90,17 @@ class PickAction(ModalScreen[Action | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Actions on {self.target.label()} in {self.target.ref}", classes="title")
+            yield Label(
+                f"Actions on {self.target.label()} in {self.target.ref}",
+                classes="title",
+                markup=False,
+            )
             yield OptionList(
                 *(
-                    Option(f"{a.title}{'  [changes the cloud]' if a.dangerous else ''}", id=a.name)
+                    Option(
+                        Text(f"{a.title}{'  [changes the cloud]' if a.dangerous else ''}"),
+                        id=a.name,
+                    )
                     for a in self.actions
                 ),
                 id="actions",
@@ -121,12 +131,16 @@ class AskParams(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.action.title}: {self.target.label()}", classes="title")
+            yield Label(
+                f"{self.action.title}: {self.target.label()}", classes="title", markup=False
+            )
             for param in self.action.params:
                 yield Label(param.label + ("" if param.required else " (optional)"))
                 if param.choices:
                     pairs = self.options.get(param.name, [])
-                    yield Select([(label, value) for value, label in pairs], id=f"p-{param.name}")
+                    yield Select(
+                        [(Text(label), value) for value, label in pairs], id=f"p-{param.name}"
+                    )
                 else:
                     yield Input(max_length=param.max_length, id=f"p-{param.name}")
             yield Static("Enter to continue, Esc to cancel", classes="hint")
@@ -197,7 +211,9 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
         return None
     offered = runner.offered(target)
     if not offered:
-        app.notify(f"No action is offered for {target.label()} (read-only?)", timeout=4)
+        app.notify(
+            f"No action is offered for {target.label()} (read-only?)", timeout=4, markup=False
+        )
         return None
     if chosen is not None and chosen.name in {a.name for a in offered}:
         action: Action | None = chosen
@@ -216,14 +232,14 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     try:
         plan = runner.plan(action, target, params)
     except PlanError as exc:
-        app.notify(str(exc), title="Not sent", severity="warning", timeout=8)
+        app.notify(str(exc), title="Not sent", severity="warning", timeout=8, markup=False)
         return None
     if not await app.push_screen_wait(ConfirmPlan(plan)):
         app.notify("Cancelled: nothing was sent", timeout=3)
         return None
     outcome = await runner.run(plan)
     severity = "information" if outcome.result is Result.SUCCEEDED else "error"
-    app.notify(outcome.message, title=action.title, severity=severity, timeout=10)
+    app.notify(outcome.message, title=action.title, severity=severity, timeout=10, markup=False)
     poller = console.poller
     for kind in outcome.repoll:
         if poller is not None:
@@ -251,10 +267,21 @@ class ActionCommands(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(title),
+                    highlighted(matcher, title),
                     partial(_start, self.app, target, action),
                     help="changes the cloud: you will see exactly what is sent first",
                 )
+
+
+def highlighted(matcher: Matcher, text: str) -> Content:
+    """`text` with the letters the query matched highlighted, as plain text
+    (Matcher.highlight parses its candidate as markup, and names are not markup)."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _start(app: App[Any], target: ActionTarget, action: Action) -> None:

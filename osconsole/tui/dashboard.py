@@ -88,7 +88,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
         yield FindingsBar(" Findings: waiting for the first poll", id="findings-bar")
-        yield Static("Connecting to the clouds (authenticating)...", id="progress")
+        yield Static("Connecting to the clouds (authenticating)...", id="progress", markup=False)
         with Container(id="panes", classes="tabs"):
             yield Tabs(
                 *(

@@ -150,11 +150,11 @@ class FindingsScreen(Screen[None]):
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
-    def _add(self, table: DataTable[Any], f: Finding, what: str) -> None:
+    def _add(self, table: DataTable[Any], f: Finding, text: str) -> None:
         table.add_row(
             Text(WORDS[f.severity], STYLES.get(f.severity, "")),
-            f"{f.subject.cloud}/{f.subject.region}",
-            Text(what),
+            Text(f"{f.subject.cloud}/{f.subject.region}"),  # str cells are markup
+            Text(text),
             clock(f.since),
             "yes" if f.acknowledged else "",
             key=f.key,
@@ -220,9 +220,9 @@ class TimelineScreen(Screen[None]):
         for event in reversed(list(events)):
             table.add_row(
                 clock(event.time),
-                f"{event.subject.cloud}/{event.subject.region}",
+                Text(f"{event.subject.cloud}/{event.subject.region}"),  # str cells are markup
                 Text(WORDS[event.severity], STYLES.get(event.severity, "")),
-                event.description,
+                Text(event.description),
             )
 
 

@@ -322,7 +322,9 @@ class WallScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.header
         with self.tiles_grid:
-            yield Static("Connecting to the clouds (authenticating)...", id="tiles-waiting")
+            yield Static(
+                "Connecting to the clouds (authenticating)...", id="tiles-waiting", markup=False
+            )
         with self.body:
             with Container(id="boards"):
                 yield self.findings

@@ -409,6 +409,14 @@ async def one_look(app: WallApp, snapshots: list[Snapshot[Any]]) -> None:
     await asyncio.sleep(0.002)  # a screen refresh may run
 
 
+async def repaints_done(app: WallApp) -> None:
+    """No repaint under way or scheduled (a scheduled one is a task while it waits)."""
+    await waiting.wait_for(
+        lambda: not (app._repainting or app._repaint_scheduled), what="repaints done", step=0
+    )
+    await asyncio.sleep(0.01)
+
+
 def forget_render_caches(app: WallApp) -> None:
     """Empty the bounded render caches (DataTable's 10,000 cells, rich's 4,096 cell
     widths): they fill over thousands of polls, which would hide a leak in the figures."""
@@ -438,11 +446,13 @@ async def test_many_polls_leave_memory_and_tasks_flat(monkeypatch: pytest.Monkey
                     await one_look(app, churning(snapshots, look, now[0]))
 
             await polls(0, WARMUP_POLLS)
+            await repaints_done(app)
             forget_render_caches(app)
             tasks = len(asyncio.all_tasks())
             sizes = app.sizes()
             before = tracemalloc.get_traced_memory()[0]
             await polls(WARMUP_POLLS, MEASURED_POLLS)
+            await repaints_done(app)
             forget_render_caches(app)
             grown = tracemalloc.get_traced_memory()[0] - before
             print(f"wall: {grown / 1024:+.1f} KiB over {MEASURED_POLLS} polls, {tasks} tasks")
