@@ -29,6 +29,7 @@ from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.mysql import StatusSource
 from osconsole.probes.runner import ProbeRunner
 from osconsole.themes import register_themes, theme_name
 from osconsole.tui.messages import ConnectionFailed, ConnectionReady, SnapshotArrived
@@ -76,6 +77,7 @@ class PollingApp(App[None]):
         self.poller: Poller | None = None
         self.connector: Reconnector | None = None
         self.probes: ProbeRunner | None = None
+        self.mysql_sources: dict[RegionRef, StatusSource] = {}  # injected (the demo's)
         self.errors: list[str] = []
         self.new_connect_errors: list[str] = []
         self._told: set[str] = set()
@@ -102,7 +104,7 @@ class PollingApp(App[None]):
         """Connect every cloud, each tried again with backoff until it connects, and
         poll (and probe) every region of those that did, until we exit."""
         poller = Poller((), self.settings, on_snapshot=self._arrived)
-        probes = ProbeRunner(self.settings.probes, ())
+        probes = ProbeRunner(self.settings.probes, (), mysql_sources=self.mysql_sources)
         connector = Reconnector(
             self.settings,
             on_connected=self._cloud_connected,
