@@ -29,7 +29,7 @@ from osconsole.events import Timeline
 from osconsole.health.findings import Finding, Tracker, Update
 from osconsole.health.rules import evaluate
 from osconsole.live import PANES, LiveState
-from osconsole.model import Snapshot
+from osconsole.model import RegionRef, Snapshot
 from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
@@ -38,6 +38,7 @@ from osconsole.tui.messages import (
     ViewsApplied,
 )
 from osconsole.tui.polling import PollingApp
+from osconsole.views import region_labels
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,19 @@ class ConsoleApp(PollingApp):
             self.tracker.unacknowledge(key)
         self.findings = self.tracker.findings()
         self.dashboard.show_findings(self.findings)
+
+    def open_region(self, region: RegionRef | str) -> bool:
+        """Open a region's control-plane drill-down (a RegionRef, or its name as the
+        strip shows it: "RegionOne", "cloud/RegionOne"); False when none has that name."""
+        from osconsole.tui.region import find_region, open_region
+
+        refs = list(self.state.regions)
+        ref = find_region(refs, region)
+        if ref is None:
+            self.notify(f"No region {region}", severity="warning", timeout=5, markup=False)
+            return False
+        open_region(self, ref, region_labels(refs)[ref])
+        return True
 
     def action_findings(self) -> None:
         self.push_screen(FindingsScreen())

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
 from osconsole.health.findings import Finding
+from osconsole.health.plane import strip_words
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.tui.drill import open_drill_down
 from osconsole.tui.findings import FindingsBar
@@ -68,6 +69,7 @@ class DashboardScreen(Screen[None]):
             for key, pane in PANE_KEYS.items()
         ),
         Binding("tab", "next_pane", "Next pane", show=False),
+        Binding("g", "focus_regions", "Regions", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
     DEFAULT_CSS = """
@@ -159,6 +161,14 @@ class DashboardScreen(Screen[None]):
         event.stop()
         open_drill_down(self.app, event.target)
 
+    def action_focus_regions(self) -> None:
+        self.query_one("#regions", RegionStrip).focus()
+
+    @on(RegionStrip.Selected)
+    def _open_region(self, event: RegionStrip.Selected) -> None:
+        event.stop()
+        self.app.open_region(event.ref)  # type: ignore[attr-defined]
+
     # -- filter and sort ---------------------------------------------------------------------
 
     def action_filter(self) -> None:
@@ -243,6 +253,7 @@ class DashboardScreen(Screen[None]):
     @_when_drawn
     def show_findings(self, findings: Sequence[Finding]) -> None:
         self.query_one("#findings-bar", FindingsBar).show(findings)
+        self.query_one("#regions", RegionStrip).set_words(strip_words(findings))
 
     @_when_drawn
     def show_mode(self, mode: str) -> None:
