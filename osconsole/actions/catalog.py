@@ -360,3 +360,28 @@ def choices(param: Param, target: ActionTarget, agents: Iterable[Agent]) -> list
     else:
         return []
     return [(a.id, f"{a.host} ({'alive' if a.alive else 'DEAD'})") for a in picked]
+
+
+def no_choice_reason(param: Param, target: ActionTarget, agents: Iterable[Agent]) -> str:
+    """Why `choices` is empty for `param`, in the operator's words ("" if it is not)."""
+    if choices(param, target, agents):
+        return ""
+    l3 = [a for a in agents if a.agent_type == L3_AGENT]
+    if not l3:
+        return "no L3 agent is known in this region (the agents were not polled yet?)"
+    hosting = set(target.hosted_by or ())
+    if param.choices == "l3-source":
+        return f"no L3 agent hosts {target.name} (as of the last sweep of its agents)"
+    if param.choices != "l3-destination":
+        return "nothing to choose from"
+    hosts = sum(1 for a in l3 if a.id in hosting)
+    dead = sum(1 for a in l3 if a.id not in hosting and not a.alive)
+    down = sum(1 for a in l3 if a.id not in hosting and a.alive and not a.admin_state_up)
+    parts = [f"{hosts} already host{'s' if hosts == 1 else ''} it"]
+    if dead:
+        parts.append(f"{dead} dead")
+    if down:
+        parts.append(f"{down} admin-down")
+    return f"no L3 agent can take {target.name}: of the region's {len(l3)} L3 agents, " + ", ".join(
+        parts
+    )
