@@ -182,6 +182,13 @@ class RegionStrip(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._statuses: tuple[RegionStatus, ...] = ()
+        self._paused = False
+
+    def set_paused(self, paused: bool) -> None:
+        """Polling is paused: the strip says so first (the ages keep counting)."""
+        if paused != self._paused:
+            self._paused = paused
+            self.refresh(layout=True)
 
     @property
     def statuses(self) -> tuple[RegionStatus, ...]:
@@ -200,7 +207,13 @@ class RegionStrip(Widget):
 
     def lines(self, width: int) -> list[Text]:
         max_lines = WIDE_LINES if width >= WIDE else 1
-        return strip_lines(self._statuses, max(width, 1), max_lines, self._styles())
+        if not self._paused:
+            return strip_lines(self._statuses, max(width, 1), max_lines, self._styles())
+        mark = Text("PAUSED", style="bold reverse")
+        rest = max(width - len(mark) - len(SEPARATOR), 1)
+        lines = strip_lines(self._statuses, rest, max_lines, self._styles())
+        lines[0] = Text.assemble(mark, (SEPARATOR, "dim"), lines[0])
+        return lines
 
     @property
     def plain(self) -> str:

@@ -258,9 +258,8 @@ class ConsoleApp(CursorKeys, PollingApp):
         self.push_screen(TimelineScreen())
 
     def _tick(self) -> None:
-        """Every second: ages move, so the strip and pane headers are redrawn."""
-        if self.paused:
-            return
+        """Every second: ages move, so the strip and pane headers are redrawn (paused
+        too: pausing stops polling, not time; the data only gets older)."""
         now = self.clock()
         self.dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
         self.dashboard.show_ages(self.state, now)

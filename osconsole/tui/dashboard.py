@@ -273,6 +273,7 @@ class DashboardScreen(Screen[None]):
     def show_paused(self, paused: bool) -> None:
         for name in PANES:
             self.pane(name).paused = paused
+        self.query_one("#regions", RegionStrip).set_paused(paused)
 
     def show_errors(self, errors: list[str]) -> None:
         """What is not connected, why, and when it is tried next (until it connects)."""

@@ -13,8 +13,8 @@ from typing import Any
 from textual.binding import Binding
 
 CURSOR_BINDINGS = [
-    Binding("j", "cursor('down')", "Down", show=False),
-    Binding("k", "cursor('up')", "Up", show=False),
+    Binding("j", "cursor('down')", "Cursor down", show=False),
+    Binding("k", "cursor('up')", "Cursor up", show=False),
 ]
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from osconsole.model import Kind
 from osconsole.tui.drill import DrillScreen
 from osconsole.widgets.pane import LivePane
-from tests.tui.fixtures import fixed_console, load_fixed_world, wait_for
+from osconsole.widgets.region_strip import RegionStrip
+from tests.tui.fixtures import (
+    APP_NOW,
+    WatchedConsole,
+    console_settings,
+    fixed_console,
+    load_fixed_world,
+    quick,
+    wait_for,
+)
 
 
 def focused_pane_id(app: object) -> str | None:
@@ -77,3 +86,25 @@ async def test_j_and_k_move_the_cursor_in_a_pane_and_a_drill_down() -> None:
         before = drill_table.cursor_row  # type: ignore[union-attr]
         await pilot.press("j")
         assert drill_table.cursor_row == before + 1  # type: ignore[union-attr]
+
+
+async def test_ages_keep_counting_while_paused_and_the_strip_says_paused() -> None:
+    clock = [APP_NOW]
+    app = quick(WatchedConsole(console_settings(), poll=False, clock=lambda: clock[0]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await load_fixed_world(pilot, app)
+        strip = app.dashboard.query_one(RegionStrip)
+        pane = app.dashboard.pane("hypervisors")
+        app._tick()
+        assert "data 5s old" in pane.header_text
+        assert "PAUSED" not in strip.plain
+        await pilot.press("p")
+        clock[0] += 22
+        app._tick()  # what the one-second interval does
+        await pilot.pause()
+        assert "PAUSED" in pane.header_text and "data 27s old" in pane.header_text
+        assert strip.plain.startswith("PAUSED | ")
+        assert "27s" in strip.plain
+        await pilot.press("p")
+        await pilot.pause()
+        assert "PAUSED" not in strip.plain
