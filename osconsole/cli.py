@@ -48,16 +48,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_cloud_options(parser: argparse.ArgumentParser) -> None:
+def _add_cloud_options(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """The options every command takes, before or after its name: a subcommand's copy
+    has no default, so `osconsole --region X snapshot` keeps X (argparse would reset it)."""
+    default = argparse.SUPPRESS if sub else None
     parser.add_argument(
-        "--config", metavar="PATH", help="config.yaml (else $OSCONSOLE_CONFIG, XDG)"
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config.yaml (else $OSCONSOLE_CONFIG, XDG)",
     )
     parser.add_argument(
         "--os-cloud",
         metavar="NAME",
+        default=default,
         help="clouds.yaml entry to use (overrides the config's clouds)",
     )
-    parser.add_argument("--region", metavar="NAME", help="only this region")
+    parser.add_argument("--region", metavar="NAME", default=default, help="only this region")
+
+
+def _add_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,  # `osconsole --demo COMMAND` works the same
+        help="watch a simulated three-region cloud (started in the background)",
+    )
 
 
 def _add_snapshot(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +85,8 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
             "partial (what failed on stderr), 2 on config or auth errors."
         ),
     )
-    _add_cloud_options(snap)
+    _add_cloud_options(snap, sub=True)
+    _add_demo(snap)
     snap.add_argument("-f", "--format", choices=["table", "json"], default="table")
     snap.add_argument(
         "--kinds",
@@ -95,7 +112,7 @@ def _add_wall(sub: argparse._SubParsersAction) -> None:
             "has no authentication: put it behind an authenticating proxy)."
         ),
     )
-    _add_cloud_options(wall)
+    _add_cloud_options(wall, sub=True)
     wall.add_argument(
         "--rotate",
         type=float,
@@ -103,7 +120,7 @@ def _add_wall(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="show each pane this long (default 20; at least 3; 0: no rotation)",
     )
-    wall.add_argument("--demo", action="store_true", help="watch a simulated three-region cloud")
+    _add_demo(wall)
     wall.add_argument(
         "--serve", action="store_true", help="serve the wall to browsers (textual-serve)"
     )
@@ -219,15 +236,33 @@ def run_snapshot(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for warning in settings.floor_warnings():
         print(f"osconsole: {warning}", file=sys.stderr)
-    outcome = asyncio.run(
-        take_snapshot(
-            settings,
-            kinds=kinds,
-            os_cloud=args.os_cloud,
-            region=args.region,
-            sweep_budget=args.sweep_budget,
+    cloud = None
+    openstack_config = None
+    os_cloud = args.os_cloud
+    if args.demo:
+        from osconsole.sim.background import DemoCloudError, start_demo
+
+        print("osconsole: starting the demo cloud (3 simulated regions)...", file=sys.stderr)
+        try:
+            cloud, settings, openstack_config = start_demo(settings)
+        except DemoCloudError as exc:
+            print(f"osconsole: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        os_cloud = None
+    try:
+        outcome = asyncio.run(
+            take_snapshot(
+                settings,
+                kinds=kinds,
+                os_cloud=os_cloud,
+                region=args.region,
+                sweep_budget=args.sweep_budget,
+                openstack_config=openstack_config,
+            )
         )
-    )
+    finally:
+        if cloud is not None:
+            cloud.stop()
     if outcome.output:
         print(outcome.output if args.format == "table" else outcome.json_text)
     for problem in outcome.problems:
