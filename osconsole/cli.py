@@ -1,7 +1,8 @@
 """The `osconsole` command and its subcommands.
 
 Exit codes are part of the interface (cron jobs and chat bots use them):
-0 success, 1 partial result, 2 bad usage, config or auth.
+0 success, 1 partial result, 2 bad usage, config or auth, 4 findings at or above
+`snapshot --fail-on` (3 is "nothing read").
 """
 
 from __future__ import annotations
@@ -12,14 +13,21 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from osconsole.config import ConfigError, load_settings
+from osconsole.health.findings import Severity
 from osconsole.model import Kind
 from osconsole.sim.generate import REGION_NAMES, SIZES
+
+if TYPE_CHECKING:
+    from osconsole.snapshot import SnapshotOutcome
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
+EXIT_FINDINGS = 4  # snapshot --fail-on: findings at or above that severity
+FAIL_ON = ("critical", "warning")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,12 +90,23 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
         help="poll every region once and print what was found",
         description=(
             "One complete poll of every region, printed. Exit 0 when complete, 1 when "
-            "partial (what failed on stderr), 2 on config or auth errors."
+            "partial (what failed on stderr), 2 on config or auth errors, 4 with --fail-on "
+            "when findings at or above that severity exist."
         ),
     )
     _add_cloud_options(snap, sub=True)
     _add_demo(snap)
     snap.add_argument("-f", "--format", choices=["table", "json"], default="table")
+    snap.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        help=f"exit {EXIT_FINDINGS} when findings of this severity or worse exist",
+    )
+    snap.add_argument(
+        "--findings-only",
+        action="store_true",
+        help="print only the findings (table or JSON), not every object",
+    )
     snap.add_argument(
         "--kinds",
         metavar="KIND[,KIND]",
@@ -264,9 +283,31 @@ def run_snapshot(args: argparse.Namespace) -> int:
         if cloud is not None:
             cloud.stop()
     if outcome.output:
-        print(outcome.output if args.format == "table" else outcome.json_text)
+        print(snapshot_output(outcome, args.format, findings_only=args.findings_only))
     for problem in outcome.problems:
         print(f"osconsole: {problem}", file=sys.stderr)
+    return exit_code(outcome, args.fail_on)
+
+
+def snapshot_output(outcome: SnapshotOutcome, form: str, *, findings_only: bool) -> str:
+    from osconsole.report import findings_document, findings_table, to_json
+
+    if not findings_only:
+        return outcome.output if form == "table" else outcome.json_text
+    if form == "table":
+        return findings_table(outcome.findings)
+    errors = outcome.document.get("errors", [])
+    return to_json(findings_document(outcome.findings, errors, now=time.time()))
+
+
+def exit_code(outcome: SnapshotOutcome, fail_on: str | None) -> int:
+    """The snapshot's own code, or EXIT_FINDINGS when what was read shows findings at
+    or above `fail_on` (a config or auth error, or nothing read, keeps its code)."""
+    if fail_on is None or outcome.exit_code not in (EXIT_OK, EXIT_PARTIAL):
+        return outcome.exit_code
+    threshold = Severity[fail_on.upper()]
+    if any(f.severity >= threshold for f in outcome.findings):
+        return EXIT_FINDINGS
     return outcome.exit_code
 
 
