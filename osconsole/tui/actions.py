@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -36,7 +37,7 @@ from osconsole.actions import (
     server_target,
     target_of,
 )
-from osconsole.audit import AuditLog
+from osconsole.audit import AuditLog, audit_path
 from osconsole.model import Kind
 from osconsole.tui.keys import CURSOR_BINDINGS, move_cursor
 from osconsole.views import Target
@@ -61,7 +62,8 @@ def runner_of(app: App[Any]) -> ActionRunner | None:
         return None
     runner = getattr(app, "_action_runner", None)
     if runner is None or runner.sessions.keys() != {r.ref for r in connection.regions}:
-        runner = ActionRunner(AuditLog(), connection.regions)
+        demo = bool(getattr(app, "demo", False))
+        runner = ActionRunner(AuditLog(audit_path(demo=demo)), connection.regions)
         app._action_runner = runner  # type: ignore[attr-defined]
     return runner
 
@@ -76,7 +78,13 @@ def action_target(app: App[Any], target: Target, row_subject: Any = None) -> Act
     kind = Kind.SERVICES if target.detail in ("nova", "cinder") else target.kind
     snapshot = state.snapshots.get((target.ref, kind))
     item = None if snapshot is None else snapshot.items.get(target.id)
-    return None if item is None else target_of(target.ref, item)
+    found = None if item is None else target_of(target.ref, item)
+    if found is not None and found.forced_down is None and kind is Kind.HYPERVISORS:
+        services = state.snapshots.get((target.ref, Kind.SERVICES))
+        service = None if services is None else services.items.get(f"nova:{found.id}")
+        if service is not None:  # a hypervisor's service says whether it is forced down
+            found = replace(found, forced_down=service.forced_down)
+    return found
 
 
 class PickAction(ModalScreen[Action | None]):

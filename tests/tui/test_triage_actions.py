@@ -17,7 +17,7 @@ from osconsole.tui.app import ConsoleApp
 from osconsole.tui.drill import DrillScreen, open_drill_down
 from osconsole.views import Target
 from tests.tui.fixtures import wait_for
-from tests.tui.test_actions_ui import _ref, make_app, mutating, state_dir
+from tests.tui.test_actions_ui import _ref, make_app, mutating, open_hypervisor, state_dir
 
 __all__ = ["state_dir"]  # the fixture, used by name
 
@@ -100,3 +100,24 @@ async def test_no_free_agent_says_why_and_opens_no_form(
         assert f"no L3 agent can take {router.name}" in said
         assert "3 already host it" in said
     assert not mutating(world)
+
+
+async def test_forcing_a_host_down_from_its_drill_down_is_confirmed_and_audited_apart_in_demo(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    app = make_app(world, sim, sim_app, tmp_path)
+    app.demo = True  # as `osconsole --demo` sets it
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None)
+        hv = await open_hypervisor(pilot, app, world)
+        await pick(pilot, app, "compute-service-force-down")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmPlan))
+        shown = "\n".join(app.screen.plan.lines())
+        assert f"PUT compute /os-services/{hv.service.id}" in shown
+        assert '{"forced_down": true}' in shown and "fenced" in shown
+        assert not mutating(world)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: hv.service.forced_down, what="forced down in Nova")
+    assert not (state_dir / "audit.jsonl").exists()  # the demo cloud's actions apart
+    (line,) = (state_dir / "demo-audit.jsonl").read_text().splitlines()
+    assert '"action":"compute-service-force-down"' in line
