@@ -17,7 +17,7 @@ from typing import Any
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -330,30 +330,42 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
 
 
 class ActionCommands(Provider):
-    """The command palette lists the actions of the object a drill-down shows
-    (nothing in read-only sessions: `offered` is empty there)."""
+    """The command palette lists the actions of the object a drill-down shows, or of
+    the dashboard's selected row (nothing in read-only sessions: `offered` is empty)."""
 
-    async def search(self, query: str) -> Hits:
+    def _offered(self) -> list[tuple[str, Any]]:
+        from osconsole.tui.dashboard import DashboardScreen
         from osconsole.tui.drill import DrillScreen
 
         screen = self.screen
-        if not isinstance(screen, DrillScreen):
-            return
+        if isinstance(screen, DrillScreen):
+            shown: Target | None = screen.target
+        elif isinstance(screen, DashboardScreen):
+            shown = screen.focused_pane().selected_target  # the selected row's object
+        else:
+            return []
         runner = runner_of(self.app)
-        target = action_target(self.app, screen.target)
+        target = None if shown is None else action_target(self.app, shown)
         if runner is None or target is None:
-            return
+            return []
+        return [
+            (f"{action.title}: {target.label()}", partial(_start, self.app, target, action))
+            for action in runner.offered(target)
+        ]
+
+    async def discover(self) -> Hits:
+        for title, run in self._offered():
+            yield DiscoveryHit(title, run, help=DANGER_HELP)
+
+    async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for action in runner.offered(target):
-            title = f"{action.title}: {target.label()}"
+        for title, run in self._offered():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(_start, self.app, target, action),
-                    help="changes the cloud: you will see exactly what is sent first",
-                )
+                yield Hit(score, matcher.highlight(title), run, help=DANGER_HELP)
+
+
+DANGER_HELP = "changes the cloud: you will see exactly what is sent first"
 
 
 def _start(app: App[Any], target: ActionTarget, action: Action) -> None:

@@ -40,6 +40,7 @@ from osconsole.tui.keys import CURSOR_BINDINGS, CursorKeys
 from osconsole.tui.messages import (
     ViewsApplied,
 )
+from osconsole.tui.palette import ConsoleCommands
 from osconsole.tui.polling import PollingApp
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class ConsoleApp(CursorKeys, PollingApp):
     TITLE = "osconsole"
     CSS = console_css()
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {ActionCommands}
+    COMMANDS = App.COMMANDS | {ActionCommands, ConsoleCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -71,6 +72,7 @@ class ConsoleApp(CursorKeys, PollingApp):
         Binding("question_mark", "help", "Keys"),
         Binding("f", "findings", "Findings"),
         Binding("e", "events", "Events"),
+        Binding("colon", "command_line", "Command (:)", show=False),
         *CURSOR_BINDINGS,
     ]
 
@@ -106,6 +108,7 @@ class ConsoleApp(CursorKeys, PollingApp):
         self.findings: tuple[Finding, ...] = ()
         self._observed: dict[Any, Snapshot[Any]] = {}
         self.demo = False  # watching the demo cloud: its acknowledgements and audit apart
+        self.command_history: list[str] = []  # `:` commands of this session, oldest first
         self.ack_file = AckFile(acks_path())
 
     # -- lifecycle (connecting and polling: PollingApp) -------------------------------
@@ -215,7 +218,7 @@ class ConsoleApp(CursorKeys, PollingApp):
         return evaluate(frozen.snapshots.values(), self.tracker)
 
     def _show_findings(self, update: Update) -> None:
-        self.findings = update.findings
+        self.findings = self.state.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):
             self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
@@ -240,7 +243,7 @@ class ConsoleApp(CursorKeys, PollingApp):
         self._acks_changed()
 
     def _acks_changed(self) -> None:
-        self.findings = self.tracker.findings()
+        self.findings = self.state.findings = self.tracker.findings()
         self.dashboard.show_findings(self.findings)
         self.save_acks(self.tracker.acknowledgements())
 
@@ -256,6 +259,15 @@ class ConsoleApp(CursorKeys, PollingApp):
 
     def action_events(self) -> None:
         self.push_screen(TimelineScreen())
+
+    def action_command_line(self) -> None:
+        """`:` as in k9s: `:routers`, `:region NAME|all`, `:host NAME`, `:find TEXT`..."""
+        from osconsole.tui import command_line
+
+        prompt = command_line.CommandPrompt(
+            self.command_history, command_line.CommandSuggester(self)
+        )
+        self.push_screen(prompt, lambda text: command_line.run(self, text))
 
     def _tick(self) -> None:
         """Every second: ages move, so the strip and pane headers are redrawn (paused

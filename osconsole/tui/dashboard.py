@@ -68,6 +68,7 @@ class DashboardScreen(Screen[None]):
             for key, pane in PANE_KEYS.items()
         ),
         Binding("tab", "next_pane", "Next pane", show=False),
+        Binding("exclamation_mark", "problems_only", "Problems only", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
     DEFAULT_CSS = """
@@ -84,6 +85,7 @@ class DashboardScreen(Screen[None]):
         self._ready = False  # composed and mounted: the show_* methods may draw
         self._connect_errors: list[str] = []
         self._filter_target: LivePane | None = None  # the pane the filter box types into
+        self.region_filter: str | None = None  # the region every pane shows (:region), None: all
 
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
@@ -230,6 +232,19 @@ class DashboardScreen(Screen[None]):
         pane = self.focused_pane()
         if pane.sort_column is not None:
             pane.sort_by(pane.sort_column[0])
+
+    def action_problems_only(self, everywhere: bool = False) -> None:
+        """`!`: the pane on screen shows only rows that need a look (again: every row);
+        `:problems` does it for every pane."""
+        on = not self.focused_pane().problems_only
+        for pane in [self.pane(p) for p in PANES] if everywhere else [self.focused_pane()]:
+            pane.set_problems_only(on)
+
+    def show_region(self, region: str | None) -> None:
+        """Every pane shows one region's rows (None: every region's)."""
+        self.region_filter = region
+        for name in PANES:
+            self.pane(name).set_region(region)
 
     # -- data -----------------------------------------------------------------------------
 
