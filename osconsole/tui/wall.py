@@ -59,7 +59,9 @@ from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
+    NO_DATA,
     RED,
+    WAIT,
     Counts,
     RegionTile,
     TileData,
@@ -340,7 +342,8 @@ def header_text(
     text = Text("osconsole wall  ", style="bold")
     text.append(" READ-ONLY ", style="bold reverse")
     words = [t.word for t in tiles]
-    summary = " · ".join(f"{words.count(w)} {w}" for w in (RED, AMBER, GREEN) if w in words)
+    order = (RED, AMBER, GREEN, NO_DATA, WAIT)  # every tile counted, in the tiles' words
+    summary = " · ".join(f"{words.count(w)} {w}" for w in order if w in words)
     if tiles:
         text.append(f"  {len(tiles)} region{'s' if len(tiles) != 1 else ''}: {summary}")
     elif connecting:
