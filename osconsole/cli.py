@@ -1,21 +1,23 @@
 """The `osconsole` command and its subcommands.
 
 Exit codes are part of the interface (cron jobs and chat bots use them):
-0 success, 1 partial result, 2 bad usage, config or auth, 4 findings at or above
-`snapshot --fail-on` (3 is "nothing read").
+0 success, 1 partial result, 2 bad usage, config or auth; `snapshot` also exits 3
+when nothing could be read, and 4 with `--fail-on` when findings at or above that
+severity exist (README.md has the table).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 import time
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from osconsole.config import ConfigError, load_settings
+from osconsole.config import DAY, ConfigError, check_setting, load_settings
 from osconsole.health.findings import Severity
 from osconsole.model import Kind
 from osconsole.sim.generate import REGION_NAMES, SIZES
@@ -28,6 +30,35 @@ EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 EXIT_FINDINGS = 4  # snapshot --fail-on: findings at or above that severity
 FAIL_ON = ("critical", "warning")
+
+
+def setting(name: str) -> Callable[[str], Any]:
+    """An argparse type for a flag that overrides config.yaml's `name`: the very checks
+    of the file (finite, in range), worded as argparse words a bad flag."""
+
+    def parse(text: str) -> Any:
+        try:
+            return check_setting(name, text, f"--{name.replace('_', '-')}")
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r}: {exc.why}") from None
+
+    return parse
+
+
+def bounded(low: float, high: float, *, integer: bool = False) -> Callable[[str], float]:
+    """An argparse type for a number in [low, high] (finite; a whole number if `integer`)."""
+
+    def parse(text: str) -> float:
+        try:
+            value: float = int(text) if integer else float(text)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r}: not {kind}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be from {low:g} to {high:g}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,8 +121,8 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
         help="poll every region once and print what was found",
         description=(
             "One complete poll of every region, printed. Exit 0 when complete, 1 when "
-            "partial (what failed on stderr), 2 on config or auth errors, 4 with --fail-on "
-            "when findings at or above that severity exist."
+            "partial (what failed on stderr), 2 on config or auth errors, 3 when nothing "
+            "could be read, 4 with --fail-on when findings at or above that severity exist."
         ),
     )
     _add_cloud_options(snap, sub=True)
@@ -114,7 +145,7 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
     )
     snap.add_argument(
         "--sweep-budget",
-        type=float,
+        type=setting("sweep_budget"),
         metavar="RPS",
         help="pace per-object sweeps (default: unpaced, bounded by concurrency)",
     )
@@ -134,7 +165,7 @@ def _add_wall(sub: argparse._SubParsersAction) -> None:
     _add_cloud_options(wall, sub=True)
     wall.add_argument(
         "--rotate",
-        type=float,
+        type=bounded(0, DAY),
         default=20.0,  # osconsole.tui.wall.ROTATE_DEFAULT (not imported: it loads Textual)
         metavar="SECONDS",
         help="show each pane this long (default 20; at least 3; 0: no rotation)",
@@ -144,7 +175,12 @@ def _add_wall(sub: argparse._SubParsersAction) -> None:
         "--serve", action="store_true", help="serve the wall to browsers (textual-serve)"
     )
     wall.add_argument("--host", default="127.0.0.1", help="with --serve: address (127.0.0.1)")
-    wall.add_argument("--port", type=int, default=8000, help="with --serve: port (8000)")
+    wall.add_argument(
+        "--port",
+        type=bounded(1, 65535, integer=True),
+        default=8000,
+        help="with --serve: port (8000)",
+    )
     wall.add_argument(
         "--public-url",
         metavar="URL",
@@ -162,9 +198,17 @@ def _add_sim(sub: argparse._SubParsersAction) -> None:
         ),
     )
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    sim.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
     sim.add_argument(
-        "--regions", type=int, default=3, help=f"number of regions, 1-{len(REGION_NAMES)} (3)"
+        "--port",
+        type=bounded(0, 65535, integer=True),
+        default=0,
+        help="port to listen on (0: a free one)",
+    )
+    sim.add_argument(
+        "--regions",
+        type=bounded(1, len(REGION_NAMES), integer=True),
+        default=3,
+        help=f"number of regions, 1-{len(REGION_NAMES)} (3)",
     )
     sim.add_argument("--size", choices=list(SIZES), default="small", help="cloud size (small)")
     sim.add_argument("--seed", type=int, default=1, help="seed of the generated world (1)")
@@ -178,6 +222,13 @@ def _add_sim(sub: argparse._SubParsersAction) -> None:
         help="allow --host to be a non-loopback address (the simulator has no real security)",
     )
     sim.add_argument("--clouds-yaml", metavar="PATH", help="also write the clouds.yaml to PATH")
+
+
+def config_failed(exc: ConfigError) -> int:
+    """Every config problem on its own line, then the exit code of a config error."""
+    for line in str(exc).splitlines():
+        print(f"osconsole: {line}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def run_sim(args: argparse.Namespace) -> int:
@@ -251,8 +302,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         settings = load_settings(args.config)
         kinds = parse_kinds(args.kinds)
     except ConfigError as exc:
-        print(f"osconsole: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return config_failed(exc)
     for warning in settings.floor_warnings():
         print(f"osconsole: {warning}", file=sys.stderr)
     cloud = None
@@ -322,8 +372,7 @@ def run_wall(args: argparse.Namespace) -> int:
         if args.rotate and args.rotate < ROTATE_MIN:
             raise ConfigError("--rotate", f"{args.rotate:g}", f"at least {ROTATE_MIN:g}s, or 0")
     except ConfigError as exc:
-        print(f"osconsole: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return config_failed(exc)
     if args.theme:
         settings = settings.model_copy(update={"theme": args.theme})
     log_path = setup_file_logging()
@@ -361,8 +410,7 @@ def run_console(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"osconsole: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return config_failed(exc)
     if args.theme:
         settings = settings.model_copy(update={"theme": args.theme})
     if args.readonly:

@@ -16,9 +16,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from osconsole.model import Kind
+from osconsole.probes.settings import RegionProbes
 
 # Polling faster than this gains nothing on call and costs the APIs dearly.
 INTERVAL_FLOORS = {
@@ -28,20 +36,38 @@ INTERVAL_FLOORS = {
     Kind.ROUTERS: 10.0,
     Kind.TENANTS: 30.0,
 }
+DAY = 86_400.0  # no interval of a live console is longer
 
 
 class ConfigError(Exception):
-    """A config problem, worded for the operator: where, which key, and why."""
+    """Config problems, worded for the operator: where, which key, and why; every
+    problem of a file at once (`problems`), one per line, so one edit fixes them all."""
 
-    def __init__(self, source: str, key: str, why: str) -> None:
-        super().__init__(f"{source}: {key}: {why}" if key else f"{source}: {why}")
+    def __init__(self, source: str, key: str, why: str, *more: tuple[str, str]) -> None:
         self.source = source
         self.key = key
         self.why = why
+        self.problems: tuple[tuple[str, str], ...] = ((key, why), *more)
+        super().__init__("\n".join(_problem_line(source, k, w) for k, w in self.problems))
+
+
+def _problem_line(source: str, key: str, why: str) -> str:
+    return f"{source}: {key}: {why}" if key else f"{source}: {why}"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every number must be finite: NaN compares false with every bound, so it would
+    # slip past them (and an infinite interval or budget stalls a loop for ever).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML reads `yes` as true, and pydantic would take it as the number 1."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and field.annotation in (int, float):
+            raise ValueError("a number is needed, not true/false")
+        return value
 
 
 class CloudSettings(_Strict):
@@ -57,13 +83,13 @@ class CloudSettings(_Strict):
 class Intervals(_Strict):
     """Seconds between the end of one poll of a kind and the start of the next."""
 
-    hypervisors: float = 30.0
-    services: float = 15.0
-    agents: float = 15.0
-    routers: float = 30.0
-    tenants: float = 60.0
+    hypervisors: float = Field(default=30.0, gt=0, le=DAY)
+    services: float = Field(default=15.0, gt=0, le=DAY)
+    agents: float = Field(default=15.0, gt=0, le=DAY)
+    routers: float = Field(default=30.0, gt=0, le=DAY)
+    tenants: float = Field(default=60.0, gt=0, le=DAY)
     full_resync: float = Field(
-        default=600.0, ge=60.0, description="incremental polls fully resync this often"
+        default=600.0, ge=60.0, le=DAY, description="incremental polls fully resync this often"
     )
 
     def of(self, kind: Kind) -> float:
@@ -93,6 +119,18 @@ class Thresholds(_Strict):
     tenant_score_jump: float = Field(
         default=20.0, gt=0, description="a project's score moving by more than this is an event"
     )
+    # The control plane's own health (osconsole.health.availability, leadtimes, probes).
+    api_success_min: float = Field(
+        default=0.99, ge=0, le=1.0, description="a service's answered share over 5 minutes"
+    )
+    api_p95_max_ms: float = Field(default=2000.0, gt=0, description="a service's p95 over 5 min")
+    api_min_requests: int = Field(
+        default=10, ge=1, description="fewer calls in 5 minutes prove nothing either way"
+    )
+    api_debounce_s: float = Field(default=120.0, ge=0, description="API conditions must last")
+    boot_slow_ratio: float = Field(
+        default=3.0, gt=1.0, description="last hour's p95 boot time over the usual (median)"
+    )
 
 
 class Settings(_Strict):
@@ -112,6 +150,9 @@ class Settings(_Strict):
     theme: Literal["dark", "light", "high-contrast"] = "dark"
     readonly: bool = False
     bell: bool = Field(default=False, description="ring the terminal bell on a new critical")
+    probes: list[RegionProbes] = Field(
+        default_factory=list, description="RabbitMQ, MySQL, memcached per region (off if empty)"
+    )
 
     @field_validator("clouds")
     @classmethod
@@ -168,15 +209,29 @@ def parse_settings(text: str, source: str) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        why = first["msg"]
-        if first["type"] == "extra_forbidden":
+        raise _invalid(source, exc) from None
+
+
+def _invalid(source: str, exc: ValidationError) -> ConfigError:
+    """Every problem pydantic found, each with its key, in one ConfigError."""
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        why = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
             why = "unknown setting (see config.example.yaml)"
-        more = len(exc.errors()) - 1
-        if more:
-            why += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(source, key, why) from None
+        problems.append((key, why))
+    (key, why), *more = problems
+    return ConfigError(source, key, why, *more)
+
+
+def check_setting(name: str, value: Any, source: str) -> Any:
+    """`value` for the top-level setting `name`, checked exactly as config.yaml's is
+    (a command-line flag overriding it gets the same rules); ConfigError names `source`."""
+    try:
+        return getattr(Settings.model_validate({name: value}), name)
+    except ValidationError as exc:
+        raise ConfigError(source, "", _invalid(source, exc).why) from None
 
 
 def load_settings(explicit: str | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -194,6 +249,10 @@ def load_settings(explicit: str | None = None, env: dict[str, str] | None = None
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:
-    """A copy with command-line flags applied (flags win over the file)."""
+    """A copy with command-line flags applied (flags win over the file), checked as the
+    file is: model_copy alone would take any value (a negative budget spins a loop)."""
     clean = {k: v for k, v in changes.items() if v is not None}
-    return settings.model_copy(update=clean)
+    try:
+        return Settings.model_validate({**settings.model_dump(), **clean})
+    except ValidationError as exc:
+        raise _invalid("command line", exc) from None

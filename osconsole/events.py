@@ -241,8 +241,11 @@ def _tenants(
         old = before.get(project_id) or TenantSignals(project_id, new.project_name)
         name = new.project_name or project_id
         subject = Subject(cur.ref, Kind.TENANTS, project_id, name)
-        known = set(old.error_servers)
-        errors = [s for s in new.error_servers if s not in known]
+        if old.error_servers is None or new.error_servers is None:  # unknown: no news
+            errors = []
+        else:
+            known = set(old.error_servers)
+            errors = [s for s in new.error_servers if s not in known]
         if errors:
             more = f" and {len(errors) - 3} more" if len(errors) > 3 else ""
             shown = ", ".join(errors[:3]) + more
@@ -255,7 +258,7 @@ def _tenants(
 def _score_jump(
     old: TenantSignals, new: TenantSignals, subject: Subject, at: float, t: Thresholds
 ) -> list[Event]:
-    if old == new:
+    if old == new or old.unread != new.unread:  # a signal read or lost is no jump
         return []
     was, now = score(old, t), score(new, t)
     if abs(now.score - was.score) <= t.tenant_score_jump:

@@ -145,23 +145,46 @@ class Router:
 
 @dataclass(frozen=True, slots=True)
 class TenantSignals:
-    """The observable facts about one project that the tenant rules score."""
+    """The observable facts about one project that the tenant rules score.
+
+    None means "not read": the listing it comes from has never answered in this region
+    (a listing that fails later keeps the facts of its last answer). Unknown is not
+    zero: it is shown as "?", scores nothing, and clears no finding.
+    """
 
     project_id: str
     project_name: str
-    servers: int = 0
-    error_servers: tuple[str, ...] = ()  # server ids
-    stuck_servers: tuple[str, ...] = ()  # BUILD / task_state set for too long
-    created_last_hour: int = 0
-    deleted_last_hour: int = 0
-    spoofing_ports: tuple[str, ...] = ()  # 0.0.0.0/0 address pairs or port security off
-    open_ingress_rules: tuple[str, ...] = ()  # ingress from 0.0.0.0/0 or ::/0
-    open_ingress_ports: tuple[int, ...] = ()
-    floating_ips: int = 0
-    floating_ips_created_last_hour: int = 0
+    # From the servers listing:
+    servers: int | None = 0
+    error_servers: tuple[str, ...] | None = ()  # server ids
+    stuck_servers: tuple[str, ...] | None = ()  # BUILD / task_state set for too long
+    created_last_hour: int | None = 0
+    deleted_last_hour: int | None = 0
+    # From the ports listing:
+    spoofing_ports: tuple[str, ...] | None = ()  # 0.0.0.0/0 pairs or port security off
+    # From the security group rules listing:
+    open_ingress_rules: tuple[str, ...] | None = ()  # ingress from 0.0.0.0/0 or ::/0
+    open_ingress_ports: tuple[int, ...] | None = ()
+    # From the floating IPs listing:
+    floating_ips: int | None = 0
+    floating_ips_created_last_hour: int | None = 0
     # service ("neutron", "nova", "cinder") -> resource -> (used, limit), limits > 0 only
     quotas: Mapping[str, Mapping[str, tuple[int, int]]] = field(default_factory=dict)
     quotas_unknown: tuple[str, ...] = ()  # services whose quotas were never read: not 0%
+
+    @property
+    def unread(self) -> tuple[str, ...]:
+        """The signals that could not be read, in words ("spoofing ports", ...)."""
+        return tuple(
+            words
+            for words, value in (
+                ("servers", self.servers),
+                ("spoofing ports", self.spoofing_ports),
+                ("open ingress", self.open_ingress_rules),
+                ("floating IPs", self.floating_ips),
+            )
+            if value is None
+        )
 
 
 T = TypeVar("T")
@@ -172,7 +195,9 @@ class Snapshot(Generic[T]):
     """One kind in one region at one moment; a failing poll keeps the last items.
 
     `error` says why the latest poll failed (the items then are the previous ones,
-    and `stale` is true); `complete` is false when some parts could not be read.
+    and `stale` is true); `complete` is false when some parts could not be read, and
+    `partly_read` names the items some of whose facts are unknown: they are shown,
+    but what they lack proves nothing (no finding of theirs clears on them).
     """
 
     ref: RegionRef
@@ -187,6 +212,7 @@ class Snapshot(Generic[T]):
     complete: bool = True
     notes: tuple[str, ...] = ()  # e.g. "OVN: no L3 agents", "swept 120 of 2000 routers"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    partly_read: frozenset[str] = frozenset()  # ids of items read only in part
 
     @staticmethod
     def freeze(items: Mapping[str, T]) -> Mapping[str, T]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import RegionSession
 from osconsole.health.findings import Finding
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
@@ -108,19 +109,47 @@ def region_summary(session: RegionSession) -> dict[str, Any]:
     }
 
 
+def failures(
+    snapshots: Iterable[Snapshot[Any]], connection_errors: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Everything that could not be read, one entry per region and kind, for the JSON
+    `errors` list and stderr: a failed poll (`partial` false) or a partial one (true).
+    A cloud that could not be connected at all has no region or kind (None)."""
+    found: list[dict[str, Any]] = [
+        {"cloud": None, "region": None, "kind": None, "reason": error, "partial": False}
+        for error in connection_errors
+    ]
+    for snap in snapshots:
+        if not snap.error and snap.complete:
+            continue
+        found.append(
+            {
+                "cloud": snap.ref.cloud,
+                "region": snap.ref.region,
+                "kind": snap.kind.value,
+                "reason": snap.error or "; ".join(snap.notes) or "incomplete",
+                "partial": not snap.error,
+            }
+        )
+    return found
+
+
 def snapshot_document(
     sessions: Iterable[RegionSession],
     snapshots: Iterable[Snapshot[Any]],
-    errors: Iterable[str],
+    errors: Iterable[Mapping[str, Any]],
     *,
     now: float,
     extra: Mapping[str, Any] | None = None,
+    plane: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole `osconsole snapshot -f json` document."""
+    """The whole `osconsole snapshot -f json` document; `plane` adds each region's
+    control-plane entries (availability, lead_times, probes: osconsole.controlplane)."""
+    plane = plane or {}
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(now),
-        "regions": [region_summary(s) for s in sessions],
+        "regions": [{**region_summary(s), **plane.get(s.ref, {})} for s in sessions],
         "snapshots": [
             {
                 "cloud": snap.ref.cloud,
@@ -139,20 +168,20 @@ def snapshot_document(
             }
             for snap in snapshots
         ],
-        "errors": list(errors),
+        "errors": [dict(error) for error in errors],
         **with_iso_times(dict(extra or {})),
     }
 
 
 def findings_document(
-    findings: Sequence[Finding], errors: Iterable[str], *, now: float
+    findings: Sequence[Finding], errors: Iterable[Mapping[str, Any]], *, now: float
 ) -> dict[str, Any]:
     """`snapshot --findings-only -f json`: the findings alone, same schema and keys."""
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(now),
         "findings": [with_iso_times(f.as_dict()) for f in findings],
-        "errors": list(errors),
+        "errors": [dict(error) for error in errors],
     }
 
 
@@ -212,16 +241,28 @@ def _router_row(r: Router) -> list[str]:
     return [r.name or r.id, r.status, ha, str(len(r.active_hosts)), states]
 
 
+def _known(value: Any) -> str:
+    """A count as the table prints it: "?" when it could not be read (never 0)."""
+    if value is None:
+        return "?"
+    return str(len(value)) if isinstance(value, tuple) else str(value)
+
+
 def _tenant_row(t: Tenant) -> list[str]:
+    churn = (
+        "?"
+        if t.created_last_hour is None or t.deleted_last_hour is None
+        else f"+{t.created_last_hour}/-{t.deleted_last_hour}"
+    )
     return [
         t.project_name,
-        str(t.servers),
-        str(len(t.error_servers)),
-        str(len(t.stuck_servers)),
-        f"+{t.created_last_hour}/-{t.deleted_last_hour}",
-        str(len(t.spoofing_ports)),
-        str(len(t.open_ingress_rules)),
-        str(t.floating_ips),
+        _known(t.servers),
+        _known(t.error_servers),
+        _known(t.stuck_servers),
+        churn,
+        _known(t.spoofing_ports),
+        _known(t.open_ingress_rules),
+        _known(t.floating_ips),
     ]
 
 
@@ -288,15 +329,15 @@ def snapshot_tables(snapshots: Iterable[Snapshot[Any]], now: float) -> str:
     for snap in trouble_first(snapshots):
         header, row = TABLES[snap.kind]
         state = "complete" if snap.complete else "PARTIAL"
-        if snap.stale:
-            state = f"STALE ({snap.error})"
+        if snap.stale:  # errors and notes quote exceptions: cleaned like API text
+            state = f"STALE ({clean_text(snap.error)})"
         title = (
             f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
             f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
             f"age {format_age(snap.age(now))}]"
         )
         lines = [title]
-        lines += [f"   note: {note}" for note in snap.notes]
+        lines += [f"   note: {clean_text(note)}" for note in snap.notes]
         if snap.items:
             lines.append(format_table(header, [row(item) for item in snap.items.values()]))
         blocks.append("\n".join(lines))

@@ -7,6 +7,7 @@ with sweeps unpaced unless told otherwise, so its output is what the panes show.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,14 +15,27 @@ from typing import Any
 from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
-from osconsole.config import Settings
+from osconsole.config import Settings, with_overrides
+from osconsole.controlplane import plane_looks, region_plane
 from osconsole.health.findings import Finding
 from osconsole.health.rules import findings_now
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
-from osconsole.report import findings_table, snapshot_document, snapshot_tables, to_json
+from osconsole.probes.runner import ProbeRunner
+from osconsole.report import (
+    failures,
+    findings_table,
+    snapshot_document,
+    snapshot_tables,
+    to_json,
+)
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+# The exit codes are an interface (cron jobs, chat bots): README.md has the table.
+EXIT_OK = 0  # every region and kind read completely
+EXIT_PARTIAL = 1  # something was read, something was not (stderr and `errors` say what)
+EXIT_USAGE = 2  # config or command-line error, or no cloud could be authenticated
+EXIT_NOTHING = 3  # regions were reached but not one kind could be read anywhere
+EXIT_FINDINGS = 4  # reserved: findings at or above `--fail-on` (not implemented yet)
 
 
 @dataclass
@@ -44,10 +58,13 @@ async def take_snapshot(
     sweep_budget: float | None = None,
     openstack_config: OpenStackConfig | None = None,
     transport: Any = None,
+    probe_kwargs: dict[str, Any] | None = None,
 ) -> SnapshotOutcome:
-    """Connect, poll everything once, and report; never raises for cloud trouble."""
-    if sweep_budget is not None:
-        settings = settings.model_copy(update={"sweep_budget": sweep_budget})
+    """Connect, poll everything once (and the probes), and report; never raises for
+    cloud trouble. `probe_kwargs` go to the ProbeRunner (tests inject the simulator's)."""
+    probe_kwargs = probe_kwargs or {}
+    if sweep_budget is not None:  # checked as config.yaml's (ConfigError otherwise)
+        settings = with_overrides(settings, sweep_budget=sweep_budget)
     connection = await connect(
         settings,
         os_cloud=os_cloud,
@@ -62,27 +79,25 @@ async def take_snapshot(
         poller = Poller(
             connection.regions, settings, kinds=kinds, unpaced_sweeps=sweep_budget is None
         )
-        snapshots = await poller.poll_once()
+        probes = ProbeRunner(settings.probes, [r.ref for r in connection.regions], **probe_kwargs)
+        snapshots, _ = await asyncio.gather(poller.poll_once(), probes.poll_once())
     finally:
         await connection.aclose()
     now = time.time()
-    problems = list(connection.errors)
-    for snap in snapshots:
-        if snap.error:
-            problems.append(f"{snap.ref} {snap.kind.value}: {snap.error}")
-        elif not snap.complete:
-            problems.append(f"{snap.ref} {snap.kind.value}: partial: {'; '.join(snap.notes)}")
-    findings = findings_now(snapshots, settings.thresholds)
+    failed = failures(snapshots, connection.errors)
+    problems = [problem_line(f) for f in failed]
+    looks = plane_looks(connection.regions, now, snapshots, probes)
+    findings = findings_now(snapshots, settings.thresholds, looks)
     document = snapshot_document(
         connection.regions,
         snapshots,
-        connection.errors,
+        failed,
         now=now,
         extra={"findings": [f.as_dict() for f in findings]},
+        plane={s.ref: region_plane(s, now, snapshots, probes) for s in connection.regions},
     )
-    code = EXIT_OK if not problems else EXIT_PARTIAL
     return SnapshotOutcome(
-        exit_code=code,
+        exit_code=exit_code(snapshots, failed),
         output=findings_table(findings) + "\n\n" + snapshot_tables(snapshots, now),
         json_text=to_json(document),
         document=document,
@@ -90,3 +105,19 @@ async def take_snapshot(
         problems=problems,
         findings=list(findings),
     )
+
+
+def exit_code(snapshots: list[Snapshot[Any]], failed: list[dict[str, Any]]) -> int:
+    """0 complete, 1 partial, 3 when no kind of any region could be read."""
+    if snapshots and all(snap.error for snap in snapshots):
+        return EXIT_NOTHING
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def problem_line(failure: dict[str, Any]) -> str:
+    """One failure as stderr says it: "cloud/region kind: [partial: ]reason"."""
+    if failure["region"] is None:
+        return str(failure["reason"])
+    partial = "partial: " if failure["partial"] else ""
+    where = f"{failure['cloud']}/{failure['region']} {failure['kind']}"
+    return f"{where}: {partial}{failure['reason']}"

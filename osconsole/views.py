@@ -14,6 +14,7 @@ very objects of the previous view.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import heapq
@@ -84,11 +85,21 @@ class Cell:
 
 
 @dataclass(frozen=True, slots=True)
+class AgeCell(Cell):
+    """An age that keeps counting between polls: `text` is the age when the view was
+    built, and a viewer shows `format_age(now - origin)` at its own `now` (the same
+    clock as the view's), so a heartbeat 20 s old at the poll reads 35 s 15 s later."""
+
+    origin: float = 0.0  # the moment (viewer's clock) the age counts from
+
+
+@dataclass(frozen=True, slots=True)
 class Column:
     key: str
     label: str
     width: int | None = None  # None: fit the content
     numeric: bool = False  # right-aligned
+    ticks: bool = False  # its cells are AgeCells: redrawn as time passes
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +134,8 @@ class TableView:
     rows: tuple[Row, ...]
     oldest_age: float | None = None  # seconds; the stalest region's data
     stale_regions: tuple[str, ...] = ()
+    stale_since: tuple[tuple[str, float], ...] = ()  # (region, fetched_at of its stale data)
+    built_at: float | None = None  # the `now` it was built for (the viewer's clock)
     notes: tuple[str, ...] = ()
     counts: dict[Severity, int] = field(default_factory=dict)
 
@@ -284,6 +297,34 @@ def _freshness_notes(
     return tuple(notes)
 
 
+def _stale_since(
+    snapshots: Sequence[Snapshot[Any]], labels: Mapping[RegionRef, str]
+) -> tuple[tuple[str, float], ...]:
+    """Each stale region and when its oldest stale data was fetched (the pane shows
+    the age, counting)."""
+    since: dict[str, float] = {}
+    for snap in snapshots:
+        if snap.stale:
+            label = labels[snap.ref]
+            since[label] = min(since.get(label, snap.fetched_at), snap.fetched_at)
+    return tuple(sorted(since.items()))
+
+
+def stale_row(row: Row) -> Row:
+    """A row of a snapshot whose last poll failed: every cell dimmed (the pane's header
+    says in words which regions are stale, and since when)."""
+    cells = tuple(dataclasses.replace(cell, tone=Tone.DIM) for cell in row.cells)
+    return Row(row.key, cells, row.severity, row.target)
+
+
+def _stale_rows(make: Callable[[Any], tuple[Any, Row]]) -> Callable[[Any], tuple[Any, Row]]:
+    def made_stale(item: Any) -> tuple[Any, Row]:
+        rank, row = make(item)
+        return rank, stale_row(row)
+
+    return made_stale
+
+
 def _table(
     kind: str,
     name: str,
@@ -325,6 +366,8 @@ def _table_of(
         rows=rows,
         oldest_age=max((s.age(now) for s in snapshots), default=None),
         stale_regions=tuple(sorted({labels[s.ref] for s in snapshots if s.stale})),
+        stale_since=_stale_since(snapshots, labels),
+        built_at=now,
         notes=(*notes, *_freshness_notes(snapshots, labels, now)),
         counts=counts,
     )
@@ -390,7 +433,12 @@ class IncrementalRows:
         make: Callable[[Any], tuple[Any, Row]],
         tag: str = "",
     ) -> _SnapshotRows:
-        """Bring `snap`'s rows up to date; `make(item)` builds one (rank, row)."""
+        """Bring `snap`'s rows up to date; `make(item)` builds one (rank, row).
+
+        `context` must include `snap.stale`: a snapshot going stale (or fresh again)
+        redoes its rows, dimmed (stale_row) while it is stale."""
+        if snap.stale:
+            make = _stale_rows(make)
         key = (snap.ref, snap.kind)
         entry = self._snaps.get(key)
         if entry is None:
@@ -563,7 +611,7 @@ class HypervisorRows(IncrementalRows):
             for snap in snapshots:
                 region = labels[snap.ref]
                 make = functools.partial(_hypervisor_row, snap.ref, region, thresholds, self._cells)
-                self._take(snap, (region, thresholds), make)
+                self._take(snap, (region, thresholds, snap.stale), make)
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "hypervisors",
@@ -829,28 +877,38 @@ class RouterRows(IncrementalRows):
         make = functools.partial(
             _router_row, snap.ref, region, ovn, checked, self._names, self._cells
         )
-        context = (region, ovn, self._names_seen)
+        context = (region, ovn, self._names_seen, snap.stale)
         known = self._snaps.get((snap.ref, snap.kind))
         remade = known is None or known.context != context  # every row made just now
         entry = self._take(snap, context, make)
         if entry.moment != server_now and not remade:
-            self._recheck(entry, snap.items, checked)
+            self._recheck(entry, snap.items, checked, snap.stale)
         entry.moment = server_now
 
     def _recheck(
-        self, entry: _SnapshotRows, items: Mapping[str, Router], checked: _CheckedCells
+        self,
+        entry: _SnapshotRows,
+        items: Mapping[str, Router],
+        checked: _CheckedCells,
+        stale: bool,
     ) -> None:
         """The time moved: new rows only where the Checked cell says something new."""
         with gc_paused(len(entry.ids) > BIG_BUILD):
-            self._recheck_rows(entry, items, checked)
+            self._recheck_rows(entry, items, checked, stale)
 
     def _recheck_rows(
-        self, entry: _SnapshotRows, items: Mapping[str, Router], checked: _CheckedCells
+        self,
+        entry: _SnapshotRows,
+        items: Mapping[str, Router],
+        checked: _CheckedCells,
+        stale: bool,
     ) -> None:
         rows = self._rows
         for item_id, store_key in entry.ids.items():
             row = rows[store_key]
             cell = checked(items[item_id].bindings_checked_at)
+            if stale:
+                cell = dataclasses.replace(cell, tone=Tone.DIM)
             old = row.cells[CHECKED]
             if cell is not old and cell != old:
                 cells = (*row.cells[:CHECKED], cell, *row.cells[CHECKED + 1 :])
@@ -979,10 +1037,12 @@ def tenants_view(
         thresholds.top_tenants, flagged, key=lambda f: (-f[0], f[1], f[2], f[4].project_id)
     )
     cells = _Cells()
+    stale = {snap.ref for snap in snapshots if snap.stale}
     ranked = [
         ((i,), _tenant_row(snap, labels[snap.ref], signals, result, cells))
         for i, (_, _, _, snap, signals, result) in enumerate(top)
     ]
+    ranked = [(rank, stale_row(row) if row.target.ref in stale else row) for rank, row in ranked]
     notes = []
     if len(flagged) > len(top):
         notes.append(f"showing the top {len(top)} of {len(flagged):,} projects with findings")
@@ -999,14 +1059,21 @@ def tenants_view(
     )
 
 
-def _why(reasons: tuple[str, ...]) -> str:
+def _why(reasons: tuple[str, ...], unread: tuple[str, ...] = ()) -> str:
+    caveat = f" (not read: {', '.join(unread)})" if unread else ""
     if len(reasons) <= 1:
-        return reasons[0] if reasons else ""
-    return f"{reasons[0]} (+{len(reasons) - 1} more)"
+        return (reasons[0] if reasons else "") + caveat
+    return f"{reasons[0]} (+{len(reasons) - 1} more){caveat}"
 
 
-def _number(cells: _Cells, n: int, tone: str = Tone.NONE) -> Cell:
+def _number(cells: _Cells, n: int | None, tone: str = Tone.NONE) -> Cell:
+    if n is None:
+        return cells("?", Tone.DIM, UNKNOWN_SORT)  # not read: unknown, not zero
     return cells(str(n), tone if n else Tone.NONE, n)
+
+
+def _count(ids: tuple[Any, ...] | None) -> int | None:
+    return None if ids is None else len(ids)
 
 
 def _tenant_row(
@@ -1018,22 +1085,30 @@ def _tenant_row(
 ) -> Row:
     severity = tenant_severity(result.score)
     tone = TONES[severity]
-    churn = s.created_last_hour + s.deleted_last_hour
-    fips = str(s.floating_ips)
-    if s.floating_ips_created_last_hour:
-        fips += f" (+{s.floating_ips_created_last_hour})"
+    if s.created_last_hour is None or s.deleted_last_hour is None:
+        churn = cells("?", Tone.DIM, UNKNOWN_SORT)
+    else:
+        total = s.created_last_hour + s.deleted_last_hour
+        churn = cells(f"+{s.created_last_hour}/-{s.deleted_last_hour}", sort=total)
+    if s.floating_ips is None:
+        fips = _number(cells, None)
+    else:
+        text = str(s.floating_ips)
+        if s.floating_ips_created_last_hour:
+            text += f" (+{s.floating_ips_created_last_hour})"
+        fips = cells(text, sort=s.floating_ips)
     row_cells = (
         cells(region),
         cells(s.project_name or s.project_id),
         cells(f"{result.score:.0f}", tone, result.score),
         _number(cells, s.servers),
-        _number(cells, len(s.error_servers), Tone.WARNING),
-        _number(cells, len(s.stuck_servers), Tone.WARNING),
-        cells(f"+{s.created_last_hour}/-{s.deleted_last_hour}", sort=churn),
-        _number(cells, len(s.spoofing_ports), Tone.CRITICAL),
-        _number(cells, len(s.open_ingress_rules)),
-        cells(fips, sort=s.floating_ips),
-        Cell(_why(result.reasons), tone),
+        _number(cells, _count(s.error_servers), Tone.WARNING),
+        _number(cells, _count(s.stuck_servers), Tone.WARNING),
+        churn,
+        _number(cells, _count(s.spoofing_ports), Tone.CRITICAL),
+        _number(cells, _count(s.open_ingress_rules)),
+        fips,
+        Cell(_why(result.reasons, result.unread), tone),
     )
     return Row(
         _row_key(snap.ref, s.project_id),
@@ -1052,7 +1127,7 @@ LIVENESS_COLUMNS = (
     Column("host", "Host"),
     Column("state", "Alive/State"),
     Column("admin", "Admin"),
-    Column("heartbeat", "Heartbeat", numeric=True),
+    Column("heartbeat", "Heartbeat", numeric=True, ticks=True),
     Column("reason", "Reason"),
 )
 
@@ -1130,12 +1205,14 @@ class LivenessRows(IncrementalRows):
             self._begin(snapshots)
             for snap in agents:
                 region = labels[snap.ref]
-                make = functools.partial(_ranked_agent, snap.ref, region, thresholds, cells)
-                self._take(snap, (region, thresholds), make, tag="agent:")
+                ages = _Heartbeats(snap.fetched_at, now, thresholds)
+                make = functools.partial(_ranked_agent, snap.ref, region, ages, cells)
+                self._take(snap, (region, thresholds, snap.stale), make, tag="agent:")
             for snap in services:
                 region = labels[snap.ref]
-                make = functools.partial(_ranked_service, snap.ref, region, thresholds, cells)
-                self._take(snap, (region, thresholds), make, tag="service:")
+                ages = _Heartbeats(snap.fetched_at, now, thresholds)
+                make = functools.partial(_ranked_service, snap.ref, region, ages, cells)
+                self._take(snap, (region, thresholds, snap.stale), make, tag="service:")
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "liveness", "Liveness", LIVENESS_COLUMNS, rows, snapshots, labels, now, counts=counts
@@ -1143,21 +1220,21 @@ class LivenessRows(IncrementalRows):
 
 
 def _ranked_agent(
-    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, a: Agent
+    ref: RegionRef, region: str, ages: _Heartbeats, cells: _Cells, a: Agent
 ) -> tuple[Any, Row]:
-    row = _agent_row(ref, region, a, thresholds, cells)
+    row = _agent_row(ref, region, a, ages, cells)
     return (-row.severity, region, "neutron", a.host, a.agent_type, a.id), row
 
 
 def _ranked_service(
-    ref: RegionRef, region: str, thresholds: Thresholds, cells: _Cells, s: Service
+    ref: RegionRef, region: str, ages: _Heartbeats, cells: _Cells, s: Service
 ) -> tuple[Any, Row]:
-    row = _service_row(ref, region, s, thresholds, cells)
+    row = _service_row(ref, region, s, ages, cells)
     return (-row.severity, region, s.project, s.host, s.binary, s.id), row
 
 
-def _agent_row(ref: RegionRef, region: str, a: Agent, thresholds: Thresholds, cells: _Cells) -> Row:
-    severity, reasons = agent_severity(a, thresholds)
+def _agent_row(ref: RegionRef, region: str, a: Agent, ages: _Heartbeats, cells: _Cells) -> Row:
+    severity, reasons = agent_severity(a, ages.thresholds)
     tone = TONES[severity]
     row_cells = (
         cells(region),
@@ -1166,16 +1243,14 @@ def _agent_row(ref: RegionRef, region: str, a: Agent, thresholds: Thresholds, ce
         cells(a.host),
         cells("alive") if a.alive else cells("DEAD", tone),
         cells("up") if a.admin_state_up else cells("ADMIN-DOWN", Tone.INFO),
-        _heartbeat_cell(a.heartbeat_age, thresholds, cells),
+        ages(a.heartbeat_age),
         cells("; ".join(reasons), tone),
     )
     return Row(_row_key(ref, a.id), row_cells, severity, Target(ref, Kind.AGENTS, a.id, "agent"))
 
 
-def _service_row(
-    ref: RegionRef, region: str, s: Service, thresholds: Thresholds, cells: _Cells
-) -> Row:
-    severity, reasons = service_severity(s, thresholds)
+def _service_row(ref: RegionRef, region: str, s: Service, ages: _Heartbeats, cells: _Cells) -> Row:
+    severity, reasons = service_severity(s, ages.thresholds)
     tone = TONES[severity]
     if s.forced_down:
         state = cells("FORCED DOWN", tone)
@@ -1188,17 +1263,34 @@ def _service_row(
         cells(s.host),
         state,
         cells("enabled") if s.status == "enabled" else cells(s.status, Tone.INFO),
-        _heartbeat_cell(s.heartbeat_age, thresholds, cells),
+        ages(s.heartbeat_age),
         cells("; ".join(reasons), tone),
     )
     target = Target(ref, Kind.SERVICES, s.id, s.project)
     return Row(_row_key(ref, s.id), row_cells, severity, target)
 
 
-def _heartbeat_cell(age: float | None, thresholds: Thresholds, cells: _Cells) -> Cell:
-    late = age is not None and age > thresholds.heartbeat_warning_s
-    sort = UNKNOWN_SORT if age is None else round(age)
-    return cells(format_age(age), Tone.WARNING if late else Tone.NONE, sort)
+class _Heartbeats:
+    """Heartbeat cells of one snapshot: ages that keep counting from the poll on.
+
+    A heartbeat `age` old at the poll (server clock) happened at `fetched_at - age` on
+    the viewer's clock; its cell sorts by that moment (older first when descending),
+    which does not move with time, and reads its age at `now`."""
+
+    __slots__ = ("fetched_at", "now", "thresholds")
+
+    def __init__(self, fetched_at: float, now: float, thresholds: Thresholds) -> None:
+        self.fetched_at = fetched_at
+        self.now = now
+        self.thresholds = thresholds
+
+    def __call__(self, age: float | None) -> Cell:
+        if age is None:
+            return Cell(format_age(None), Tone.NONE, -math.inf)
+        late = age > self.thresholds.heartbeat_warning_s  # the judge's, as of the poll
+        origin = self.fetched_at - age
+        tone = Tone.WARNING if late else Tone.NONE
+        return AgeCell(format_age(self.now - origin), tone, -origin, origin)
 
 
 # -- the region strip ---------------------------------------------------------------------------

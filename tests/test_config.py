@@ -86,3 +86,46 @@ def test_lookup_order_flag_then_env_then_xdg(tmp_path: Path) -> None:
 def test_a_missing_explicit_file_is_an_error_not_the_defaults(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(str(tmp_path / "missing.yaml"), {})
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "why"),
+    [
+        ("sweep_budget: .nan", "sweep_budget", "finite number"),
+        ("request_timeout: .inf", "request_timeout", "finite number"),
+        ("intervals: {agents: -1}", "intervals.agents", "greater than 0"),
+        ("intervals: {routers: .nan}", "intervals.routers", "finite number"),
+        ("intervals: {tenants: 1e9}", "intervals.tenants", "less than or equal to 86400"),
+        ("thresholds: {overcommit_ratio: .inf}", "thresholds.overcommit_ratio", "finite"),
+        ("thresholds: {heartbeat_warning_s: .nan}", "thresholds.heartbeat_warning_s", "finite"),
+        ("concurrency: yes", "concurrency", "a number is needed, not true/false"),
+        ("sweep_budget: true", "sweep_budget", "a number is needed, not true/false"),
+    ],
+)
+def test_every_number_must_be_finite_and_in_range(text: str, key: str, why: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "c.yaml")
+    assert caught.value.key == key
+    assert why in caught.value.why
+
+
+def test_every_problem_of_a_file_is_reported_at_once() -> None:
+    text = "concurrency: 0\nsweep_budget: -1\nintervals: {routers: .nan}\nbogus: 1\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "c.yaml")
+    keys = [key for key, _ in caught.value.problems]
+    assert sorted(keys) == ["bogus", "concurrency", "intervals.routers", "sweep_budget"]
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 4 and all(line.startswith("c.yaml: ") for line in lines)
+    assert "more problem" not in str(caught.value)
+
+
+def test_overrides_from_the_command_line_are_checked_as_the_file_is() -> None:
+    from osconsole.config import check_setting, with_overrides
+
+    assert with_overrides(Settings(), sweep_budget=5).sweep_budget == 5
+    with pytest.raises(ConfigError, match="sweep_budget: Input should be greater than 0"):
+        with_overrides(Settings(), sweep_budget=-1)
+    assert check_setting("sweep_budget", "2.5", "--sweep-budget") == 2.5
+    with pytest.raises(ConfigError, match=r"^--sweep-budget: Input should be a finite number$"):
+        check_setting("sweep_budget", "nan", "--sweep-budget")

@@ -417,6 +417,15 @@ def test_tenant_score_jumps_beyond_the_threshold_only() -> None:
     assert quiet == []
 
 
+def test_a_signal_not_read_is_no_news() -> None:
+    """Spoofing ports that could not be read do not make the score fall (or rise back),
+    and servers that could not be read did not go to ERROR."""
+    spoofing = tenant(servers=4, spoofing_ports=("x", "y"), error_servers=("s1",))
+    unread = tenant(servers=None, spoofing_ports=None, error_servers=None)
+    assert pair(Kind.TENANTS, spoofing, unread) == []
+    assert pair(Kind.TENANTS, unread, spoofing) == []
+
+
 def test_a_new_project_scoring_high_is_a_jump_from_zero() -> None:
     other = TenantSignals(project_id="p2", project_name="", spoofing_ports=("x",))
     events = diff(snap(Kind.TENANTS, T, tenant()), snap(Kind.TENANTS, T + 30, tenant(), other))

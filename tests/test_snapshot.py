@@ -16,23 +16,32 @@ import pytest
 from osconsole.config import CloudSettings, Settings
 from osconsole.model import Kind
 from osconsole.sim.world import World
-from osconsole.snapshot import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, take_snapshot
+from osconsole.snapshot import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, take_snapshot
 from tests.conftest import SIM_URL
 from tests.support.bridge import bridged_config
+from tests.support.reshape import Reshape, drop_first_id, set_key
 
 FAST_KINDS = [Kind.HYPERVISORS, Kind.SERVICES, Kind.AGENTS]
 
 
 @pytest.fixture
 def run(world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path):  # type: ignore[no-untyped-def]
-    async def run(cloud: str = "osconsole-sim", kinds: list[Kind] | None = None, **settings: Any):  # type: ignore[no-untyped-def]
+    async def run(  # type: ignore[no-untyped-def]
+        cloud: str = "osconsole-sim",
+        kinds: list[Kind] | None = None,
+        reshape: dict[str, Any] | None = None,
+        **settings: Any,
+    ):
         settings.setdefault("request_timeout", 2.0)
         base = Settings(clouds=[CloudSettings(name=cloud)], **settings)
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=sim_app)
+        if reshape:  # RegionOne's answers of those paths, wrongly shaped
+            transport = Reshape(transport, reshape, region="RegionOne")
         return await take_snapshot(
             base,
             kinds=kinds or list(Kind),
             openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
-            transport=httpx.ASGITransport(app=sim_app),
+            transport=transport,
         )
 
     return run
@@ -71,6 +80,27 @@ async def test_a_failing_region_leaves_the_others_intact(run: Any, world: World)
         assert snaps[("RegionOne", kind)].complete and not snaps[("RegionOne", kind)].error
         assert snaps[("RegionThree", kind)].complete
     assert any("RegionTwo" in p and "HTTP 50" in p for p in outcome.problems)
+    errors = json.loads(outcome.json_text)["errors"]
+    assert {(e["cloud"], e["region"], e["kind"]) for e in errors} == {
+        ("osconsole-sim", "RegionTwo", kind.value) for kind in FAST_KINDS
+    }
+    assert all("HTTP 50" in e["reason"] and not e["partial"] for e in errors)
+
+
+async def test_nothing_read_anywhere_exits_3_and_lists_every_region_and_kind(
+    run: Any, world: World
+) -> None:
+    for region in world.regions.values():
+        region.faults.update(error_rate=1.0)
+    outcome = await run(kinds=FAST_KINDS)
+    assert outcome.exit_code == EXIT_NOTHING
+    errors = json.loads(outcome.json_text)["errors"]  # it stayed empty
+    assert sorted((e["region"], e["kind"]) for e in errors) == sorted(
+        (region, kind.value) for region in world.regions for kind in FAST_KINDS
+    )
+    assert {e["cloud"] for e in errors} == {"osconsole-sim"}
+    assert all("HTTP 50" in e["reason"] and not e["partial"] for e in errors)
+    assert len(outcome.problems) == len(errors)
 
 
 async def test_an_unreachable_region_times_out_without_holding_the_others(
@@ -90,6 +120,43 @@ async def test_malformed_bodies_are_reported_not_crashing(run: Any, world: World
     error = _by(outcome)[("RegionOne", Kind.AGENTS)].error or ""
     assert "malformed JSON" in error
     assert outcome.exit_code == EXIT_PARTIAL
+
+
+async def test_a_null_list_fails_the_kind_instead_of_reading_as_none(run: Any) -> None:
+    outcome = await run(kinds=[Kind.SERVICES], reshape={"/os-services": set_key("services", None)})
+    snap = _by(outcome)[("RegionOne", Kind.SERVICES)]
+    assert snap.stale and "no 'services' list in the answer" in (snap.error or "")
+    assert outcome.exit_code == EXIT_PARTIAL  # was 0, with "services: 0 [complete]"
+    assert "RegionOne services: 0 [complete" not in outcome.output
+    errors = json.loads(outcome.json_text)["errors"]
+    assert [(e["region"], e["kind"], e["partial"]) for e in errors] == [
+        ("RegionOne", "services", False)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "key", "note"),
+    [
+        (Kind.SERVICES, "/os-services", "services", "service record(s) unreadable"),
+        (Kind.AGENTS, "/v2.0/agents", "agents", "agent record(s) unreadable"),
+        (Kind.HYPERVISORS, "/os-hypervisors", "hypervisors", "hypervisor record(s) unreadable"),
+        (Kind.ROUTERS, "/v2.0/routers", "routers", "malformed router item(s)"),
+        (Kind.ROUTERS, "/v2.0/agents", "agents", "malformed L3 agent item(s)"),
+        (Kind.ROUTERS, "/l3-agents", "agents", "an agent entry without an id"),
+        (Kind.TENANTS, "/servers/detail", "servers", "servers: skipped 1 item(s)"),
+    ],
+)
+async def test_an_item_without_an_id_makes_the_kind_partial(
+    run: Any, kind: Kind, suffix: str, key: str, note: str
+) -> None:
+    outcome = await run(kinds=[kind], reshape={suffix: drop_first_id(key)})
+    snap = _by(outcome)[("RegionOne", kind)]
+    assert not snap.error and not snap.complete
+    assert any(note in n for n in snap.notes), snap.notes
+    assert outcome.exit_code == EXIT_PARTIAL
+    assert any(
+        p.startswith(f"osconsole-sim/RegionOne {kind.value}: partial:") for p in outcome.problems
+    )
 
 
 async def test_expired_tokens_are_renewed_once_and_the_snapshot_completes(
@@ -116,11 +183,11 @@ async def test_expired_tokens_are_renewed_once_and_the_snapshot_completes(
     assert len(issued) == 2  # the first token, and one renewal shared by every region
 
 
-async def test_a_non_admin_credential_gets_a_clear_partial_answer(
+async def test_a_non_admin_credential_gets_a_clear_answer(
     run: Any, world: World, tmp_path: Path
 ) -> None:
     outcome = await run(cloud="osconsole-sim-member", kinds=[Kind.HYPERVISORS])
-    assert outcome.exit_code == EXIT_PARTIAL
+    assert outcome.exit_code == EXIT_NOTHING  # no region's hypervisors could be read
     assert any("HTTP 403" in p for p in outcome.problems)
 
 

@@ -32,11 +32,14 @@ from osconsole.poller import Poller
 from osconsole.sim.world import World
 from osconsole.views import (
     TONES,
+    UNKNOWN_SORT,
+    AgeCell,
     HypervisorRows,
     LivenessRows,
     RouterRows,
     Severity,
     TableView,
+    Tone,
     format_age,
     format_ratio,
     hypervisors_view,
@@ -566,6 +569,45 @@ def test_tenants_top_n_across_regions_scored_and_explained() -> None:
     assert view.notes[0] == "showing the top 2 of 3 projects with findings"
 
 
+def test_tenant_signals_not_read_show_as_a_dimmed_question_mark_not_zero() -> None:
+    unknown = tenant(
+        "p-open",
+        "opener",
+        spoofing_ports=None,
+        open_ingress_rules=("r",),
+        open_ingress_ports=(22,),
+        floating_ips=None,
+        floating_ips_created_last_hour=None,
+    )
+    view = tenants_view([snap(ONE, Kind.TENANTS, [unknown], complete=False)], NOW)
+    row = row_of(view, "prod/RegionOne/p-open")
+    for key in ("spoof", "fips"):
+        assert (row[key].text, row[key].tone) == ("?", Tone.DIM)
+        assert row[key].sort == UNKNOWN_SORT
+    assert (row["open"].text, row["servers"].text) == ("1", "0")  # these were read
+    assert row["why"].text == (
+        "ingress from 0.0.0.0/0 to 22 (not read: spoofing ports, floating IPs)"
+    )
+
+
+def test_the_snapshot_table_prints_unknown_tenant_counts_as_a_question_mark() -> None:
+    from osconsole.report import snapshot_tables
+
+    unknown = tenant(
+        "p",
+        "proj",
+        servers=None,
+        error_servers=None,
+        stuck_servers=None,
+        created_last_hour=None,
+        deleted_last_hour=None,
+        spoofing_ports=None,
+    )
+    table = snapshot_tables([snap(ONE, Kind.TENANTS, [unknown], complete=False)], NOW)
+    (line,) = [line for line in table.splitlines() if line.startswith("proj")]
+    assert line.split() == ["proj", "?", "?", "?", "?", "?", "0", "0"]  # fmt: skip
+
+
 def test_tenants_with_nothing_to_see_are_left_out() -> None:
     view = tenants_view([snap(ONE, Kind.TENANTS, [tenant("a"), tenant("b", servers=3)])], NOW)
     assert view.rows == () and view.title == "Tenants OK / 2"
@@ -682,14 +724,16 @@ def test_liveness_rows_kinds_targets_heartbeats() -> None:
         service("cinder:vol1:cinder-volume", project="cinder", binary="cinder-volume", host="vol1"),
     ]
     view = liveness_view(
-        [snap(ONE, Kind.AGENTS, agents)],
+        [snap(ONE, Kind.AGENTS, agents, fetched_at=NOW)],
         [snap(ONE, Kind.SERVICES, services, stale=True, error="nova: HTTP 500")],
         NOW,
         Thresholds(heartbeat_warning_s=30),
     )
     assert view.rows[0].key == "prod/RegionOne/a2"  # the dead agent first
     skewed = row_of(view, "prod/RegionOne/a1")
-    assert (skewed["heartbeat"].text, skewed["heartbeat"].sort) == ("-5s (skew)", -5)
+    assert skewed["heartbeat"].text == "-5s (skew)"
+    assert skewed["heartbeat"].origin == NOW + 5  # sorts by when it beat: older first
+    assert skewed["heartbeat"].sort == -(NOW + 5)
     assert (skewed["kind"].text, skewed["type"].text) == ("neutron", "L3 agent")
     assert skewed["_"].target.kind == Kind.AGENTS and skewed["_"].target.detail == "agent"
     volume = row_of(view, "prod/RegionOne/cinder:vol1:cinder-volume")
@@ -702,7 +746,23 @@ def test_liveness_rows_kinds_targets_heartbeats() -> None:
     assert row_of(view, "prod/RegionOne/nova:s1")["_"].target.detail == "nova"
     assert view.title == "Liveness 1 critical / 4"
     assert view.stale_regions == ("RegionOne",)
+    assert view.stale_since == (("RegionOne", NOW - 5),)
     assert view.oldest_age == 5
+    # The services' last poll failed: their rows are dimmed and say so.
+    assert {cell.tone for cell in volume["_"].cells} == {Tone.DIM}
+    assert {cell.tone for cell in skewed["_"].cells} != {Tone.DIM}
+
+
+def test_heartbeat_ages_keep_counting_from_the_poll() -> None:
+    """A heartbeat 12 s old at a poll 5 s ago is 17 s old now, and reads so later on."""
+    view = liveness_view([snap(ONE, Kind.AGENTS, [agent("a1", heartbeat_age=12.0)])], [], NOW)
+    cell = row_of(view, "prod/RegionOne/a1")["heartbeat"]
+    assert isinstance(cell, AgeCell) and cell.text == "17s" and cell.origin == NOW - 17
+    later = liveness_view([snap(ONE, Kind.AGENTS, [agent("a1", heartbeat_age=12.0)])], [], NOW + 60)
+    assert row_of(later, "prod/RegionOne/a1")["heartbeat"].text == "77s"
+    unknown = liveness_view([snap(ONE, Kind.AGENTS, [agent("a2", heartbeat_age=None)])], [], NOW)
+    assert row_of(unknown, "prod/RegionOne/a2")["heartbeat"].text == "-"
+    assert view.columns[column(view, "heartbeat")].ticks
 
 
 # -- the region strip -----------------------------------------------------------------------

@@ -39,8 +39,10 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
+from osconsole.text import format_age
 from osconsole.views import (
     BIG_BUILD,
+    AgeCell,
     Cell,
     Column,
     Row,
@@ -175,6 +177,32 @@ class ToneCell:
         return f"ToneCell({self.text!r}, {self.tone!r})"
 
 
+class Now:
+    """The pane's clock, as the App last ticked it (None before the first tick)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now: float | None = None
+
+
+class TickingCell(ToneCell):
+    """An AgeCell on screen: its age is read at the pane's clock when it is drawn, so
+    it keeps counting between polls without a new view (only visible lines are drawn)."""
+
+    __slots__ = ("clock", "origin")
+
+    def __init__(self, cell: AgeCell, right: bool, styles: ToneStyles, clock: Now) -> None:
+        super().__init__(cell.text, cell.tone, right, styles)
+        self.origin = cell.origin
+        self.clock = clock
+
+    def __rich__(self) -> Text:
+        if self.clock.now is not None:
+            self.text = format_age(self.clock.now - self.origin)
+        return super().__rich__()
+
+
 class TableKey(str, RowKey):
     """A RowKey that is also its own string, so dicts hash it in C, not in Python.
 
@@ -298,6 +326,13 @@ class RowTable(DataTable[ToneCell]):
         self._row_render_cache.clear()
         self._row_renderable_cache.clear()
         self._line_cache.clear()
+
+    def redraw_visible(self) -> None:
+        """Draw the visible lines again (their cells may read the time): the render
+        caches are keyed by the update count, so nothing drawn before is reused."""
+        self._new_content()
+        first, last = self._visible_rows()
+        self._refresh_lines(first, last - first)
 
     def _visible_rows(self) -> tuple[int, int]:
         """[first, last) row indexes that may be on screen (rows are one line high)."""
@@ -476,6 +511,8 @@ class LivePane(Widget):
         self._lower: dict[str, tuple[Row, str]] = {}  # key -> (row, Row.text().lower())
         self._sort: tuple[str, bool] | None = None  # (column key, descending)
         self._age: float | None = None
+        self._clock = Now()  # ticking cells and stale ages read it
+        self._ticks = False  # some column's cells are ages that keep counting
         self._header = Text()
         self._ready = False  # composed: show() may touch the table (is_mounted is late)
         self._table = RowTable(id="pane-table")
@@ -547,11 +584,16 @@ class LivePane(Widget):
         # shows the new data, not before.
         self.call_after_refresh(retired.clear)
 
-    def set_age(self, seconds: float | None) -> None:
-        """The data got older between polls (the App ticks this every second)."""
+    def set_age(self, seconds: float | None, now: float | None = None) -> None:
+        """The data got older between polls (the App ticks this every second, with its
+        clock's `now`: stale ages and heartbeat ages keep counting)."""
         self._age = seconds
+        if now is not None:
+            self._clock.now = now
         if self._ready:
             self._update_header()
+            if now is not None and self._ticks and self.display and self._shown:
+                self.table.redraw_visible()
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose text contains `text` (case-insensitive); "" shows all."""
@@ -625,6 +667,8 @@ class LivePane(Widget):
         if not same_columns:
             self._reset_columns(view.columns)
         self._age = view.oldest_age
+        if view.built_at is not None and (self._clock.now or view.built_at) <= view.built_at:
+            self._clock.now = view.built_at  # until the next tick
         self._by_key = None
         rows: Sequence[Row] = view.rows
         self._changed = self._in_place(rows) if same_columns else None
@@ -670,6 +714,7 @@ class LivePane(Widget):
             for column in columns
         ]
         self._columns = columns
+        self._ticks = any(column.ticks for column in columns)
         self._column_index = {column.key: index for index, column in enumerate(columns)}
         self._shown = {}
         self._order = []
@@ -746,11 +791,13 @@ class LivePane(Widget):
         changed: dict[ColumnKey, ToneCell] = {}
         for index in compress(range(width), map(is_not, drawn_cells, cells)):
             before, cell = drawn_cells[index], cells[index]
-            if cell.text != before.text or cell.tone != before.tone:
+            if (
+                cell.text != before.text
+                or cell.tone != before.tone
+                or getattr(cell, "origin", None) != getattr(before, "origin", None)
+            ):
                 key = self._table_columns[index]
-                changed[key] = ToneCell(
-                    cell.text, cell.tone, self._columns[index].numeric, self.tones
-                )
+                changed[key] = self._cell(self._columns[index], cell)
                 table.widen(key, cell_len(cell.text))
         return changed
 
@@ -759,6 +806,8 @@ class LivePane(Widget):
         return [self._cell(column, cell) for column, cell in zip(self._columns, cells, strict=True)]
 
     def _cell(self, column: Column, cell: Cell) -> ToneCell:
+        if isinstance(cell, AgeCell):
+            return TickingCell(cell, column.numeric, self.tones, self._clock)
         return ToneCell(cell.text, cell.tone, column.numeric, self.tones)
 
     def _widen(self, table: RowTable, rows: Sequence[Row]) -> None:
@@ -849,8 +898,7 @@ class LivePane(Widget):
             paused_style = self.get_component_rich_style("pane--paused", partial=True)
             parts.append(Text("PAUSED", style=paused_style))
         if view is not None and view.stale_regions:
-            stale = ", ".join(view.stale_regions)
-            parts.append(Text(f"STALE: {stale}", style=tones.get(Tone.CRITICAL)))
+            parts.append(Text(f"STALE: {self._stale_words(view)}", style=tones.get(Tone.CRITICAL)))
         age = "no data yet" if self._age is None else f"data {age_text(self._age)} old"
         parts.append(Text(age))
         if view is not None:
@@ -878,6 +926,17 @@ class LivePane(Widget):
         header.no_wrap = True
         header.overflow = "ellipsis"
         return header
+
+    def _stale_words(self, view: TableView) -> str:
+        """Each stale region with the age of its data: "RegionTwo 3m, RegionThree 40s"."""
+        since = dict(view.stale_since)
+        now = self._clock.now
+        return ", ".join(
+            region
+            if now is None or region not in since
+            else f"{region} {age_text(now - since[region])}"
+            for region in view.stale_regions
+        )
 
     def watch_paused(self) -> None:
         if self._ready:

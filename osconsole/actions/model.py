@@ -14,6 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.model import Agent, Hypervisor, Kind, RegionRef, Router, Service
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -124,10 +125,10 @@ def server_target(ref: RegionRef, body: Mapping[str, Any]) -> ActionTarget | Non
     return ActionTarget(
         ref,
         TargetKind.SERVER,
-        server_id,
-        str(body.get("name") or server_id),
-        host=str(body.get("OS-EXT-SRV-ATTR:host") or ""),
-        status=str(body.get("status") or ""),
+        clean_text(server_id),
+        clean_text(body.get("name") or server_id),
+        host=clean_text(body.get("OS-EXT-SRV-ATTR:host") or ""),
+        status=clean_text(body.get("status") or ""),
         locked=locked if isinstance(locked, bool) else None,
     )
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from osconsole.actions.catalog import action_named, actions_for, build_plan
 from osconsole.actions.model import Action, ActionTarget, Facts, Plan, PlanError, Request
 from osconsole.audit import AuditEntry, AuditLog
+from osconsole.clean import clean_text
 from osconsole.cloud.auth import Access, AuthError
 from osconsole.cloud.connect import RegionSession
 from osconsole.cloud.http import ApiFailure, ReadOnlyRefused
@@ -195,7 +196,7 @@ async def _access(session: RegionSession) -> Access | str:
     try:
         return await session.auth.access()
     except AuthError as exc:
-        return f"cannot authenticate: {exc}"
+        return f"cannot authenticate: {clean_text(exc)}"
 
 
 def _refusal(plan: Plan, session: RegionSession, access: Access | None) -> str | None:
@@ -242,8 +243,8 @@ async def _one(request: Request, session: RegionSession) -> Step:
         return Step(request, StepState.REFUSED, 0, exc.reason)
     except ApiFailure as exc:
         return Step(request, StepState.FAILED, exc.status, exc.reason)
-    except AuthError as exc:
-        return Step(request, StepState.FAILED, 0, f"cannot authenticate: {exc}")
+    except AuthError as exc:  # keystoneauth's words, which may quote Keystone's answer
+        return Step(request, StepState.FAILED, 0, f"cannot authenticate: {clean_text(exc)}")
     return Step(request, StepState.SUCCEEDED, reply.status)
 
 

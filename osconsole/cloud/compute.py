@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from osconsole.cloud.http import MalformedResponse, RegionClient
+from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed, mapped
 
 PAGE = 1000  # Nova's default max_limit: asking for more gains nothing
 
@@ -38,7 +39,7 @@ async def services(
     """Every Nova service row (not paged)."""
     params = {"binary": binary} if binary else None
     reply = await client.request("GET", "compute", "/os-services", params=params)
-    return list((reply.body or {}).get("services") or []), reply.server_time
+    return listed(reply, "compute", "/os-services", "services"), reply.server_time
 
 
 async def servers(
@@ -59,10 +60,7 @@ async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:
     -1 is unlimited) and its `id`. One call per project."""
     path = f"/os-quota-sets/{project_id}/detail"
     reply = await client.request("GET", "compute", path)
-    quota_set = reply.body.get("quota_set") if isinstance(reply.body, dict) else None
-    if not isinstance(quota_set, dict):
-        raise MalformedResponse("compute", "GET", path, "no 'quota_set' object in the answer")
-    return quota_set
+    return mapped(reply, "compute", path, "quota_set")
 
 
 # -- actions: the exact calls, built without sending (a confirmation shows them first) --

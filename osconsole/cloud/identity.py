@@ -29,7 +29,8 @@ async def projects(client: RegionClient) -> list[dict[str, Any]]:
         if not isinstance(page, list):
             raise MalformedResponse("identity", "GET", path, "no 'projects' list in the answer")
         found.extend(page)
-        next_url = (body.get("links") or {}).get("next")
+        links = body.get("links")
+        next_url = links.get("next") if isinstance(links, dict) else None
         marker = parse_qs(urlsplit(next_url).query).get("marker") if next_url else None
         if not marker or not page:
             return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed, mapped
 
 PAGE = 1000
 HA_PORT_OWNER = "network:router_ha_interface"
@@ -43,16 +44,18 @@ async def router_l3_agents(
     client: RegionClient, router_id: str
 ) -> tuple[list[dict[str, Any]], float | None]:
     """The agents hosting one router, with `ha_state`: the only place it appears."""
-    reply = await client.request("GET", "network", f"/v2.0/routers/{router_id}/l3-agents")
-    return list((reply.body or {}).get("agents") or []), reply.server_time
+    path = f"/v2.0/routers/{router_id}/l3-agents"
+    reply = await client.request("GET", "network", path)
+    return listed(reply, "network", path, "agents"), reply.server_time
 
 
 async def agent_l3_routers(
     client: RegionClient, agent_id: str
 ) -> tuple[list[dict[str, Any]], float | None]:
     """The routers one L3 agent hosts (no ha_state here; not paged)."""
-    reply = await client.request("GET", "network", f"/v2.0/agents/{agent_id}/l3-routers")
-    return list((reply.body or {}).get("routers") or []), reply.server_time
+    path = f"/v2.0/agents/{agent_id}/l3-routers"
+    reply = await client.request("GET", "network", path)
+    return listed(reply, "network", path, "routers"), reply.server_time
 
 
 async def ha_ports(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
@@ -102,8 +105,8 @@ async def floating_ips(
 
 async def quota_details(client: RegionClient, project_id: str) -> dict[str, Any]:
     """{resource: {used, limit, reserved}} for one project (one call per project)."""
-    reply = await client.request("GET", "network", f"/v2.0/quotas/{project_id}/details")
-    return dict((reply.body or {}).get("quota") or {})
+    path = f"/v2.0/quotas/{project_id}/details"
+    return mapped(await client.request("GET", "network", path), "network", path, "quota")
 
 
 # -- actions: the exact calls, built without sending (a confirmation shows them first) --

@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed, mapped
 
 
 async def resource_providers(client: RegionClient) -> list[dict[str, Any]]:
     reply = await client.request("GET", "placement", "/resource_providers")
-    return list((reply.body or {}).get("resource_providers") or [])
+    return listed(reply, "placement", "/resource_providers", "resource_providers")
 
 
 async def inventories(client: RegionClient, provider: str) -> dict[str, dict[str, Any]]:
-    reply = await client.request("GET", "placement", f"/resource_providers/{provider}/inventories")
-    return dict((reply.body or {}).get("inventories") or {})
+    path = f"/resource_providers/{provider}/inventories"
+    return mapped(await client.request("GET", "placement", path), "placement", path, "inventories")
 
 
 async def usages(client: RegionClient, provider: str) -> dict[str, int]:
-    reply = await client.request("GET", "placement", f"/resource_providers/{provider}/usages")
-    return dict((reply.body or {}).get("usages") or {})
+    path = f"/resource_providers/{provider}/usages"
+    return mapped(await client.request("GET", "placement", path), "placement", path, "usages")

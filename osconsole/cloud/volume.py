@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from osconsole.cloud.http import MalformedResponse, RegionClient
+from osconsole.cloud.http import RegionClient
+from osconsole.cloud.shape import listed, mapped
 
 
 async def services(client: RegionClient) -> tuple[list[dict[str, Any]], float | None]:
     reply = await client.request("GET", "volume", "/os-services")
-    return list((reply.body or {}).get("services") or []), reply.server_time
+    return listed(reply, "volume", "/os-services", "services"), reply.server_time
 
 
 async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:
@@ -18,7 +19,4 @@ async def quota_usage(client: RegionClient, project_id: str) -> dict[str, Any]:
     own project (the caller's), the project asked about comes last."""
     path = f"/os-quota-sets/{project_id}"
     reply = await client.request("GET", "volume", path, params={"usage": "true"})
-    quota_set = reply.body.get("quota_set") if isinstance(reply.body, dict) else None
-    if not isinstance(quota_set, dict):
-        raise MalformedResponse("volume", "GET", path, "no 'quota_set' object in the answer")
-    return quota_set
+    return mapped(reply, "volume", path, "quota_set")

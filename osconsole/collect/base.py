@@ -78,6 +78,7 @@ class Collected:
     complete: bool = True
     notes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    partly_read: frozenset[str] = frozenset()  # see Snapshot.partly_read
 
 
 class Collector(ABC):
@@ -123,6 +124,7 @@ class Collector(ABC):
             complete=found.complete,
             notes=found.notes,
             extra=dict(found.extra),
+            partly_read=found.partly_read,
         )
 
     async def _same_versions(self) -> None:

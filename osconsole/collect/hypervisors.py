@@ -14,6 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, placement
 from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
@@ -38,13 +39,13 @@ def capacity_from_placement(
     inventory = inventories.get(resource_class)
     if not isinstance(inventory, dict):
         return None
-    total = as_int(inventory.get("total"))
-    if total is None:
+    total, used = as_int(inventory.get("total")), as_int(usages.get(resource_class))
+    if total is None or used is None:  # Placement lists a usage for every inventory
         return None
     ratio = inventory.get("allocation_ratio", 1.0)
     return Capacity(
         total=total,
-        used=as_int(usages.get(resource_class)) or 0,
+        used=used,
         reserved=as_int(inventory.get("reserved")) or 0,
         allocation_ratio=float(ratio) if isinstance(ratio, int | float) else 1.0,
     )
@@ -86,23 +87,21 @@ def parse_hypervisor(
     else:
         source = "none"
     return Hypervisor(
-        id=str(hv_id),
-        hostname=hostname,
-        state=str(body.get("state") or "unknown"),
-        status=str(body.get("status") or "unknown"),
-        host_ip=body.get("host_ip"),
-        hypervisor_type=body.get("hypervisor_type"),
-        service_id=_str_or_none(service.get("id") or embedded.get("id")),
-        service_host=service.get("host") or embedded.get("host") or hostname,
-        disabled_reason=service.get("disabled_reason") or embedded.get("disabled_reason"),
+        id=clean_text(hv_id),
+        hostname=clean_text(hostname),
+        state=clean_text(body.get("state") or "unknown"),
+        status=clean_text(body.get("status") or "unknown"),
+        host_ip=clean_optional(body.get("host_ip")),
+        hypervisor_type=clean_optional(body.get("hypervisor_type")),
+        service_id=clean_optional(service.get("id") or embedded.get("id")),
+        service_host=clean_text(service.get("host") or embedded.get("host") or hostname),
+        disabled_reason=clean_optional(
+            service.get("disabled_reason") or embedded.get("disabled_reason")
+        ),
         running_vms=running,
         usage_source=source,
         **fields,
     )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def providers_to_refresh(
@@ -151,7 +150,11 @@ class HypervisorCollector(Collector):
             notes.append(f"compute services unavailable: {_reason(services)}")
             complete = False
         else:
-            by_host = {s.get("host"): s for s in services[0] if isinstance(s, dict)}
+            rows = [s for s in services[0] if isinstance(s, dict)]
+            by_host = {s.get("host"): s for s in rows}
+            if len(rows) != len(services[0]):
+                notes.append(f"{len(services[0]) - len(rows)} compute service row(s) unreadable")
+                complete = False
         usage: dict[str, ProviderUsage] = {}
         if modern:
             usage, placement_notes, placement_complete = await self._placement_usage(bodies)
@@ -172,8 +175,12 @@ class HypervisorCollector(Collector):
             items[parsed.id] = parsed
         if skipped:
             notes.append(f"{skipped} hypervisor record(s) unreadable, skipped")
+            complete = False
         extra = {"microversion": client.current_version("compute"), "usage_cached": len(usage)}
-        return Collected(items, server_time, complete, tuple(notes), extra)
+        # From 2.88 usage comes only from Placement: a hypervisor without it is read in
+        # part (its capacity is unknown, so no capacity finding of its clears).
+        partly = frozenset(i for i in items if i not in usage) if modern else frozenset()
+        return Collected(items, server_time, complete, tuple(notes), extra, partly)
 
     def versions_changed(self, services: list[str]) -> None:
         self._usage.clear()  # inventories and usages read at the old version
@@ -189,13 +196,11 @@ class HypervisorCollector(Collector):
             # Placement left the catalog: Nova below 2.88 has the usage, from the next poll.
             self.client.rediscover("compute")
             return {}, [f"{exc.reason}: usage from Nova from the next poll"], False
-        except ApiFailure as exc:
-            return {}, [f"Placement unavailable, no usage: {exc.reason}"], False
-        generations = {
-            str(p.get("uuid")): as_int(p.get("generation"))
-            for p in providers
-            if isinstance(p, dict) and str(p.get("uuid")) in ids
-        }
+        except ApiFailure as exc:  # what was read before is kept, and said to be old
+            held = "usage from an earlier poll" if self._usage else "no usage"
+            return dict(self._usage), [f"Placement unavailable, {held}: {exc.reason}"], False
+        readable = [p for p in providers if isinstance(p, dict) and isinstance(p.get("uuid"), str)]
+        generations = {p["uuid"]: as_int(p.get("generation")) for p in readable if p["uuid"] in ids}
         for gone in set(self._usage) - set(generations):
             del self._usage[gone]
         allowance = self.budget.per_poll(self.settings.intervals.of(self.kind))
@@ -215,6 +220,9 @@ class HypervisorCollector(Collector):
                 continue
             self._usage[provider] = result
         notes = []
+        unreadable = len(providers) - len(readable)
+        if unreadable:
+            notes.append(f"{unreadable} resource provider(s) unreadable")
         missing = len(generations) - len(self._usage)
         if failures:
             notes.append(f"Placement usage failed for {failures} provider(s)")
@@ -225,7 +233,7 @@ class HypervisorCollector(Collector):
         )
         if stale:
             notes.append(f"Placement usage of {stale} hypervisor(s) from an earlier poll")
-        return dict(self._usage), notes, missing == 0 and failures == 0
+        return dict(self._usage), notes, missing == 0 and failures == 0 and not unreadable
 
     async def _fetch_usage(self, provider: str, generation: int | None) -> ProviderUsage:
         await self.budget.acquire()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, network, volume
 from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
@@ -18,24 +19,28 @@ from osconsole.model import Agent, Kind, Service, Snapshot
 
 
 def parse_service(body: dict[str, Any], project: str, server_time: float | None) -> Service | None:
-    """A Nova or Cinder service row. Cinder rows have no id: host + binary name them."""
-    binary, host = body.get("binary"), body.get("host")
+    """A Nova or Cinder service row. Cinder rows have no id: host + binary name them;
+    a Nova row always has one (actions name the service by it), so one without is
+    unreadable."""
+    binary, host, raw_id = body.get("binary"), body.get("host"), body.get("id")
     if not isinstance(binary, str) or not isinstance(host, str):
         return None
-    raw_id = body.get("id")
-    service_id = str(raw_id) if raw_id is not None else f"{host}:{binary}"
+    if raw_id is None and project == "nova":
+        return None
+    binary, host = clean_text(binary), clean_text(host)
+    service_id = clean_text(raw_id) if raw_id is not None else f"{host}:{binary}"
     updated = utc_timestamp(body.get("updated_at"))
     return Service(
         id=f"{project}:{service_id}",
         project=project,
         binary=binary,
         host=host,
-        zone=body.get("zone"),
-        status=str(body.get("status") or "unknown"),
-        state=str(body.get("state") or "unknown"),
+        zone=clean_optional(body.get("zone")),
+        status=clean_text(body.get("status") or "unknown"),
+        state=clean_text(body.get("state") or "unknown"),
         updated_at=updated,
         heartbeat_age=age(server_time, updated),
-        disabled_reason=body.get("disabled_reason") or None,
+        disabled_reason=clean_text(body.get("disabled_reason")) or None,
         forced_down=as_bool(body.get("forced_down")),
     )
 
@@ -46,20 +51,22 @@ def parse_agent(body: dict[str, Any], server_time: float | None) -> Agent | None
         return None
     heartbeat = utc_timestamp(body.get("heartbeat_timestamp"))
     return Agent(
-        id=agent_id.strip(),
-        agent_type=agent_type,
-        binary=str(body.get("binary") or ""),
-        host=str(host),
+        id=clean_text(agent_id.strip()),
+        agent_type=clean_text(agent_type),
+        binary=clean_text(body.get("binary") or ""),
+        host=clean_text(host),
         alive=as_bool(body.get("alive")),
         admin_state_up=as_bool(body.get("admin_state_up"), default=True),
         heartbeat_at=heartbeat,
         heartbeat_age=age(server_time, heartbeat),
         started_at=utc_timestamp(body.get("started_at")),
-        availability_zone=body.get("availability_zone"),
+        availability_zone=clean_optional(body.get("availability_zone")),
     )
 
 
 def _index(parsed: list[Any]) -> tuple[dict[str, Any], int]:
+    """Items by id, and how many records could not be read (they make the poll partial:
+    an unreadable service may be the one that is down)."""
     items = {p.id: p for p in parsed if p is not None}
     return items, sum(1 for p in parsed if p is None)
 
@@ -79,6 +86,7 @@ class ServiceCollector(Collector):
         server_time = None
         failures: list[ApiFailure] = []
         absent: list[NotDeployed] = []
+        unreadable = 0
         for project, result in (("nova", nova), ("cinder", cinder)):
             if isinstance(result, NotDeployed):  # not deployed here: a note, not a failure
                 absent.append(result)
@@ -92,16 +100,20 @@ class ServiceCollector(Collector):
                 continue
             bodies, when = result
             server_time = server_time or when
-            parsed = [parse_service(b, project, when) for b in bodies if isinstance(b, dict)]
+            parsed = [
+                parse_service(b, project, when) if isinstance(b, dict) else None for b in bodies
+            ]
             found, skipped = _index(parsed)
             items.update(found)
+            unreadable += skipped
             if skipped:
                 notes.append(f"{skipped} {project} service record(s) unreadable, skipped")
         if failures and len(failures) + len(absent) == 2:
             raise failures[0]  # nothing could be read
         if len(absent) == 2:
             raise absent[0]
-        return Collected(items, server_time, complete=not failures, notes=tuple(notes))
+        complete = not failures and not unreadable
+        return Collected(items, server_time, complete=complete, notes=tuple(notes))
 
 
 class AgentCollector(Collector):
@@ -111,8 +123,8 @@ class AgentCollector(Collector):
 
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
         bodies, server_time = await network.agents(self.client)
-        parsed = [parse_agent(b, server_time) for b in bodies if isinstance(b, dict)]
+        parsed = [parse_agent(b, server_time) if isinstance(b, dict) else None for b in bodies]
         items, skipped = _index(parsed)
         notes = (f"{skipped} agent record(s) unreadable, skipped",) if skipped else ()
         ovn = any(a.is_ovn for a in items.values())
-        return Collected(items, server_time, notes=notes, extra={"ovn": ovn})
+        return Collected(items, server_time, not skipped, notes, extra={"ovn": ovn})

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud import network
-from osconsole.cloud.http import ApiFailure, Forbidden, MalformedResponse, RegionClient
+from osconsole.cloud.http import ApiFailure, Forbidden, MalformedResponse
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import as_bool, utc_timestamp
 from osconsole.model import Kind, Router, RouterBinding, Snapshot
@@ -138,12 +139,12 @@ def parse_agent(item: Any) -> tuple[str, AgentMark] | None:
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
         return None
     mark = AgentMark(
-        host=str(item.get("host") or ""),
+        host=clean_text(item.get("host") or ""),
         alive=as_bool(item.get("alive")),
         admin_state_up=as_bool(item.get("admin_state_up"), True),
         started_at=utc_timestamp(item.get("started_at")),
     )
-    return item["id"], mark
+    return clean_text(item["id"]), mark
 
 
 def parse_router(item: Any) -> Router | None:
@@ -152,10 +153,10 @@ def parse_router(item: Any) -> Router | None:
         return None
     ha, distributed = item.get("ha"), item.get("distributed")
     return Router(
-        id=item["id"],
-        name=str(item.get("name") or ""),
-        project_id=str(item.get("project_id") or item.get("tenant_id") or ""),
-        status=str(item.get("status") or "UNKNOWN"),
+        id=clean_text(item["id"]),
+        name=clean_text(item.get("name") or ""),
+        project_id=clean_text(item.get("project_id") or item.get("tenant_id") or ""),
+        status=clean_text(item.get("status") or "UNKNOWN"),
         admin_state_up=as_bool(item.get("admin_state_up"), True),
         ha=ha if isinstance(ha, bool) else None,
         distributed=distributed if isinstance(distributed, bool) else None,
@@ -168,25 +169,31 @@ def parse_binding(item: Any) -> RouterBinding | None:
         return None
     state = item.get("ha_state")
     return RouterBinding(
-        agent_id=item["id"],
-        host=str(item.get("host") or ""),
-        ha_state=state if isinstance(state, str) else None,
+        agent_id=clean_text(item["id"]),
+        host=clean_text(item.get("host") or ""),
+        ha_state=clean_text(state) if isinstance(state, str) else None,
         agent_alive=as_bool(item.get("alive")),
         agent_admin_up=as_bool(item.get("admin_state_up"), True),
+    )
+
+
+def readable_port(port: Any) -> bool:
+    """Whether an HA ports listing item names its router."""
+    return (
+        isinstance(port, dict)
+        and isinstance(port.get("device_id"), str)
+        and bool(port["device_id"])
     )
 
 
 def replica_hosts(ports: Iterable[Any]) -> dict[str, tuple[str, ...]]:
     """Router id -> sorted hosts of its HA ports (unbound ports have no host)."""
     found: dict[str, set[str]] = {}
-    for port in ports:
-        if not isinstance(port, dict):
-            continue
-        router_id, host = port.get("device_id"), port.get("binding:host_id")
-        if isinstance(router_id, str) and router_id:
-            hosts = found.setdefault(router_id, set())
-            if isinstance(host, str) and host:
-                hosts.add(host)
+    for port in filter(readable_port, ports):
+        host = port.get("binding:host_id")
+        hosts = found.setdefault(clean_text(port["device_id"]), set())
+        if isinstance(host, str) and host:
+            hosts.add(clean_text(host))
     return {router_id: tuple(sorted(hosts)) for router_id, hosts in found.items()}
 
 
@@ -230,6 +237,7 @@ class _Listings:
     ovn: bool
     hosts: dict[str, tuple[str, ...]] | None  # None when the HA ports listing failed
     notes: list[str] = field(default_factory=list)
+    unreadable: int = 0  # agents and HA ports listed without an id: the poll is partial
 
 
 @dataclass
@@ -288,13 +296,22 @@ class RouterCollector(Collector):
         if isinstance(agents_r, BaseException):
             seen.notes.append(f"L3 agents unreadable ({agents_r}); agent liveness not refreshed")
         else:
-            seen.agents = dict(filter(None, map(parse_agent, agents_r[0])))
+            marks = [parse_agent(item) for item in agents_r[0]]
+            seen.agents = dict(filter(None, marks))
+            bad = marks.count(None)
+            if bad:
+                seen.unreadable += bad
+                seen.notes.append(f"skipped {bad} malformed L3 agent item(s) without an id")
             if not seen.agents:
                 seen.ovn = await self._detect_ovn(seen.notes)
         if isinstance(ports_r, BaseException):
             seen.notes.append(f"HA ports unreadable ({ports_r}); replica hosts from the last poll")
         else:
             seen.hosts = replica_hosts(ports_r[0])
+            bad = sum(1 for port in ports_r[0] if not readable_port(port))
+            if bad:
+                seen.unreadable += bad
+                seen.notes.append(f"skipped {bad} malformed HA port item(s) without a router")
         return seen
 
     async def _detect_ovn(self, notes: list[str]) -> bool:
@@ -324,7 +341,7 @@ class RouterCollector(Collector):
         return Collected(
             items=items,
             server_time=seen.server_time,
-            complete=not seen.skipped,
+            complete=not (seen.skipped or seen.unreadable),
             notes=(OVN_NOTE, *notes),
             extra={"swept": 0, "routers": len(items), "ovn": True, "l3_agents": {}},
         )
@@ -399,14 +416,14 @@ class RouterCollector(Collector):
                 if outcome.refused is not None:
                     return
                 try:
-                    items, at = await _l3_agents(self.client, rid)
+                    items, at = await network.router_l3_agents(self.client, rid)
+                    bindings = _bindings(rid, items)
                 except Forbidden as exc:  # one refusal means every one would be refused
                     outcome.refused = exc
                     return
                 except ApiFailure as exc:  # deleted meanwhile, timeout, 5xx: keep the last
                     outcome.failures[rid] = exc
                     continue
-                bindings = tuple(filter(None, map(parse_binding, items)))
                 outcome.found[rid] = (bindings, at)
 
         workers = min(len(router_ids), self.settings.concurrency)
@@ -444,7 +461,9 @@ class RouterCollector(Collector):
     ) -> Collected:
         swept = len(outcome.found)
         never = sum(1 for r in routers.values() if r.bindings is None)
-        complete = not (seen.skipped or seen.hosts is None or seen.agents is None)
+        complete = not (
+            seen.skipped or seen.unreadable or seen.hosts is None or seen.agents is None
+        )
         if outcome.refused is not None:
             complete = False
             notes.append(
@@ -476,13 +495,15 @@ class RouterCollector(Collector):
         )
 
 
-async def _l3_agents(client: RegionClient, router_id: str) -> tuple[list[Any], float | None]:
-    """network.router_l3_agents, with a body that is not an object made an ApiFailure."""
-    try:
-        return await network.router_l3_agents(client, router_id)
-    except (AttributeError, TypeError):
+def _bindings(router_id: str, items: list[Any]) -> tuple[RouterBinding, ...]:
+    """A router's bindings; an entry naming no agent makes the whole answer unreadable
+    (dropping it could turn a router's only active replica into "no active")."""
+    parsed = [parse_binding(item) for item in items]
+    bindings = tuple(b for b in parsed if b is not None)
+    if len(bindings) != len(parsed):
         path = f"/v2.0/routers/{router_id}/l3-agents"
-        raise MalformedResponse("network", "GET", path, "the answer is not an object") from None
+        raise MalformedResponse("network", "GET", path, "an agent entry without an id")
+    return bindings
 
 
 def _parse_routers(items: Iterable[Any]) -> tuple[dict[str, Router], int]:

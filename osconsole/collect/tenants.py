@@ -28,10 +28,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
+from osconsole.clean import clean_text
 from osconsole.cloud import compute, identity, network, volume
 from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
+from osconsole.leadtimes import LeadTimes
 from osconsole.model import Kind, Snapshot, TenantSignals
 
 HOUR = 3600.0
@@ -94,13 +96,13 @@ def parse_server(body: Any) -> tuple[str, ServerRecord] | None:
         return None
     task_state = body.get("OS-EXT-STS:task_state")
     record = ServerRecord(  # interned: 100,000 records share a few hundred strings
-        project_id=sys.intern(project_id),
-        status=sys.intern(str(body.get("status") or "UNKNOWN").upper()),
-        task_state=sys.intern(str(task_state)) if task_state else None,
+        project_id=sys.intern(clean_text(project_id)),
+        status=sys.intern(clean_text(body.get("status") or "UNKNOWN").upper()),
+        task_state=sys.intern(clean_text(task_state)) if task_state else None,
         created=utc_timestamp(body.get("created")),
         updated=utc_timestamp(body.get("updated")),
     )
-    return server_id, record
+    return clean_text(server_id), record
 
 
 def is_open_prefix(prefix: Any) -> bool:
@@ -133,7 +135,7 @@ def parse_port(body: Any) -> tuple[str, PortRecord] | None:
     project_id = body.get("project_id", body.get("tenant_id"))
     if not isinstance(port_id, str) or not isinstance(project_id, str):
         return None
-    return port_id, PortRecord(sys.intern(project_id), port_spoofs(body))
+    return clean_text(port_id), PortRecord(sys.intern(clean_text(project_id)), port_spoofs(body))
 
 
 def parse_rule(body: Any) -> RuleRecord | None:
@@ -147,7 +149,7 @@ def parse_rule(body: Any) -> RuleRecord | None:
         number = 0 if port is None else int(port)
     except (TypeError, ValueError):
         return None
-    return RuleRecord(rule_id, project_id, number)
+    return RuleRecord(clean_text(rule_id), clean_text(project_id), number)
 
 
 def parse_fip(body: Any) -> FipRecord | None:
@@ -156,7 +158,9 @@ def parse_fip(body: Any) -> FipRecord | None:
     fip_id, project_id = body.get("id"), body.get("project_id") or body.get("tenant_id")
     if not isinstance(fip_id, str) or not isinstance(project_id, str) or not project_id:
         return None
-    return FipRecord(fip_id, project_id, utc_timestamp(body.get("created_at")))
+    return FipRecord(
+        clean_text(fip_id), clean_text(project_id), utc_timestamp(body.get("created_at"))
+    )
 
 
 def _count(value: Any) -> int | None:
@@ -183,7 +187,7 @@ def parse_quota(
             continue
         readable = True
         if limit > 0:
-            usage[str(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
+            usage[clean_text(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
     return usage if readable else None
 
 
@@ -218,17 +222,20 @@ def recent(events: Mapping[str, tuple[str, float]], now: float) -> dict[str, int
 def summarise(
     *,
     names: Mapping[str, str],
-    servers: Mapping[str, ServerRecord],
-    ports: Mapping[str, PortRecord],
-    rules: Iterable[RuleRecord],
-    fips: Iterable[FipRecord],
+    servers: Mapping[str, ServerRecord] | None,
+    ports: Mapping[str, PortRecord] | None,
+    rules: Iterable[RuleRecord] | None,
+    fips: Iterable[FipRecord] | None,
     created: Mapping[str, tuple[str, float]],
     deleted: Mapping[str, tuple[str, float]],
     quotas: Mapping[str, Mapping[str, Mapping[str, tuple[int, int]]]],
     now: float,
     stuck_after: float,
 ) -> dict[str, TenantSignals]:
-    """TenantSignals for every project with anything in the region, keyed by project id."""
+    """TenantSignals for every project with anything in the region, keyed by project id.
+
+    A listing never read is None, and so are the signals it gives (unknown, not zero);
+    created and deleted counts come with the servers listing."""
     acc: dict[str, dict[str, Any]] = {}
 
     def entry(project_id: str) -> dict[str, Any]:
@@ -246,23 +253,23 @@ def summarise(
             },
         )
 
-    for server_id, record in servers.items():
+    for server_id, record in (servers or {}).items():
         e = entry(record.project_id)
         e["servers"] += 1
         if record.status == "ERROR":
             e["errors"].append(server_id)
         if is_stuck(record, now, stuck_after):
             e["stuck"].append(server_id)
-    for port_id, port in ports.items():
+    for port_id, port in (ports or {}).items():
         if port.project_id:
             e = entry(port.project_id)
             if port.spoofing:
                 e["spoof"].append(port_id)
-    for rule in rules:
+    for rule in rules or ():
         e = entry(rule.project_id)
         e["rules"].append(rule.id)
         e["ports"].add(rule.port)
-    for fip in fips:
+    for fip in fips or ():
         e = entry(fip.project_id)
         e["fips"] += 1
         if fip.created is not None and now - HOUR <= fip.created <= now + OVERLAP_S:
@@ -270,20 +277,24 @@ def summarise(
     new, gone = recent(created, now), recent(deleted, now)
     for project_id in (*new, *gone):
         entry(project_id)
+
+    def read(source: object, value: T) -> T | None:
+        return None if source is None else value
+
     return {
         project_id: TenantSignals(
             project_id=project_id,
             project_name=names.get(project_id) or project_id,
-            servers=e["servers"],
-            error_servers=tuple(sorted(e["errors"])),
-            stuck_servers=tuple(sorted(e["stuck"])),
-            created_last_hour=new.get(project_id, 0),
-            deleted_last_hour=gone.get(project_id, 0),
-            spoofing_ports=tuple(sorted(e["spoof"])),
-            open_ingress_rules=tuple(sorted(e["rules"])),
-            open_ingress_ports=tuple(sorted(e["ports"])),
-            floating_ips=e["fips"],
-            floating_ips_created_last_hour=e["fips_new"],
+            servers=read(servers, e["servers"]),
+            error_servers=read(servers, tuple(sorted(e["errors"]))),
+            stuck_servers=read(servers, tuple(sorted(e["stuck"]))),
+            created_last_hour=read(servers, new.get(project_id, 0)),
+            deleted_last_hour=read(servers, gone.get(project_id, 0)),
+            spoofing_ports=read(ports, tuple(sorted(e["spoof"]))),
+            open_ingress_rules=read(rules, tuple(sorted(e["rules"]))),
+            open_ingress_ports=read(rules, tuple(sorted(e["ports"]))),
+            floating_ips=read(fips, e["fips"]),
+            floating_ips_created_last_hour=read(fips, e["fips_new"]),
             quotas=dict(quotas.get(project_id, {})),
         )
         for project_id, e in sorted(acc.items())
@@ -294,30 +305,34 @@ def suspicion(signals: TenantSignals) -> float:
     """How much a project's quota pressure is worth checking first: abuse looks like
     spoofing, failing builds, open ingress and churn."""
     return (
-        10.0 * len(signals.spoofing_ports)
-        + 5.0 * len(signals.error_servers)
-        + 2.0 * len(signals.stuck_servers)
-        + 3.0 * len(signals.open_ingress_rules)
-        + signals.created_last_hour
-        + signals.deleted_last_hour
-        + signals.floating_ips_created_last_hour
+        10.0 * len(signals.spoofing_ports or ())
+        + 5.0 * len(signals.error_servers or ())
+        + 2.0 * len(signals.stuck_servers or ())
+        + 3.0 * len(signals.open_ingress_rules or ())
+        + (signals.created_last_hour or 0)
+        + (signals.deleted_last_hour or 0)
+        + (signals.floating_ips_created_last_hour or 0)
     )
 
 
-def footprint(signals: TenantSignals) -> tuple[int, ...]:
+def footprint(signals: TenantSignals) -> tuple[int | None, ...]:
     """What moves a project's Neutron quota use: when none of it changed, neither did
-    the quota."""
+    the quota (an unknown signal is None: once read, it counts as a change)."""
+
+    def count(ids: tuple[str, ...] | None) -> int | None:
+        return None if ids is None else len(ids)
+
     return (
         signals.servers,
-        len(signals.spoofing_ports),
-        len(signals.open_ingress_rules),
+        count(signals.spoofing_ports),
+        count(signals.open_ingress_rules),
         signals.floating_ips,
         signals.created_last_hour,
         signals.deleted_last_hour,
     )
 
 
-def server_footprint(signals: TenantSignals) -> tuple[int, ...]:
+def server_footprint(signals: TenantSignals) -> tuple[int | None, ...]:
     """What moves a project's Nova quota use (servers, their cores and RAM). Cinder's
     moves with volumes, which no listing here watches; servers booted from volume bring
     theirs, so it is read again when the servers move, and after full_resync anyway."""
@@ -333,7 +348,7 @@ class QuotaSource:
     read: Callable[[RegionClient, str], Awaitable[Mapping[str, Any]]]
     used_key: str
     resources: frozenset[str] | None  # None: every resource of the answer
-    moves: Callable[[TenantSignals], tuple[int, ...]]  # what moves its use
+    moves: Callable[[TenantSignals], tuple[int | None, ...]]  # what moves its use
 
 
 # The calls are looked up when made (lambdas), so a wrapped or replaced cloud function
@@ -466,16 +481,18 @@ class TenantCollector(Collector):
         self.names_note: str | None = None
         self.servers = Incremental()
         self.ports = Incremental()
-        self.rules: list[RuleRecord] = []
-        self.fips: list[FipRecord] = []
+        self.rules: list[RuleRecord] | None = None  # None: never read in this region
+        self.fips: list[FipRecord] | None = None
+        self.unreadable = 0  # items of this poll's listings that could not be read
         self.created: dict[str, tuple[str, float]] = {}
         self.deleted: dict[str, tuple[str, float]] = {}
         self.deletions_since: float | None = None  # server time deletions are tracked from
         self.quotas: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}  # project, service
         self.quota_checked: dict[QuotaKey, float] = {}  # server time of the last good read
-        self.quota_seen: dict[QuotaKey, tuple[int, ...]] = {}  # what moved it, at that read
+        self.quota_seen: dict[QuotaKey, tuple[int | None, ...]] = {}  # what moved it, then
         self.last_time: float | None = None
         self.last_mono = 0.0
+        self.lead_times = LeadTimes()  # boots and deletes, from the same listings
 
     def versions_changed(self, services: list[str]) -> None:
         if "compute" in services:  # server records read at the old version: list them
@@ -486,6 +503,7 @@ class TenantCollector(Collector):
     async def collect(self, previous: Snapshot[Any] | None) -> Collected:
         notes: list[str] = []
         failures: list[BaseException] = []
+        self.unreadable = 0
         now, cheap_usable = await self._cheap_listings(notes, failures)
         estimated = self._estimate_now(now)
         full_servers = self.servers.due_full(estimated, self.settings.intervals.full_resync)
@@ -517,15 +535,21 @@ class TenantCollector(Collector):
         total = sum(swept.values())
         extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
         extra["quota_reads"] = swept
+        stuck_after = self.settings.thresholds.stuck_server_s
+        extra["lead_times"] = self.lead_times.summary(now, self.servers.records, stuck_after)
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
             server_time=now,
             # Like the paced router and Placement sweeps: incomplete until every
             # project's quotas have been read once.
-            complete=not failures and not quota_failed and quota_unread == 0,
+            complete=not failures
+            and not self.unreadable
+            and not quota_failed
+            and quota_unread == 0,
             notes=tuple(notes),
             extra=extra,
+            partly_read=frozenset(pid for pid, sig in items.items() if sig.unread),
         )
 
     def _extra(
@@ -556,6 +580,12 @@ class TenantCollector(Collector):
                 "ago): deleted_last_hour may be low; created_last_hour comes from `created`"
             )
         return extra
+
+    def _skipped(self, notes: list[str], what: str, bad: int) -> None:
+        """Items that could not be read make the poll partial, and the note says so."""
+        if bad:
+            self.unreadable += bad
+            notes.append(f"{what}: skipped {bad} item(s) without an id or a project")
 
     # -- clock --
 
@@ -597,22 +627,21 @@ class TenantCollector(Collector):
         rules_failed = [r for r in (v4, v6) if isinstance(r, BaseException)]
         if rules_failed:
             failures.extend(rules_failed)
-            notes.append(
-                f"security group rules: {reason(rules_failed[0])}; open ingress from the "
-                "previous poll"
-            )
+            held = "from the previous poll" if self.rules is not None else "unknown"
+            notes.append(f"security group rules: {reason(rules_failed[0])}; open ingress {held}")
         else:
             assert not isinstance(v4, BaseException) and not isinstance(v6, BaseException)
             parsed, bad = parse_all([*v4[0], *v6[0]], parse_rule)
             self.rules = list({r.id: r for r in parsed}.values())
-            _skipped(notes, "security group rules", bad)
+            self._skipped(notes, "security group rules", bad)
         if isinstance(fips, BaseException):
             failures.append(fips)
-            notes.append(f"floating IPs: {reason(fips)}; counts from the previous poll")
+            held = "from the previous poll" if self.fips is not None else "unknown"
+            notes.append(f"floating IPs: {reason(fips)}; counts {held}")
         else:
             parsed_fips, bad = parse_all(fips[0], parse_fip)
             self.fips = parsed_fips
-            _skipped(notes, "floating IPs", bad)
+            self._skipped(notes, "floating IPs", bad)
         for result in (v4, v6, fips):
             if not isinstance(result, BaseException) and result[1] is not None:
                 times.append(result[1])
@@ -638,11 +667,12 @@ class TenantCollector(Collector):
             return 0
         if isinstance(result, BaseException):
             failures.append(result)
-            held = "from the previous poll" if self.servers.full_at else "unknown"
+            held = "from the previous poll" if self.servers.full_at is not None else "unknown"
             notes.append(f"servers: {reason(result)}; server counts {held}")
             return 0
         parsed, bad = parse_all(result.items, parse_server)
-        _skipped(notes, "servers", bad)
+        self._skipped(notes, "servers", bad)
+        self.lead_times.observe(result.items, now, full=full)
         first = self.servers.full_at is None
         if full:
             fresh = {sid: rec for sid, rec in parsed if rec.status != DELETED}
@@ -690,11 +720,11 @@ class TenantCollector(Collector):
             return 0
         if isinstance(result, BaseException):
             failures.append(result)
-            held = "from the previous poll" if self.ports.full_at else "unknown"
+            held = "from the previous poll" if self.ports.full_at is not None else "unknown"
             notes.append(f"ports: {reason(result)}; spoofing ports {held}")
             return 0
         parsed, bad = parse_all(result.items, parse_port)
-        _skipped(notes, "ports", bad)
+        self._skipped(notes, "ports", bad)
         if full:
             self.ports.records = dict(parsed)
             self.ports.full_at = now
@@ -716,11 +746,13 @@ class TenantCollector(Collector):
             self.names_note = f"project names unavailable ({why}); showing project ids"
         else:
             names = {
-                str(p["id"]): str(p.get("name") or p["id"])
+                clean_text(p["id"]): clean_text(p.get("name") or p["id"])
                 for p in result
                 if isinstance(p, dict) and p.get("id")
             }
             self.names, self.names_note = names, None
+            bad = sum(1 for p in result if not (isinstance(p, dict) and p.get("id")))
+            self._skipped(notes, "projects", bad)
         if self.names_note:
             notes.append(self.names_note)
 
@@ -821,8 +853,8 @@ class TenantCollector(Collector):
     def _summary(self, now: float) -> dict[str, TenantSignals]:
         return summarise(
             names=self.names,
-            servers=self.servers.records,
-            ports=self.ports.records,
+            servers=self.servers.records if self.servers.full_at is not None else None,
+            ports=self.ports.records if self.ports.full_at is not None else None,
             rules=self.rules,
             fips=self.fips,
             created=self.created,
@@ -857,8 +889,3 @@ def _first_failure(failures: list[BaseException]) -> BaseException:
         if isinstance(failure, ApiFailure):
             return failure
     return failures[0] if failures else ApiFailure("tenants", "GET", "", "no answer")
-
-
-def _skipped(notes: list[str], what: str, bad: int) -> None:
-    if bad:
-        notes.append(f"{what}: skipped {bad} item(s) without an id or a project")

@@ -19,7 +19,12 @@ look at:
   finding, not a new one every minute).
 - Stale data proves nothing: a stale snapshot (its last poll failed) neither
   raises nor clears anything; its findings are held as they were. A partial
-  snapshot clears only the findings of the subjects it did read.
+  snapshot clears only the findings of the subjects it did read in full.
+- A finding whose subject was not read in the latest look (its kind's poll failed,
+  or was partial for it) stays open, marked unconfirmed, instead of disappearing;
+  a look that reads only part of a subject may confirm a finding, never weaken it
+  (an unread signal must not turn a critical into a warning). The next full look
+  at it confirms or clears it.
 - Acknowledging keeps a finding listed but quiet until it changes: a new
   severity, or a new essence (its reason without the numbers that move every
   poll, such as ages, counts and percentages), un-acknowledges it, and so does
@@ -158,6 +163,7 @@ class Finding:
     last_seen: float
     acknowledged: bool = False
     ack: Acknowledgement | None = None  # who, when, why, until when (when acknowledged)
+    confirmed: bool = True  # false: its subject could not be read since `last_seen`
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for `osconsole snapshot --json`, chat bots and the recorder."""
@@ -171,6 +177,7 @@ class Finding:
             "last_seen": self.last_seen,
             "acknowledged": self.acknowledged,
             "acknowledgement": None if self.ack is None else self.ack.as_dict(),
+            "confirmed": self.confirmed,
         }
 
 
@@ -308,6 +315,7 @@ class _Track:
     acked_as: tuple[Severity, str] | None = None
     cleared_at: float | None = None
     ack: Acknowledgement | None = None
+    confirmed: bool = True
 
     def finding(self) -> Finding:
         c = self.condition
@@ -321,6 +329,7 @@ class _Track:
             last_seen=self.last_seen,
             acknowledged=self.acknowledged,
             ack=self.ack if self.acknowledged else None,
+            confirmed=self.confirmed,
         )
 
 
@@ -354,14 +363,28 @@ class Tracker:
         raised: list[Finding] = []
         seen: set[str] = set()
         for condition in assessment.conditions:
-            if condition.subject.scope not in assessment.fresh or condition.key in seen:
+            coverage = assessment.fresh.get(condition.subject.scope)
+            if coverage is None or condition.key in seen:
                 continue  # stale data raises nothing; one condition per key and look
             seen.add(condition.key)
+            if not coverage.covers(condition.subject.id) and self._weaker(condition):
+                self._tracks[condition.key].confirmed = False  # held as it was
+                continue
             track = self._observe(condition)
             if track is not None:
                 raised.append(track.finding())
         cleared = self._clear_absent(assessment.fresh, seen)
         return Update(self.findings(), tuple(raised), tuple(cleared))
+
+    def _weaker(self, condition: Condition) -> bool:
+        """Whether `condition` is less severe than the open finding of its key."""
+        track = self._tracks.get(condition.key)
+        return (
+            track is not None
+            and track.reported
+            and track.cleared_at is None
+            and condition.severity < track.condition.severity
+        )
 
     def _observe(self, condition: Condition) -> _Track | None:
         """Record one sighting; the track when it is newly raised (and not acknowledged)."""
@@ -382,6 +405,7 @@ class Tracker:
         elif at < track.last_seen:
             return None  # an older look than one already taken into account
         track.condition, track.last_seen = condition, at
+        track.confirmed = True
         newly = revived
         if not track.reported and track.last_seen - track.first_seen >= condition.debounce:
             track.reported = newly = True
@@ -404,7 +428,8 @@ class Tracker:
             subject = track.condition.subject
             coverage = fresh.get(subject.scope)
             if coverage is None or not coverage.covers(subject.id):
-                continue  # not looked at (stale, absent or unread): held as it was
+                track.confirmed = False  # not looked at (stale, absent or unread): held
+                continue
             if track.cleared_at is not None:
                 if coverage.at - track.cleared_at > track.condition.debounce:
                     del self._tracks[key]  # past the re-arm window: forgotten

@@ -39,6 +39,7 @@ from osconsole.health.findings import (
     Update,
     observed_time,
 )
+from osconsole.health.plane import PlaneLook, merged, plane_assessment
 from osconsole.health.tenants import RULES as TENANT_RULES
 from osconsole.health.tenants import score
 from osconsole.model import Kind, Snapshot, TenantSignals
@@ -71,7 +72,11 @@ def latest(snapshots: Iterable[Snapshot[Any]]) -> dict[Scope, Snapshot[Any]]:
 
 
 def _coverage(snap: Snapshot[Any]) -> Coverage:
-    return Coverage(observed_time(snap), None if snap.complete else frozenset(snap.items))
+    """What a fresh snapshot read in full: everything, or (partial) its items less
+    those read only in part."""
+    if snap.complete and not snap.partly_read:
+        return Coverage(observed_time(snap))
+    return Coverage(observed_time(snap), frozenset(snap.items) - snap.partly_read)
 
 
 def _live_l3_from_agents(snap: Snapshot[Any] | None) -> int | None:
@@ -112,6 +117,8 @@ def tenant_conditions(
         name = signals.project_name or signals.project_id
         subject = Subject(snap.ref, Kind.TENANTS, signals.project_id, name)
         reason = f"project {name} scores {points:.0f}: {'; '.join(result.reasons)}"
+        if result.unread:
+            reason += f" (not read: {', '.join(result.unread)})"
         found.append(
             Condition(
                 rule=TENANT_SCORE,
@@ -160,19 +167,26 @@ def assess(
     return Assessment(tuple(conditions), coverage)
 
 
-def evaluate(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Update:
-    """All latest snapshots -> the tracker's findings (see the module docstring)."""
+def evaluate(
+    snapshots: Iterable[Snapshot[Any]], tracker: Tracker, plane: Iterable[PlaneLook] = ()
+) -> Update:
+    """All latest snapshots (and the control plane's looks, health.plane) -> the
+    tracker's findings (see the module docstring)."""
     snaps = list(latest(snapshots).values())
     for snap in snaps:
         liveness.observe(tracker.history, snap)
-    return tracker.update(assess(snaps, tracker.thresholds, tracker.history))
+    found = assess(snaps, tracker.thresholds, tracker.history)
+    return tracker.update(merged(found, plane_assessment(plane, tracker.thresholds)))
 
 
 def findings_now(
-    snapshots: Iterable[Snapshot[Any]], thresholds: Thresholds | None = None
+    snapshots: Iterable[Snapshot[Any]],
+    thresholds: Thresholds | None = None,
+    plane: Iterable[PlaneLook] = (),
 ) -> tuple[Finding, ...]:
     """Findings from one look (no debounce possible, no history): for `osconsole snapshot`."""
     tracker = Tracker(thresholds)
-    found = assess(snapshots, tracker.thresholds)
+    looks = plane_assessment(plane, tracker.thresholds)
+    found = merged(assess(snapshots, tracker.thresholds), looks)
     undelayed = tuple(replace(c, debounce=0.0) for c in found.conditions)
     return tracker.update(Assessment(undelayed, found.fresh)).findings

@@ -35,10 +35,11 @@ reason an operator can act on. The pane's severities are cut at 50 (critical),
   It hurts only the project (its next create fails), so it weighs least, but
   support wants to know before the ticket arrives. Unlimited (-1) and zero limits
   are ignored. A service's quota that could not be read is not 0%: it scores
-  nothing and is named in the score's `unknown`.
+  nothing and is named in the score's `unread`.
 
 Reasons come back most telling first (the highest points first), so the pane
-can show the first one and "(+N more)".
+can show the first one and "(+N more)". A signal that could not be read (None)
+scores nothing and is named in `unread`: the score is then a lower bound.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class TenantScore:
 
     score: float
     reasons: tuple[str, ...] = ()
-    unknown: tuple[str, ...] = ()  # what could not be judged, e.g. "nova quota"
+    # What could not be read, so not judged ("spoofing ports", "nova quota"): the score
+    # is then a lower bound.
+    unread: tuple[str, ...] = ()
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -79,7 +82,7 @@ def _first_and_each(n: int, first: float, each: float, cap: float) -> float:
 
 
 def _spoofing(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.spoofing_ports)
+    n = len(s.spoofing_ports or ())
     if not n:
         return None
     verb = "allows" if n == 1 else "allow"
@@ -89,7 +92,7 @@ def _spoofing(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _open_ports(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    sensitive = sorted(set(s.open_ingress_ports) & SENSITIVE_PORTS)
+    sensitive = sorted(set(s.open_ingress_ports or ()) & SENSITIVE_PORTS)
     if not sensitive:
         return None
     if ALL_PORTS in sensitive:
@@ -99,14 +102,14 @@ def _open_ports(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _errors(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.error_servers)
+    n = len(s.error_servers or ())
     if not n:
         return None
     return min(ERROR_CAP, ERROR_EACH * n), f"{_plural(n, 'server', 'servers')} in ERROR"
 
 
 def _stuck(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
-    n = len(s.stuck_servers)
+    n = len(s.stuck_servers or ())
     if not n:
         return None
     return (
@@ -116,6 +119,8 @@ def _stuck(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 
 def _churn(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
+    if s.created_last_hour is None or s.deleted_last_hour is None:
+        return None
     churn = s.created_last_hour + s.deleted_last_hour
     if churn <= t.churn_per_hour:
         return None
@@ -130,7 +135,7 @@ def _churn(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
 
 def _floating_ips(s: TenantSignals, t: Thresholds) -> tuple[float, str] | None:
     n = s.floating_ips_created_last_hour
-    if n < t.fip_burst_per_hour:
+    if n is None or n < t.fip_burst_per_hour:
         return None
     return min(FIP_CAP, FIP_EACH * n), f"floating IPs: {n} created in the last hour"
 
@@ -178,10 +183,10 @@ RULES: tuple[Callable[[TenantSignals, Thresholds], tuple[float, str] | None], ..
 def score(signals: TenantSignals, thresholds: Thresholds) -> TenantScore:
     """The project's score (the sum of every rule's capped points) and its reasons,
     the highest points first; and what could not be judged."""
-    unknown = tuple(f"{service} quota" for service in signals.quotas_unknown)
+    unread = signals.unread + tuple(f"{service} quota" for service in signals.quotas_unknown)
     found = [hit for rule in RULES if (hit := rule(signals, thresholds)) is not None]
     if not found:
-        return TenantScore(0.0, unknown=unknown)
+        return TenantScore(0.0, unread=unread)
     ranked = sorted(found, key=lambda hit: -hit[0])  # stable: RULES order breaks ties
     total = round(sum(points for points, _ in found), 1)
-    return TenantScore(total, tuple(reason for _, reason in ranked), unknown)
+    return TenantScore(total, tuple(reason for _, reason in ranked), unread)

@@ -933,6 +933,12 @@ def _each_region(make: Callable[[Plan, str], Incident]) -> Callable[[Plan], list
 DEMO_CYCLE = 720.0
 
 
+def _slow_boots(plan: Plan, region: str, tag: str = "slow-boots") -> Incident:
+    from osconsole.sim.plane_incidents import SlowBoots  # it builds on this module
+
+    return SlowBoots(plan, region, tag)
+
+
 def _demo(plan: Plan) -> list[Step]:
     """An incident every 45-60 s, each recovering later, spread over the regions."""
 
@@ -963,6 +969,7 @@ def _demo(plan: Plan) -> list[Step]:
         (480, AgentFlap(plan, region(2), "demo-flap-b")),
         (540, L3AgentDies(plan, region(2), "demo-l3-c", recover_after=150)),
         (600, ComputeHostDown(plan, region(1), "demo-host-c", recover_after=100)),
+        (10, _slow_boots(plan, region(2), "demo-slow-boots")),
     ]
     return [s for at, incident in incidents for s in incident.steps(float(at))]
 
@@ -1004,6 +1011,12 @@ FACTORIES = [
         "again and again (new started_at each time it comes back).",
         _each_region(lambda plan, region: AgentFlap(plan, region, sticky=True)),
         loop=255.0,
+    ),
+    ScenarioFactory(
+        "slow-boots",
+        "A project boots a server every 12 s: boots slow down from 30 s to 4 minutes; "
+        "each server is deleted 30 s after it booted (the delete takes 5 s).",
+        _each_region(_slow_boots),
     ),
     ScenarioFactory(
         "demo",

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 from typing import Any
 
 import uvicorn
 import yaml
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from osconsole.sim.app import create_app, is_loopback
+from osconsole.sim.faults import DROP
 from osconsole.sim.generate import (
     ADMIN_PASSWORD,
     APP_CRED_SECRET,
@@ -99,9 +102,53 @@ def clouds_yaml_text(world: World, url: str, name: str = CLOUD_NAME) -> str:
     return yaml.safe_dump(clouds_yaml(world, url, name), sort_keys=False)
 
 
+class _Dropped:
+    """What the app returns to uvicorn for a connection a fault drops (see below)."""
+
+    def __repr__(self) -> str:
+        return "a connection dropped by a simulated fault"
+
+
+DROPPED = _Dropped()
+
+
+def over_socket(app: ASGIApp) -> ASGIApp:
+    """The app as a socket server runs it: a connection-level fault (a refused
+    connection, a body cut off) closes the connection instead of answering.
+
+    In process, such a fault raises the httpx error a client would get (sim/faults.py);
+    here that error is caught and a value returned to uvicorn, which then closes the
+    connection as it stands: before any answer, or mid-body.
+    """
+
+    async def app_over_socket(scope: Scope, receive: Receive, send: Send) -> Any:
+        try:
+            await app(scope, receive, send)
+        except Exception:
+            if not scope.get(DROP):
+                raise
+            return DROPPED
+        return None
+
+    return app_over_socket
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs an error when an app returns a value; for a dropped connection
+    that is the fault working, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        return not (isinstance(args, tuple) and args and args[0] is DROPPED)
+
+
+_quiet_drops = _QuietDrops()
+
+
 def _server(world: World) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_quiet_drops)
     config = uvicorn.Config(
-        create_app(world),
+        over_socket(create_app(world)),
         log_level="warning",
         access_log=False,
         lifespan="off",

@@ -42,6 +42,8 @@ AGENT_BINARIES = {
 
 HA_INTERFACE_OWNER = "network:router_ha_interface"
 
+SERVICES = ("compute", "network", "placement", "volume")  # what each region serves
+
 # Quota limits as the services ship them; -1 is unlimited. Nova's and Cinder's
 # usage is counted from the world (compute_usage, volume_usage), as their quota
 # engines count it from their databases.
@@ -538,6 +540,14 @@ class Faults:
     malformed_rate: float = 0.0  # share of 200s whose JSON body is cut short
     unreachable: bool = False  # every request hangs, like a black-holed network
     hang_seconds: float = 120.0
+    # What a proxy in front of an API, or a broken one, does (sim/faults.py applies them).
+    status: int = 0  # every request answered with this HTTP status (429, 503 ...); 0: off
+    retry_after: float = 0.0  # seconds sent in Retry-After with `status`; 0: no header
+    html: bool = False  # a proxy's HTML error page (502) instead of the service's answer
+    truncate: bool = False  # successful bodies cut off mid-stream, the connection dropped
+    shape: str = ""  # successful JSON wrongly shaped: "null", "dict" or "no_ids"; "": off
+    refuse: bool = False  # the connection is refused: no answer at all
+    hang: bool = False  # every request waits until this is switched off or the client leaves
 
     def update(self, **changes: object) -> None:
         for key, value in changes.items():
@@ -553,6 +563,8 @@ class Region:
     def __init__(self, name: str) -> None:
         self.name = name
         self.faults = Faults()
+        # One service's own faults, on top of the region's (a field set here wins).
+        self.service_faults = {service: Faults() for service in SERVICES}
         self.hypervisors: Collection[Hypervisor] = Collection()
         self.compute_services: Collection[ComputeService] = Collection()
         self.volume_services: list[VolumeService] = []

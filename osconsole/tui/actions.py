@@ -14,11 +14,14 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
+from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
@@ -100,10 +103,17 @@ class PickAction(ModalScreen[Action | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Actions on {self.target.label()} in {self.target.ref}", classes="title")
+            yield Label(
+                f"Actions on {self.target.label()} in {self.target.ref}",
+                classes="title",
+                markup=False,
+            )
             yield OptionList(
                 *(
-                    Option(f"{a.title}{'  [changes the cloud]' if a.dangerous else ''}", id=a.name)
+                    Option(
+                        Text(f"{a.title}{'  [changes the cloud]' if a.dangerous else ''}"),
+                        id=a.name,
+                    )
                     for a in self.actions
                 ),
                 id="actions",
@@ -148,13 +158,15 @@ class AskParams(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.action.title}: {self.target.label()}", classes="title")
+            yield Label(
+                f"{self.action.title}: {self.target.label()}", classes="title", markup=False
+            )
             for param in self.action.params:
                 yield Label(param.label + ("" if param.required else " (optional)"))
                 if param.choices:
                     pairs = self.options.get(param.name, [])
                     yield Select(
-                        [(label, value) for value, label in pairs],
+                        [(Text(label), value) for value, label in pairs],
                         id=f"p-{param.name}",
                         value=pairs[0][0] if len(pairs) == 1 else Select.NULL,
                         disabled=not pairs,
@@ -290,7 +302,9 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
         return None
     offered = runner.offered(target)
     if not offered:
-        app.notify(f"No action is offered for {target.label()} (read-only?)", timeout=4)
+        app.notify(
+            f"No action is offered for {target.label()} (read-only?)", timeout=4, markup=False
+        )
         return None
     if chosen is not None and chosen.name in {a.name for a in offered}:
         action: Action | None = chosen
@@ -314,14 +328,14 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     try:
         plan = runner.plan(action, target, params)
     except PlanError as exc:
-        app.notify(str(exc), title="Not sent", severity="warning", timeout=8)
+        app.notify(str(exc), title="Not sent", severity="warning", timeout=8, markup=False)
         return None
     if not await app.push_screen_wait(ConfirmPlan(plan)):
         app.notify("Cancelled: nothing was sent", timeout=3)
         return None
     outcome = await runner.run(plan)
     severity = "information" if outcome.result is Result.SUCCEEDED else "error"
-    app.notify(outcome.message, title=action.title, severity=severity, timeout=10)
+    app.notify(outcome.message, title=action.title, severity=severity, timeout=10, markup=False)
     poller = getattr(app, "poller", None)
     for kind in outcome.repoll:
         if poller is not None:
@@ -362,10 +376,21 @@ class ActionCommands(Provider):
         for title, run in self._offered():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=DANGER_HELP)
+                yield Hit(score, highlighted(matcher, title), run, help=DANGER_HELP)
 
 
 DANGER_HELP = "changes the cloud: you will see exactly what is sent first"
+
+
+def highlighted(matcher: Matcher, text: str) -> Content:
+    """`text` with the letters the query matched highlighted, as plain text
+    (Matcher.highlight parses its candidate as markup, and names are not markup)."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _start(app: App[Any], target: ActionTarget, action: Action) -> None:

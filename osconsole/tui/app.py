@@ -215,13 +215,20 @@ class ConsoleApp(CursorKeys, PollingApp):
             if self._observed.get(key) is not snapshot:
                 self._observed[key] = snapshot
                 self.timeline.observe(snapshot)
-        return evaluate(frozen.snapshots.values(), self.tracker)
+        snapshots = frozen.snapshots.values()
+        return evaluate(snapshots, self.tracker, self.plane_looks(snapshots))
 
     def _show_findings(self, update: Update) -> None:
         self.findings = self.state.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):
-            self.notify(finding.reason, title="New critical finding", severity="error", timeout=15)
+            self.notify(
+                finding.reason,
+                title="New critical finding",
+                severity="error",
+                timeout=15,
+                markup=False,  # the reason holds names any tenant can set
+            )
             if self.settings.bell:
                 self.bell()
         if isinstance(self.screen, FindingsScreen):

@@ -90,7 +90,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
         yield FindingsBar(" Findings: waiting for the first poll", id="findings-bar")
-        yield Static("Connecting to the clouds (authenticating)...", id="progress")
+        yield Static("Connecting to the clouds (authenticating)...", id="progress", markup=False)
         with Container(id="panes", classes="tabs"):
             yield Tabs(
                 *(
@@ -273,7 +273,7 @@ class DashboardScreen(Screen[None]):
     def show_ages(self, state: LiveState, now: float) -> None:
         for name, kinds in PANES.items():
             ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
-            self.pane(name).set_age(max(ages) if ages else None)
+            self.pane(name).set_age(max(ages) if ages else None, now)
 
     @_when_drawn
     def show_findings(self, findings: Sequence[Finding]) -> None:

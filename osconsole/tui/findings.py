@@ -40,6 +40,14 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
+def what(finding: Finding) -> str:
+    """The finding's reason, and whether it is still confirmed: one whose subject could
+    not be read since it was last seen stays listed, and says so."""
+    if finding.confirmed:
+        return finding.reason
+    return f"{finding.reason} (unconfirmed: not read since {clock(finding.last_seen)} UTC)"
+
+
 def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
     """One line: the session's mode ("RO", "GET-ONLY"), counts per severity
     (acknowledged ones apart) and the worst finding."""
@@ -60,7 +68,7 @@ def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
         text.append(f"({acked} acknowledged)  ")
     if live:
         worst = live[0]
-        text.append(f"| {worst.subject.region}: {worst.reason} (since {clock(worst.since)} UTC)")
+        text.append(f"| {worst.subject.region}: {what(worst)} (since {clock(worst.since)} UTC)")
     text.append("   f: findings  e: events", "dim")
     return text
 
@@ -196,7 +204,7 @@ def open_cells(f: Finding) -> list[Text]:
     return [
         Text(WORDS[f.severity], STYLES.get(f.severity, "")),
         Text(f"{f.subject.cloud}/{f.subject.region}"),
-        Text(f.reason),
+        Text(what(f)),
         Text(clock(f.since)),
     ]
 
@@ -207,7 +215,7 @@ def acked_cells(f: Finding) -> list[Text]:
     return [
         Text(WORDS[f.severity]),
         Text(f"{f.subject.cloud}/{f.subject.region}"),
-        Text(f.reason),
+        Text(what(f)),
         Text(ack.by if ack else ""),
         Text(clock(ack.at) if ack else ""),
         Text(until),

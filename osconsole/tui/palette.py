@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from osconsole.live import PANE_TITLES, PANES
+from osconsole.tui.actions import highlighted
 
 if TYPE_CHECKING:
     from osconsole.tui.app import ConsoleApp
@@ -53,4 +54,4 @@ class ConsoleCommands(Provider):
         for title, run, help_text in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=help_text)
+                yield Hit(score, highlighted(matcher, title), run, help=help_text)

@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -19,13 +19,17 @@ from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import CloudAttempt, Connection
 from osconsole.cloud.http import ServiceStats
 from osconsole.cloud.reconnect import CloudProblem, Reconnector
 from osconsole.config import Settings
+from osconsole.controlplane import plane_looks
+from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.runner import ProbeRunner
 from osconsole.themes import register_themes, theme_name
 from osconsole.tui.messages import ConnectionFailed, ConnectionReady, SnapshotArrived
 
@@ -71,6 +75,7 @@ class PollingApp(App[None]):
         self.connection: Connection | None = None
         self.poller: Poller | None = None
         self.connector: Reconnector | None = None
+        self.probes: ProbeRunner | None = None
         self.errors: list[str] = []
         self.new_connect_errors: list[str] = []
         self._told: set[str] = set()
@@ -82,7 +87,7 @@ class PollingApp(App[None]):
         self.theme = theme_name(self.settings.theme)
         self.start_views()
         for note in self.startup_notes:
-            self.notify(note, severity="warning", timeout=10)
+            self.notify(note, severity="warning", timeout=10, markup=False)
         if self._poll:
             self.start_polling()
         self.set_interval(TERMINAL_CHECK, self._check_terminal)
@@ -95,18 +100,20 @@ class PollingApp(App[None]):
     @work(exclusive=True, group="poller", exit_on_error=False)
     async def start_polling(self) -> None:
         """Connect every cloud, each tried again with backoff until it connects, and
-        poll every region of those that did, until we exit."""
+        poll (and probe) every region of those that did, until we exit."""
         poller = Poller((), self.settings, on_snapshot=self._arrived)
+        probes = ProbeRunner(self.settings.probes, ())
         connector = Reconnector(
             self.settings,
             on_connected=self._cloud_connected,
             on_problems=self._cloud_problems,
             **self._connect_kwargs,
         )
-        self.poller, self.connector = poller, connector
+        self.poller, self.probes, self.connector = poller, probes, connector
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(poller.run(), name="poll")
+                group.create_task(probes.run(), name="probe")
                 group.create_task(connector.run(), name="connect")
         finally:
             await connector.aclose()
@@ -124,6 +131,8 @@ class PollingApp(App[None]):
     def _cloud_connected(self, connection: Connection, attempt: CloudAttempt) -> None:
         if self.poller is not None:
             self.poller.add(attempt.sessions)
+        if self.probes is not None:
+            self.probes.add(s.ref for s in attempt.sessions)
         self.post_message(ConnectionReady(connection))
 
     def _cloud_problems(self, problems: list[CloudProblem]) -> None:
@@ -134,8 +143,10 @@ class PollingApp(App[None]):
         `new_connect_errors` the ones not told before."""
         problems = list(self.connector.problems.values()) if self.connector else []
         left_out = list(self.connection.errors) if self.connection else []
-        self.errors = [p.text() for p in problems] + left_out
-        stable = [p.error for p in problems] + left_out
+        # They may quote Keystone or a proxy: text from outside, cleaned like API text.
+        left_out = [clean_text(e) for e in left_out]
+        self.errors = [clean_text(p.text()) for p in problems] + left_out
+        stable = [clean_text(p.error) for p in problems] + left_out
         self.new_connect_errors = [e for e in stable if e not in self._told]
         for error in self.new_connect_errors:
             log.warning("not connected: %s", error)
@@ -173,6 +184,12 @@ class PollingApp(App[None]):
         if self.connection is None:
             return {}
         return {r.ref: r.client.stats for r in self.connection.regions}
+
+    def plane_looks(self, snapshots: Iterable[Snapshot[Any]] = ()) -> list[PlaneLook]:
+        """Each region's control-plane figures now, for the rules (health.plane)."""
+        if self.connection is None:
+            return []
+        return plane_looks(self.connection.regions, self.clock(), snapshots, self.probes)
 
     def freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent

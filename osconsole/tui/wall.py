@@ -404,7 +404,9 @@ class WallScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.header
         with self.tiles_grid:
-            yield Static("Connecting to the clouds (authenticating)...", id="tiles-waiting")
+            yield Static(
+                "Connecting to the clouds (authenticating)...", id="tiles-waiting", markup=False
+            )
         with self.body:
             with Container(id="boards"):
                 yield self.findings
@@ -456,7 +458,7 @@ class WallScreen(Screen[None]):
     def show_ages(self, state: LiveState, now: float) -> None:
         for name, kinds in PANES.items():
             ages = [s.age(now) for kind in kinds for s in state.of_kind(kind)]
-            self.panes[name].set_age(max(ages) if ages else None)
+            self.panes[name].set_age(max(ages) if ages else None, now)
 
     def show_tiles(self, tiles: Sequence[TileData]) -> None:
         new = []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from osconsole.cloud import compute
-from osconsole.cloud.http import RegionClient
+import pytest
+
+from osconsole.cloud import compute, placement
+from osconsole.cloud.http import ApiFailure, RegionClient
 from osconsole.collect.base import SweepBudget
 from osconsole.collect.hypervisors import (
     HypervisorCollector,
@@ -69,6 +71,28 @@ async def test_a_paced_budget_reads_usage_over_several_polls(
     assert any("not yet read" in note for note in snap.notes)
     with_usage = [h for h in snap.items.values() if h.usage_source == "placement"]
     assert len(with_usage) == 1 and len(snap.items) == len(region.hypervisors)
+
+
+async def test_usage_not_read_marks_the_hypervisors_read_in_part(
+    world: World, region_one: RegionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region = world.regions["RegionOne"]
+    budget = SweepBudget(rate=0.1, burst=100)  # one provider per poll
+    collector = _collector(region_one, budget)
+    first = await collector.poll(None)
+    read = {h.id for h in first.items.values() if h.usage_source == "placement"}
+    assert len(read) == 1 and first.partly_read == frozenset(first.items) - read
+
+    async def down(client: RegionClient) -> None:
+        raise ApiFailure("placement", "GET", "/resource_providers", "HTTP 503: busy", 503)
+
+    monkeypatch.setattr(placement, "resource_providers", down)
+    second = await collector.poll(first)
+    # What was read before is kept and said to be old, not dropped to "no usage".
+    assert {h.id for h in second.items.values() if h.usage_source == "placement"} == read
+    assert "Placement unavailable, usage from an earlier poll: HTTP 503: busy" in second.notes
+    assert second.partly_read == frozenset(region.hypervisors.ids()) - read
+    assert not second.complete
 
 
 async def test_below_2_88_usage_comes_from_nova_detail(

@@ -554,9 +554,57 @@ async def test_a_failing_servers_listing_gives_a_partial_snapshot(
     assert (
         "servers: compute: GET /servers/detail: HTTP 500: boom; server counts unknown" in snap.notes
     ), snap.notes
-    assert all(s.servers == 0 for s in snap.items.values())
+    # Unknown, not zero: the servers listing never answered.
+    assert all(s.servers is None and s.error_servers is None for s in snap.items.values())
+    assert all(s.unread == ("servers",) for s in snap.items.values())
+    assert snap.partly_read == frozenset(snap.items)
     fips = Counter(f.project_id for f in _region(world).floating_ips)
     assert {p: s.floating_ips for p, s in snap.items.items() if s.floating_ips} == dict(fips)
+
+
+def _failing_listing(what: str) -> object:
+    async def broken(client: RegionClient, **_: object) -> None:
+        raise ApiFailure("network", "GET", f"/v2.0/{what}", "HTTP 503: busy", 503)
+
+    return broken
+
+
+async def test_listings_never_read_are_unknown_not_zero(
+    world: World, region_one: RegionClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = next(p for p in _region(world).ports if p.device_owner.startswith("compute:"))
+    port.allowed_address_pairs = [{"ip_address": "0.0.0.0/0", "mac_address": port.mac}]
+    spoofing = {port.project_id}
+    real_ports = tenants.network.ports
+    monkeypatch.setattr(tenants.network, "ports", _failing_listing("ports"))
+    monkeypatch.setattr(tenants.network, "security_group_rules", _failing_listing("rules"))
+    monkeypatch.setattr(tenants.network, "floating_ips", _failing_listing("floatingips"))
+    collector = _collector(region_one)
+    snap = await collector.poll(None)
+    assert not snap.complete and snap.items
+    for sig in snap.items.values():
+        assert sig.servers is not None  # the servers listing answered
+        assert sig.spoofing_ports is None and sig.open_ingress_rules is None
+        assert sig.floating_ips is None and sig.floating_ips_created_last_hour is None
+        assert sig.unread == ("spoofing ports", "open ingress", "floating IPs")
+    assert snap.partly_read == frozenset(snap.items)
+    # There was no previous poll: nothing is said to come from one.
+    assert not any("from the previous poll" in note for note in snap.notes), snap.notes
+    assert any(n.endswith("; open ingress unknown") for n in snap.notes), snap.notes
+    assert any(n.endswith("; spoofing ports unknown") for n in snap.notes), snap.notes
+    assert any(n.endswith("; counts unknown") for n in snap.notes), snap.notes
+
+    # The ports answer: spoofing is known from then on, even when they fail again.
+    monkeypatch.setattr(tenants.network, "ports", real_ports)
+    world.clock.step(60)
+    second = await collector.poll(snap)
+    flagged = {pid for pid, sig in second.items.items() if sig.spoofing_ports}
+    assert flagged == spoofing and all(s.spoofing_ports is not None for s in second.items.values())
+    monkeypatch.setattr(tenants.network, "ports", _failing_listing("ports"))
+    world.clock.step(60)
+    third = await collector.poll(second)
+    assert {pid for pid, sig in third.items.items() if sig.spoofing_ports} == spoofing
+    assert any(n.endswith("; spoofing ports from the previous poll") for n in third.notes)
 
 
 async def test_nothing_usable_raises(world: World, region_one: RegionClient) -> None:

@@ -207,6 +207,43 @@ def test_a_partial_snapshot_clears_only_what_it_read() -> None:
     assert [f.subject.id for f in update.findings] == ["r2"]
 
 
+def test_a_finding_whose_subject_was_not_read_stays_open_unconfirmed() -> None:
+    tracker = Tracker()
+    for t in (1000, 1060):
+        tracker.update(look(t, cond(t)))
+    assert [f.confirmed for f in tracker.findings()] == [True]
+    # Its kind's poll failed (the scope is stale: not fresh) ...
+    held = tracker.update(look(1090, scopes=[(REF, Kind.AGENTS)]))
+    assert held.cleared == () and held.raised == ()
+    assert [(f.subject.id, f.confirmed, f.last_seen) for f in held.findings] == [
+        ("r1", False, 1060)
+    ]
+    assert held.findings[0].as_dict()["confirmed"] is False
+    # ... then a partial look that did not read it: still held, still unconfirmed ...
+    partial = tracker.update(look(1120, ids=frozenset({"r2"})))
+    assert [(f.subject.id, f.confirmed) for f in partial.findings] == [("r1", False)]
+    # ... seen again: confirmed, with its first sighting; a full look without it clears.
+    seen = tracker.update(look(1150, cond(1150)))
+    assert [(f.confirmed, f.since, f.last_seen) for f in seen.findings] == [(True, 1000, 1150)]
+    assert seen.raised == ()  # held all along: nothing new to ring for
+    assert [f.subject.id for f in tracker.update(look(1180)).cleared] == ["r1"]
+
+
+def test_a_look_that_read_a_subject_in_part_cannot_weaken_its_finding() -> None:
+    tracker = Tracker()
+    critical = cond(1000, debounce=0.0, reason="scores 60: spoofing; open ingress")
+    tracker.update(look(1000, critical))
+    # Its spoofing ports were not read: what is left scores a warning. Held, unconfirmed.
+    weaker = replace(critical, severity=Severity.WARNING, reason="scores 20", observed_at=1030)
+    held = tracker.update(look(1030, weaker, ids=frozenset()))
+    assert [(f.severity, f.reason, f.confirmed) for f in held.findings] == [
+        (Severity.CRITICAL, "scores 60: spoofing; open ingress", False)
+    ]
+    # Read in full, the warning is the truth.
+    full = tracker.update(look(1060, replace(weaker, observed_at=1060)))
+    assert [(f.severity, f.confirmed) for f in full.findings] == [(Severity.WARNING, True)]
+
+
 def test_an_older_look_changes_nothing() -> None:
     tracker = Tracker()
     for t in (1000, 1060):
@@ -437,6 +474,34 @@ def test_a_tenant_finding_stays_acknowledged_while_only_counts_move() -> None:
     update = evaluate([snap], tracker)
     assert not update.findings[0].acknowledged  # a new kind of reason: attention again
     assert update.findings[0].rule == TENANT_SCORE
+
+
+def test_a_tenant_finding_does_not_vanish_when_its_spoofing_ports_are_not_read() -> None:
+    tracker = Tracker()
+    spoofer = project("p1", spoofing_ports=("x", "y", "z"))  # 50: critical
+    evaluate([tenants_snap(REF, spoofer)], tracker)
+    assert [(f.subject.id, f.severity) for f in tracker.findings()] == [("p1", Severity.CRITICAL)]
+    unknown = project("p1", spoofing_ports=None)  # the ports listing did not answer
+    snap = replace(
+        tenants_snap(REF, unknown),
+        fetched_at=2100,
+        server_time=2100,
+        complete=False,
+        partly_read=frozenset({"p1"}),
+    )
+    update = evaluate([snap], tracker)
+    assert update.cleared == ()
+    assert [(f.subject.id, f.severity, f.confirmed) for f in update.findings] == [
+        ("p1", Severity.CRITICAL, False)
+    ]
+
+
+def test_a_tenant_condition_says_which_signals_were_not_read() -> None:
+    opener = project("p2", open_ingress_rules=("r",), open_ingress_ports=(22,), spoofing_ports=None)
+    (found,) = tenant_conditions([tenants_snap(REF, opener)], Thresholds())
+    assert found.reason == (
+        "project proj-p2 scores 20: ingress from 0.0.0.0/0 to 22 (not read: spoofing ports)"
+    )
 
 
 async def test_tenant_spoofing_scenario_raises_a_critical_tenant_finding(

@@ -251,7 +251,7 @@ def test_an_unread_quota_is_unknown_not_zero_percent() -> None:
     assert not any("nova" in reason or "0%" in reason for reason in result.reasons)
     # Known and fine is not the same verdict as unknown.
     known = score(signals(quotas={"nova": {"cores": (0, 40)}}), DEFAULT)
-    assert known == TenantScore(0.0) and known.unknown == ()
+    assert known == TenantScore(0.0) and known.unread == ()
 
 
 def test_what_is_known_still_scores_beside_an_unknown_quota() -> None:
@@ -261,4 +261,4 @@ def test_what_is_known_still_scores_beside_an_unknown_quota() -> None:
     result = score(facts, DEFAULT)
     assert result.score == 35.0
     assert result.reasons[-1] == "quota: neutron router 100% (10/10)"
-    assert result.unknown == ("nova quota",)
+    assert result.unread == ("nova quota",)

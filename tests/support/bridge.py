@@ -2,7 +2,9 @@
 
 keystoneauth speaks `requests`, which cannot use httpx's ASGITransport. This adapter
 hands each request to an httpx.AsyncClient on the test's event loop and waits for
-the answer from the worker thread, so the real auth code path runs in process.
+the answer from the worker thread, so the real auth code path runs in process. A
+timeout keystoneauth asks for, and a connection the simulator drops, reach it as the
+requests errors they would be over a socket.
 """
 
 from __future__ import annotations
@@ -39,7 +41,18 @@ class AsgiAdapter(BaseAdapter):
         coro = self.client.request(
             request.method, request.url, headers=dict(request.headers), content=request.body
         )
-        answer = asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+        # As requests would over a socket: its read timeout, and its connection errors.
+        limit = (timeout[-1] if isinstance(timeout, tuple) else timeout) or 30.0
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            answer = future.result(timeout=limit)
+        except TimeoutError:
+            future.cancel()
+            raise requests.exceptions.ReadTimeout(
+                f"no answer in {limit:g}s", request=request
+            ) from None
+        except httpx.TransportError as exc:
+            raise requests.exceptions.ConnectionError(str(exc), request=request) from None
         response = requests.Response()
         response.status_code = answer.status_code
         response.headers = requests.structures.CaseInsensitiveDict(answer.headers)

@@ -339,7 +339,7 @@ async def test_tenant_shows_reasons_open_rules_spoofing_ports_and_floating_ips(
         why = rows(section(screen, "why"))
         assert [why[f"Reason {i}"][1] for i in range(1, len(reasons) + 1)] == list(reasons)
         assert why["Quota, fullest"][1].startswith(f"nova cores 100% ({cores}/{cores}), ")
-        assert "Not known" not in why
+        assert "Not read" not in why
 
         rules = rows(section(screen, "rules"))
         mine = {r.id: r for r in open_rules if r.project_id == project_id}
@@ -480,7 +480,7 @@ def test_a_tenant_whose_quotas_could_not_be_read_says_so() -> None:
     page = build_page(state, Target(ref, Kind.TENANTS, "p1"), 130.0)
     why = {line.key: line.cells[1].text for line in page.sections[0].lines}
     assert why["Quota, fullest"] == "neutron port 0% (3/500)"
-    assert why["Not known"] == "nova quota, cinder quota (not read yet, or the read failed)"
+    assert why["Not read"] == "nova quota, cinder quota (not read yet, or the read failed)"
     assert not any("nova" in text and "%" in text for text in why.values())
 
 

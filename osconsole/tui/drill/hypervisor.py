@@ -3,6 +3,7 @@ and its Placement capacity. What an operator needs before evacuating or draining
 
 from __future__ import annotations
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import compute, placement
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.hypervisors import RESOURCE_CLASSES, capacity_from_placement
@@ -115,7 +116,8 @@ def _servers_placeholder(h: Hypervisor) -> Section:
 
 def _servers_loader(ctx: Context, host: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, server_time = await compute.servers(client, host=host)
+        found, server_time = await compute.servers(client, host=host)
+        bodies = clean_tree(found)
         lines, note = capped(server_lines(bodies, ctx, "project", server_time), "")
         return Section(
             "servers",
@@ -194,8 +196,8 @@ def _usage_section(
 
 def _usage_loader(ctx: Context, provider: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        inventories = await placement.inventories(client, provider)
-        usages = await placement.usages(client, provider)
+        inventories = clean_tree(await placement.inventories(client, provider))
+        usages = clean_tree(await placement.usages(client, provider))
         classes = sorted(set(inventories) | set(RESOURCE_CLASSES.values()))
         caps = {rc: capacity_from_placement(inventories, usages, rc) for rc in classes}
         return _usage_section(ctx, caps, "source: placement, live", live=True)

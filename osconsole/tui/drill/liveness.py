@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import network
 from osconsole.cloud.http import RegionClient
 from osconsole.model import Agent, Hypervisor, Kind, Router, Service
@@ -183,7 +184,8 @@ def _router_order(line: Line) -> tuple[int, str]:
 
 def _routers_loader(ctx: Context, a: Agent) -> Loader:
     async def load(client: RegionClient) -> Section:
-        items, _ = await network.agent_l3_routers(client, a.id)
+        found, _ = await network.agent_l3_routers(client, a.id)
+        items = clean_tree(found)
         bodies = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
         lines = sorted((_router_line(ctx, b["id"], a, b) for b in bodies), key=_router_order)
         active = sum(1 for line in lines if line.cells[1].text == "active")

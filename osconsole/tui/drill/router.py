@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
@@ -148,7 +149,8 @@ def _describe(bindings: Iterable[RouterBinding]) -> str:
 
 def _agents_loader(ctx: Context, r: Router) -> Loader:
     async def load(client: RegionClient) -> Section:
-        items, server_time = await network.router_l3_agents(client, r.id)
+        found, server_time = await network.router_l3_agents(client, r.id)
+        items = clean_tree(found)
         pairs = [(b, item) for item in items if (b := parse_binding(item)) is not None]
         bindings = tuple(b for b, _ in pairs)
         lines = [binding_line(ctx, b, _heartbeat(item, server_time)) for b, item in pairs]
@@ -206,7 +208,8 @@ def port_line(body: dict[str, Any]) -> Line | None:
 
 def _ports_loader(ctx: Context, r: Router) -> Loader:
     async def load(client: RegionClient) -> Section:
-        items, _ = await network.ports(client, device_id=r.id, device_owner=network.HA_PORT_OWNER)
+        found, _ = await network.ports(client, device_id=r.id, device_owner=network.HA_PORT_OWNER)
+        items = clean_tree(found)
         lines = [line for line in map(port_line, items) if line is not None]
         lines.sort(key=lambda line: line.cells[0].text)
         note = "live" if lines else "live: this router has no HA port"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud.http import ApiFailure, RegionClient
 from osconsole.model import Kind, Snapshot
 from osconsole.views import Cell, Column, Severity, Target, Tone, format_age
@@ -141,8 +142,8 @@ def freshness(snapshot: Snapshot[Any] | None, now: float, what: str = "last poll
 def failure_text(exc: BaseException) -> str:
     """An error as an operator reads it: the API's own words, never a traceback."""
     if isinstance(exc, ApiFailure):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc} (details in the log)"
+        return clean_text(exc)
+    return f"unexpected {type(exc).__name__}: {clean_text(exc)} (details in the log)"
 
 
 def capped(lines: list[Line], note: str) -> tuple[tuple[Line, ...], str]:

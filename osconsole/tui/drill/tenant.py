@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import compute, network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
@@ -89,19 +90,37 @@ def _why(ctx: Context, s: TenantSignals | None) -> Section:
     ]
     for i, reason in enumerate(result.reasons or ("nothing found",), start=1):
         lines.append(fact(f"Reason {i}", Cell(reason, SEVERITY_TONES[severity])))
+    if result.unread:
+        unread = f"{', '.join(result.unread)} (not read yet, or the read failed)"
+        lines.append(fact("Not read", Cell(unread, Tone.DIM)))
     lines += [
         fact(
-            "Servers", f"{s.servers} ({len(s.error_servers)} ERROR, {len(s.stuck_servers)} stuck)"
+            "Servers",
+            "?"
+            if s.servers is None or s.error_servers is None or s.stuck_servers is None
+            else f"{s.servers} ({len(s.error_servers)} ERROR, {len(s.stuck_servers)} stuck)",
         ),
-        fact("Churn, last hour", f"+{s.created_last_hour} created, -{s.deleted_last_hour} deleted"),
-        fact("Open ports", ", ".join(map(_port_word, s.open_ingress_ports)) or "none"),
-        fact("Floating IPs", f"{s.floating_ips} (+{s.floating_ips_created_last_hour} last hour)"),
+        fact(
+            "Churn, last hour",
+            "?"
+            if s.created_last_hour is None or s.deleted_last_hour is None
+            else f"+{s.created_last_hour} created, -{s.deleted_last_hour} deleted",
+        ),
+        fact(
+            "Open ports",
+            "?"
+            if s.open_ingress_ports is None
+            else ", ".join(map(_port_word, s.open_ingress_ports)) or "none",
+        ),
+        fact(
+            "Floating IPs",
+            "?"
+            if s.floating_ips is None
+            else f"{s.floating_ips} (+{s.floating_ips_created_last_hour} last hour)",
+        ),
     ]
     if s.quotas:
         lines.append(fact("Quota, fullest", quota_text(s.quotas) or "no limited resource"))
-    if result.unknown:
-        unknown = f"{', '.join(result.unknown)} (not read yet, or the read failed)"
-        lines.append(fact("Not known", Cell(unknown, Tone.DIM)))
     return facts("why", "Why it is listed", lines, freshness(snap, ctx.now))
 
 
@@ -120,7 +139,8 @@ def _port_word(port: int) -> str:
 
 def _servers_loader(ctx: Context, pid: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, server_time = await compute.servers(client, project_id=pid)
+        found, server_time = await compute.servers(client, project_id=pid)
+        bodies = clean_tree(found)
         lines, note = capped(server_lines(bodies, ctx, "host", server_time), "live")
         return Section(
             "servers",
@@ -138,9 +158,11 @@ def _servers_loader(ctx: Context, pid: str) -> Loader:
 
 
 def _ports_from_poll(s: TenantSignals | None) -> Section:
-    ids = s.spoofing_ports if s else ()
+    ids = (s.spoofing_ports if s else ()) or ()
     lines = tuple(Line(pid, (Cell("?"),) * 5 + (Cell(pid),)) for pid in ids)
     note = "none in the last poll" if not ids else "from the last poll; details loading"
+    if s is not None and s.spoofing_ports is None:
+        note = "not read: the ports listing has not answered"
     return Section("ports", "Ports allowing spoofing", PORT_COLUMNS, lines, note=note)
 
 
@@ -180,7 +202,7 @@ def _ports_loader(ids: tuple[str, ...]) -> Loader:
         bodies: list[dict[str, Any]] = []
         for start in range(0, len(ids), PORT_BATCH):
             found, _ = await network.ports(client, id=list(ids[start : start + PORT_BATCH]))
-            bodies.extend(found)
+            bodies.extend(clean_tree(found))
         lines = [line for line in map(port_line, bodies) if line is not None]
         gone = len(ids) - len(lines)
         note = "live" + (f"; {gone} deleted since the last poll" if gone else "")
@@ -195,9 +217,11 @@ def _ports_loader(ids: tuple[str, ...]) -> Loader:
 
 
 def _rules_from_poll(s: TenantSignals | None) -> Section:
-    ids = s.open_ingress_rules if s else ()
+    ids = (s.open_ingress_rules if s else ()) or ()
     lines = tuple(Line(rid, (Cell("?"),) * 5 + (Cell(rid),)) for rid in ids)
     note = "none in the last poll" if not ids else "from the last poll; details loading"
+    if s is not None and s.open_ingress_rules is None:
+        note = "not read: the security group rules listing has not answered"
     return Section("rules", "Ingress open to the world", RULE_COLUMNS, lines, note=note)
 
 
@@ -231,7 +255,8 @@ def rule_line(body: dict[str, Any]) -> Line | None:
 
 def _rules_loader(pid: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, _ = await network.security_group_rules(client, project_id=pid, direction="ingress")
+        found, _ = await network.security_group_rules(client, project_id=pid, direction="ingress")
+        bodies = clean_tree(found)
         open_rules = [b for b in bodies if is_open_prefix(b.get("remote_ip_prefix"))]
         lines = [line for line in map(rule_line, open_rules) if line is not None]
         lines.sort(key=lambda line: (line.cells[3].text != "SENSITIVE", line.cells[1].text))
@@ -248,7 +273,8 @@ def _rules_loader(pid: str) -> Loader:
 
 def _fips_from_poll(s: TenantSignals | None) -> Section:
     count = s.floating_ips if s else 0
-    return Section("fips", "Floating IPs", FIP_COLUMNS, note=f"{count} in the last poll; loading")
+    shown = "?" if count is None else str(count)
+    return Section("fips", "Floating IPs", FIP_COLUMNS, note=f"{shown} in the last poll; loading")
 
 
 def fip_line(body: dict[str, Any], now: float) -> Line | None:
@@ -270,7 +296,8 @@ def fip_line(body: dict[str, Any], now: float) -> Line | None:
 
 def _fips_loader(ctx: Context, pid: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, server_time = await network.floating_ips(client, project_id=pid)
+        found, server_time = await network.floating_ips(client, project_id=pid)
+        bodies = clean_tree(found)
         now = server_time if server_time is not None else ctx.now
         mine = [b for b in bodies if (b.get("project_id") or b.get("tenant_id")) == pid]
         lines = sorted(
