@@ -25,6 +25,7 @@ from typing import Any
 from osconsole.logs import scrub, state_dir
 
 FILE_NAME = "audit.jsonl"
+DEMO_FILE_NAME = "demo-audit.jsonl"  # the demo cloud's actions: never mixed with real ones
 FILE_MODE = 0o600
 HIDDEN = "***"
 SECRET_KEYS = re.compile(r"(?i)(password|secret|token|credential)")
@@ -32,8 +33,8 @@ FERNET = re.compile(r"gAAAAA[A-Za-z0-9_\-]{40,}=*")  # Keystone's Fernet tokens
 RESULTS = ("succeeded", "partial", "failed", "refused")
 
 
-def audit_path(env: dict[str, str] | None = None) -> Path:
-    return state_dir(env) / FILE_NAME
+def audit_path(env: dict[str, str] | None = None, *, demo: bool = False) -> Path:
+    return state_dir(env) / (DEMO_FILE_NAME if demo else FILE_NAME)
 
 
 def utc_now() -> datetime:

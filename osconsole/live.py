@@ -50,6 +50,7 @@ class LiveState:
         self.snapshots: dict[tuple[RegionRef, Kind], Snapshot[Any]] = {}
         self.regions: list[RegionRef] = []
         self.expected_polls = 0
+        self.findings: tuple[Any, ...] = ()  # the latest findings (health.Finding), for pages
         # Shared with frozen copies: each builder serialises its own builds.
         self._hypervisors = HypervisorRows()
         self._routers = RouterRows()

@@ -17,6 +17,7 @@ from openstack.config import OpenStackConfig
 from osconsole.cloud.connect import connect
 from osconsole.config import Settings, with_overrides
 from osconsole.controlplane import plane_looks, region_plane
+from osconsole.health.findings import Finding
 from osconsole.health.rules import findings_now
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
@@ -45,6 +46,7 @@ class SnapshotOutcome:
     document: dict[str, Any] = field(default_factory=dict)
     snapshots: list[Snapshot[Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
 async def take_snapshot(
@@ -101,6 +103,7 @@ async def take_snapshot(
         document=document,
         snapshots=snapshots,
         problems=problems,
+        findings=list(findings),
     )
 
 

@@ -214,6 +214,13 @@ class RegionStrip(Widget, can_focus=True):
         self._statuses: tuple[RegionStatus, ...] = ()
         self._words: dict[RegionRef, str] = {}
         self.cursor: RegionRef | None = None  # the region Enter opens, while focused
+        self._paused = False
+
+    def set_paused(self, paused: bool) -> None:
+        """Polling is paused: the strip says so first (the ages keep counting)."""
+        if paused != self._paused:
+            self._paused = paused
+            self.refresh(layout=True)
 
     @property
     def statuses(self) -> tuple[RegionStatus, ...]:
@@ -240,9 +247,16 @@ class RegionStrip(Widget, can_focus=True):
     def lines(self, width: int) -> list[Text]:
         max_lines = WIDE_LINES if width >= WIDE else 1
         selected = self.cursor if self.has_focus else None
-        return strip_lines(
-            self._statuses, max(width, 1), max_lines, self._styles(), self._words, selected
-        )
+        styles = self._styles()
+        if not self._paused:
+            return strip_lines(
+                self._statuses, max(width, 1), max_lines, styles, self._words, selected
+            )
+        mark = Text("PAUSED", style="bold reverse")
+        rest = max(width - len(mark) - len(SEPARATOR), 1)
+        lines = strip_lines(self._statuses, rest, max_lines, styles, self._words, selected)
+        lines[0] = Text.assemble(mark, (SEPARATOR, "dim"), lines[0])
+        return lines
 
     def _refs(self) -> list[RegionRef]:
         return [s.ref for s in self._statuses]

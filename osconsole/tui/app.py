@@ -11,6 +11,7 @@ screen or a modal is open; only repaints wait.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import math
 import time
@@ -23,6 +24,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from osconsole.acks import AckFile, Acknowledgement, acks_path
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
@@ -34,24 +36,35 @@ from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
 from osconsole.tui.findings import FindingsScreen, TimelineScreen, raised_critical
+from osconsole.tui.keys import CURSOR_BINDINGS, CursorKeys
 from osconsole.tui.messages import (
     ViewsApplied,
 )
+from osconsole.tui.palette import ConsoleCommands
 from osconsole.tui.polling import PollingApp
 from osconsole.views import region_labels
 
 log = logging.getLogger(__name__)
 
+
+def operator_name() -> str:
+    """Who acknowledges: the local user name (the audit log has the Keystone user)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
 REPAINT_DELAY = 0.2  # seconds between repaints: coalesce snapshots that arrive together
 
 
-class ConsoleApp(PollingApp):
+class ConsoleApp(CursorKeys, PollingApp):
     """osconsole: every region's hypervisors, routers, tenants and liveness, live."""
 
     TITLE = "osconsole"
     CSS = console_css()
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {ActionCommands}
+    COMMANDS = App.COMMANDS | {ActionCommands, ConsoleCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -60,6 +73,8 @@ class ConsoleApp(PollingApp):
         Binding("question_mark", "help", "Keys"),
         Binding("f", "findings", "Findings"),
         Binding("e", "events", "Events"),
+        Binding("colon", "command_line", "Command (:)", show=False),
+        *CURSOR_BINDINGS,
     ]
 
     def __init__(
@@ -93,12 +108,23 @@ class ConsoleApp(PollingApp):
         self.timeline = Timeline(settings.thresholds)
         self.findings: tuple[Finding, ...] = ()
         self._observed: dict[Any, Snapshot[Any]] = {}
+        self.demo = False  # watching the demo cloud: its acknowledgements and audit apart
+        self.command_history: list[str] = []  # `:` commands of this session, oldest first
+        self.ack_file = AckFile(acks_path())
 
     # -- lifecycle (connecting and polling: PollingApp) -------------------------------
 
     def start_views(self) -> None:
         self.push_screen(DashboardScreen())
         self.set_interval(1.0, self._tick)
+        self.load_acks()
+
+    def load_acks(self) -> None:
+        """The acknowledgements of the last run (a small local file, read before the first
+        poll is judged): they apply when their findings are seen again unchanged."""
+        if self.demo:
+            self.ack_file = AckFile(acks_path(demo=True))
+        self.tracker.restore(self.ack_file.load())
 
     def connected(self, connection: Connection) -> None:
         for error in self.new_connect_errors:
@@ -194,7 +220,7 @@ class ConsoleApp(PollingApp):
         return evaluate(snapshots, self.tracker, self.plane_looks(snapshots))
 
     def _show_findings(self, update: Update) -> None:
-        self.findings = update.findings
+        self.findings = self.state.findings = update.findings
         self.dashboard.show_findings(update.findings)
         for finding in raised_critical(update.raised):
             self.notify(
@@ -211,14 +237,30 @@ class ConsoleApp(PollingApp):
         elif isinstance(self.screen, TimelineScreen):
             self.screen.show(self.timeline.events)
 
-    def acknowledge(self, key: str, quiet: bool = True) -> None:
-        """Acknowledge a finding (it stays listed, quiet until it changes), or undo it."""
-        if quiet:
-            self.tracker.acknowledge(key)
-        else:
-            self.tracker.unacknowledge(key)
-        self.findings = self.tracker.findings()
+    def acknowledge(self, key: str, *, note: str = "", for_s: float | None = None) -> bool:
+        """Acknowledge a finding (listed apart and quiet until it changes or `for_s`
+        passes), as this user, now; kept across restarts."""
+        ack = self.tracker.acknowledge(
+            key, by=operator_name(), at=self.clock(), note=note, for_s=for_s
+        )
+        self._acks_changed()
+        return ack is not None
+
+    def unacknowledge(self, key: str) -> None:
+        self.tracker.unacknowledge(key)
+        self._acks_changed()
+
+    def _acks_changed(self) -> None:
+        self.findings = self.state.findings = self.tracker.findings()
         self.dashboard.show_findings(self.findings)
+        self.save_acks(self.tracker.acknowledgements())
+
+    @work(group="acks", exclusive=True, exit_on_error=False)
+    async def save_acks(self, acks: tuple[Acknowledgement, ...]) -> None:
+        try:
+            await asyncio.to_thread(self.ack_file.save, acks)
+        except OSError as exc:
+            self.notify(f"{self.ack_file.path}: {exc}", title="Acknowledgements not kept")
 
     def open_region(self, region: RegionRef | str) -> bool:
         """Open a region's control-plane drill-down (a RegionRef, or its name as the
@@ -239,10 +281,18 @@ class ConsoleApp(PollingApp):
     def action_events(self) -> None:
         self.push_screen(TimelineScreen())
 
+    def action_command_line(self) -> None:
+        """`:` as in k9s: `:routers`, `:region NAME|all`, `:host NAME`, `:find TEXT`..."""
+        from osconsole.tui import command_line
+
+        prompt = command_line.CommandPrompt(
+            self.command_history, command_line.CommandSuggester(self)
+        )
+        self.push_screen(prompt, lambda text: command_line.run(self, text))
+
     def _tick(self) -> None:
-        """Every second: ages move, so the strip and pane headers are redrawn."""
-        if self.paused:
-            return
+        """Every second: ages move, so the strip and pane headers are redrawn (paused
+        too: pausing stops polling, not time; the data only gets older)."""
         now = self.clock()
         self.dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
         self.dashboard.show_ages(self.state, now)

@@ -43,6 +43,7 @@ def run_console_app(
             openstack_config=openstack_config,
             subtitle=subtitle,
         )
+        app.demo = demo  # its acknowledgements and audit lines go to files of their own
         for warning in warnings:
             log.warning(warning)
         app.startup_notes = warnings

@@ -41,6 +41,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from osconsole.acks import AckFile, acks_path
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings, Thresholds
 from osconsole.events import Event, Timeline
@@ -58,7 +59,9 @@ from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
+    NO_DATA,
     RED,
+    WAIT,
     Counts,
     RegionTile,
     TileData,
@@ -99,11 +102,18 @@ class WallFeed:
     Not thread-safe: the wall feeds it from one worker thread at a time.
     """
 
-    def __init__(self, thresholds: Thresholds | None = None, keep: int = EVENTS_KEPT) -> None:
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        keep: int = EVENTS_KEPT,
+        acks: AckFile | None = None,
+    ) -> None:
         self.tracker = Tracker(thresholds)
         self.timeline = Timeline(thresholds, keep=keep)
         self.findings: tuple[Finding, ...] = ()
         self._looked: dict[Scope, Snapshot[Any]] = {}
+        self.acks = acks  # the console's acknowledgements, read (never written) when changed
+        self._acks_stamp: float | None = None
 
     def take(self, arrivals: Iterable[Snapshot[Any]]) -> bool:
         """Feed `arrivals` (oldest first); True when there was anything to feed."""
@@ -121,6 +131,9 @@ class WallFeed:
         return bool(pending)
 
     def _look(self) -> None:
+        if self.acks is not None and (stamp := self.acks.stamp()) != self._acks_stamp:
+            self._acks_stamp = stamp
+            self.tracker.restore(self.acks.load())
         self.findings = evaluate(self._looked.values(), self.tracker).findings
 
     def newest_events(self, count: int = TICKER_EVENTS) -> tuple[Event, ...]:
@@ -237,8 +250,10 @@ class FindingsBoard(Board):
         self.rebuild()
 
     def rebuild(self) -> None:
-        critical = [f for f in self._findings if f.severity >= Severity.CRITICAL]
-        warnings = sum(1 for f in self._findings if f.severity == Severity.WARNING)
+        live = [f for f in self._findings if not f.acknowledged]
+        critical = [f for f in live if f.severity >= Severity.CRITICAL]
+        warnings = sum(1 for f in live if f.severity == Severity.WARNING)
+        acknowledged = len(self._findings) - len(live)
         heading = Text("CRITICAL FINDINGS ", style=self.style("board--heading"))
         if critical:
             heading.append(f" {len(critical)} ", style=self.style("board--critical"))
@@ -246,6 +261,8 @@ class FindingsBoard(Board):
             heading.append("none", style=self.style("board--heading"))
         if warnings:
             heading.append(f" · {warnings} warning{'s' if warnings != 1 else ''} (see tiles)")
+        if acknowledged:
+            heading.append(f" · {acknowledged} acknowledged")
         heading.append(" · times UTC", style=self.style("board--muted"))
         shown = critical[:MAX_LINES]
         labels = [self._label(f.subject.ref) for f in shown]
@@ -325,7 +342,8 @@ def header_text(
     text = Text("osconsole wall  ", style="bold")
     text.append(" READ-ONLY ", style="bold reverse")
     words = [t.word for t in tiles]
-    summary = " · ".join(f"{words.count(w)} {w}" for w in (RED, AMBER, GREEN) if w in words)
+    order = (RED, AMBER, GREEN, NO_DATA, WAIT)  # every tile counted, in the tiles' words
+    summary = " · ".join(f"{words.count(w)} {w}" for w in order if w in words)
     if tiles:
         text.append(f"  {len(tiles)} region{'s' if len(tiles) != 1 else ''}: {summary}")
     elif connecting:
@@ -520,7 +538,7 @@ class WallApp(PollingApp):
             poll=poll,
         )
         self.rotate_period = rotate
-        self.feed = WallFeed(self.settings.thresholds)
+        self.feed = WallFeed(self.settings.thresholds, acks=AckFile(acks_path()))
         self.findings: tuple[Finding, ...] = ()
         self.repaints = 0
         self._counts: dict[str, Counts] = {}
@@ -708,6 +726,8 @@ def run_wall_app(
             region=region,
             openstack_config=openstack_config,
         )
+        if demo:
+            app.feed.acks = AckFile(acks_path(demo=True))
         for warning in warnings:
             log.warning(warning)
         app.startup_notes = warnings

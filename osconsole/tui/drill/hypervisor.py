@@ -10,6 +10,7 @@ from osconsole.collect.hypervisors import RESOURCE_CLASSES, capacity_from_placem
 from osconsole.model import Capacity, Hypervisor, Kind, Service
 from osconsole.tui.drill.context import (
     Context,
+    host_target,
     missing_page,
     server_columns,
     server_lines,
@@ -90,7 +91,7 @@ def _facts(ctx: Context, h: Hypervisor) -> Section:
         if (finding := capacity_finding(label, cap and cap.used_ratio, ctx.thresholds))
     ]
     lines = [
-        fact("Host", h.hostname),
+        fact("Host", h.hostname, host_target(ctx.target.ref, h.service_host or h.hostname)),
         fact("State", Cell(state, SEVERITY_TONES[severity] if state != "up" else Tone.NONE)),
         fact("Status", h.status + (f" ({h.disabled_reason})" if h.disabled_reason else "")),
         fact("Running VMs", "-" if h.running_vms is None else str(h.running_vms)),
