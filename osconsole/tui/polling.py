@@ -17,6 +17,7 @@ import httpx
 from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
+from textual.driver import Driver
 
 from osconsole.cloud.connect import Connection, connect
 from osconsole.cloud.http import ServiceStats
@@ -82,6 +83,16 @@ class PollingApp(App[None]):
         self.set_interval(TERMINAL_CHECK, self._check_terminal)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver, made to exit rather than stall when the terminal
+        goes (see osconsole.tui.terminal); other drivers (tests, browsers) as they are."""
+        driver = super().get_driver_class()
+        try:
+            from osconsole.tui.terminal import HangupSafeDriver, LinuxDriver
+        except ImportError:  # no termios: not a POSIX terminal
+            return driver
+        return HangupSafeDriver if driver is LinuxDriver else driver
 
     def start_views(self) -> None:
         """Push the first screen and start the App's own timers."""
