@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 import warnings
 from collections.abc import Sequence
 
 from osconsole.config import ConfigError, load_settings
+from osconsole.logs import redact_userinfo
 from osconsole.model import Kind
 from osconsole.sim.generate import REGION_NAMES, SIZES
 
@@ -219,6 +221,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for warning in settings.floor_warnings():
         print(f"osconsole: {warning}", file=sys.stderr)
+    _log_to_file()
     outcome = asyncio.run(
         take_snapshot(
             settings,
@@ -229,10 +232,21 @@ def run_snapshot(args: argparse.Namespace) -> int:
         )
     )
     if outcome.output:
-        print(outcome.output if args.format == "table" else outcome.json_text)
+        print(redact_userinfo(outcome.output if args.format == "table" else outcome.json_text))
     for problem in outcome.problems:
-        print(f"osconsole: {problem}", file=sys.stderr)
+        print(f"osconsole: {redact_userinfo(problem)}", file=sys.stderr)
     return outcome.exit_code
+
+
+def _log_to_file() -> None:
+    """Library warnings (keystoneauth's repeat the auth_url, password and all) go to the
+    scrubbed log file, not to stderr; where no file can be written, nowhere."""
+    from osconsole.logs import setup_file_logging
+
+    try:
+        setup_file_logging()
+    except OSError:
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 def run_wall(args: argparse.Namespace) -> int:

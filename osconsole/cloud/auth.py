@@ -20,6 +20,8 @@ from openstack import exceptions as sdk_exceptions
 from openstack.config import OpenStackConfig
 from openstack.config.cloud_region import CloudRegion
 
+from osconsole.logs import redact_userinfo
+
 log = logging.getLogger(__name__)
 
 # Refresh a token this long before it expires (or at a quarter of its life if shorter),
@@ -114,8 +116,9 @@ def configured_regions(
 
 
 def _safe(exc: BaseException) -> str:
-    """An exception's message without anything that looks like a secret."""
-    text = str(exc) or type(exc).__name__
+    """An exception's message without anything that looks like a secret (keystoneauth's
+    messages repeat the auth_url, user and password included if it has them)."""
+    text = redact_userinfo(str(exc) or type(exc).__name__)
     for marker in ("password", "secret", "token"):
         if marker in text.lower() and "=" in text:
             return type(exc).__name__
