@@ -146,6 +146,11 @@ class CloudAuth:
         self.verify: bool | str = True if verify is None else verify
         self.cert: str | tuple[str, str] | None = cert
 
+    @property
+    def get_only(self) -> bool:
+        """True once an access has shown that this credential may only GET."""
+        return self._access is not None and self._access.get_only
+
     async def access(self) -> Access:
         """A valid access, authenticating (in a thread) when none or close to expiry."""
         current = self._access

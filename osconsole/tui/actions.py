@@ -35,7 +35,7 @@ from osconsole.actions import (
     target_of,
 )
 from osconsole.audit import AuditLog
-from osconsole.model import Kind
+from osconsole.model import Kind, RegionRef
 from osconsole.views import Target
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,17 @@ def runner_of(app: App[Any]) -> ActionRunner | None:
         runner = ActionRunner(AuditLog(), connection.regions)
         app._action_runner = runner  # type: ignore[attr-defined]
     return runner
+
+
+def actions_allowed(app: App[Any], ref: RegionRef) -> bool:
+    """Whether the action key exists on a screen of `ref`: never in a read-only session,
+    nor where the credential is known to be GET-only (before connecting it does, to say
+    that nothing can be done yet)."""
+    settings = getattr(app, "settings", None)
+    if settings is not None and settings.readonly:
+        return False
+    runner = runner_of(app)
+    return runner is None or runner.may_act(ref)
 
 
 def action_target(app: App[Any], target: Target, row_subject: Any = None) -> ActionTarget | None:
@@ -201,7 +212,10 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
         return None
     offered = runner.offered(target)
     if not offered:
-        app.notify(f"No action is offered for {target.label()} (read-only?)", timeout=4)
+        app.notify(
+            f"No action is offered for {target.label()} (read-only, or a GET-only credential)",
+            timeout=4,
+        )
         return None
     if chosen is not None and chosen.name in {a.name for a in offered}:
         action: Action | None = chosen
@@ -237,7 +251,7 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
 
 class ActionCommands(Provider):
     """The command palette lists the actions of the object a drill-down shows
-    (nothing in read-only sessions: `offered` is empty there)."""
+    (nothing in read-only sessions nor for a GET-only credential: `offered` is empty)."""
 
     async def search(self, query: str) -> Hits:
         from osconsole.tui.drill import DrillScreen
