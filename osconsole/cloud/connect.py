@@ -100,7 +100,9 @@ async def _connect_cloud(
         cloud_region, entry_regions = await asyncio.to_thread(
             load_cloud, name, openstack_config=openstack_config
         )
-        auth = await asyncio.to_thread(CloudAuth, label, cloud_region)
+        auth = await asyncio.to_thread(
+            CloudAuth, label, cloud_region, timeout=settings.request_timeout
+        )
         access = await auth.access()
     except AuthError as exc:
         return [], [str(exc)]

@@ -120,6 +120,7 @@ class PollingApp(App[None]):
         self.connection = message.connection
         self.errors = list(message.connection.errors)
         self.state.expect(r.ref for r in message.connection.regions)
+        self.state.watch_auth({r.ref: r.auth for r in message.connection.regions})
         self.connected(message.connection)
 
     @on(ConnectionFailed)

@@ -8,6 +8,7 @@ the answer from the worker thread, so the real auth code path runs in process.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 from pathlib import Path
 
@@ -38,7 +39,16 @@ class AsgiAdapter(BaseAdapter):
         coro = self.client.request(
             request.method, request.url, headers=dict(request.headers), content=request.body
         )
-        answer = asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+        try:
+            pending = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # a thread left hanging by a test whose loop has closed
+            coro.close()
+            raise requests.exceptions.ConnectionError("the test's event loop is closed") from None
+        try:  # keystoneauth's session timeout, as requests would honour it
+            answer = pending.result(timeout=_seconds(timeout))
+        except concurrent.futures.TimeoutError:
+            pending.cancel()
+            raise requests.exceptions.ReadTimeout(f"no answer within {timeout}s") from None
         response = requests.Response()
         response.status_code = answer.status_code
         response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
@@ -50,6 +60,13 @@ class AsgiAdapter(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+def _seconds(timeout: float | tuple[float | None, float | None] | None) -> float:
+    """requests' timeout (one number, or connect and read) as one bound; 30 s if none."""
+    if isinstance(timeout, tuple):
+        timeout = sum(t for t in timeout if t is not None) or None
+    return float(timeout) if timeout else 30.0
 
 
 def bridged_config(
