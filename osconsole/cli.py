@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from osconsole.config import DAY, ConfigError, check_setting, load_settings
 from osconsole.health.findings import Severity
+from osconsole.logs import redact_userinfo
 from osconsole.model import Kind
 from osconsole.sim.generate import REGION_NAMES, SIZES
 
@@ -305,6 +307,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         return config_failed(exc)
     for warning in settings.floor_warnings():
         print(f"osconsole: {warning}", file=sys.stderr)
+    _log_to_file()
     cloud = None
     openstack_config = None
     os_cloud = args.os_cloud
@@ -333,9 +336,11 @@ def run_snapshot(args: argparse.Namespace) -> int:
         if cloud is not None:
             cloud.stop()
     if outcome.output:
-        print(snapshot_output(outcome, args.format, findings_only=args.findings_only))
+        print(
+            redact_userinfo(snapshot_output(outcome, args.format, findings_only=args.findings_only))
+        )
     for problem in outcome.problems:
-        print(f"osconsole: {problem}", file=sys.stderr)
+        print(f"osconsole: {redact_userinfo(problem)}", file=sys.stderr)
     return exit_code(outcome, args.fail_on)
 
 
@@ -359,6 +364,17 @@ def exit_code(outcome: SnapshotOutcome, fail_on: str | None) -> int:
     if any(f.severity >= threshold for f in outcome.findings):
         return EXIT_FINDINGS
     return outcome.exit_code
+
+
+def _log_to_file() -> None:
+    """Library warnings (keystoneauth's repeat the auth_url, password and all) go to the
+    scrubbed log file, not to stderr; where no file can be written, nowhere."""
+    from osconsole.logs import setup_file_logging
+
+    try:
+        setup_file_logging()
+    except OSError:
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 def run_wall(args: argparse.Namespace) -> int:

@@ -12,7 +12,8 @@ about 300, and the other rows are the very objects of the previous view.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from osconsole.cloud.http import ServiceStats
 from osconsole.config import Settings
@@ -42,6 +43,13 @@ PANE_TITLES = {
 }
 
 
+class AuthHealth(Protocol):
+    """How renewing a region's token goes (a CloudAuth)."""
+
+    auth_error: str | None
+    auth_failing_since: datetime | None
+
+
 class LiveState:
     """Latest snapshots and the views built from them."""
 
@@ -51,6 +59,7 @@ class LiveState:
         self.regions: list[RegionRef] = []
         self.expected_polls = 0
         self.findings: tuple[Any, ...] = ()  # the latest findings (health.Finding), for pages
+        self.auths: dict[RegionRef, AuthHealth] = {}
         # Shared with frozen copies: each builder serialises its own builds.
         self._hypervisors = HypervisorRows()
         self._routers = RouterRows()
@@ -60,6 +69,10 @@ class LiveState:
         """The regions (and kinds) that will report, for progress before the first poll."""
         self.regions = list(regions)
         self.expected_polls = len(self.regions) * len(tuple(kinds))
+
+    def watch_auth(self, auths: Mapping[RegionRef, AuthHealth]) -> None:
+        """Where each region's token comes from, for the strip to say when renewing fails."""
+        self.auths = dict(auths)
 
     @property
     def first_poll_progress(self) -> tuple[int, int]:
@@ -80,6 +93,7 @@ class LiveState:
         copy.snapshots = dict(self.snapshots)
         copy.regions = list(self.regions)
         copy.expected_polls = self.expected_polls
+        copy.auths = self.auths
         copy._hypervisors = self._hypervisors
         copy._routers = self._routers
         copy._liveness = self._liveness
@@ -113,4 +127,9 @@ class LiveState:
         self, stats: Mapping[RegionRef, Mapping[str, ServiceStats]], now: float
     ) -> list[RegionStatus]:
         known = {ref: stats.get(ref, {}) for ref in self.regions}
-        return region_statuses(known, self.snapshots.values(), now)
+        failing = {
+            ref: (auth.auth_error, auth.auth_failing_since.timestamp())
+            for ref, auth in self.auths.items()
+            if auth.auth_error and auth.auth_failing_since is not None
+        }
+        return region_statuses(known, self.snapshots.values(), now, failing)

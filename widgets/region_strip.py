@@ -1,6 +1,7 @@
 """RegionStrip: every region's health in one line, in words first.
 
 "RegionOne ok 4s | RegionTwo STALE 2m (compute 503) | RegionThree connecting"
+"RegionFour DEGRADED 5s AUTH FAILING 3m (authentication: Keystone did not answer...)"
 
 On-call panes are 80 columns; the strip keeps to one line there by dropping
 detail in a fixed order (latency and errors first, then the ok regions folded
@@ -86,6 +87,8 @@ def region_text(
     text.append(word, style=style)
     if status.age is not None and status.status != "connecting":
         text.append(f" {age_text(status.age)}")
+    if status.auth_failing is not None:  # at every level: polls stop when the token expires
+        text.append(f" AUTH FAILING {age_text(status.auth_failing)}", style=style)
     if plane:
         text.append(f" {plane}", style="bold")
     if status.backoff:

@@ -41,7 +41,7 @@ from osconsole.actions import (
     target_of,
 )
 from osconsole.audit import AuditLog, audit_path
-from osconsole.model import Kind
+from osconsole.model import Kind, RegionRef
 from osconsole.tui.keys import CURSOR_BINDINGS, move_cursor
 from osconsole.views import Target
 
@@ -69,6 +69,17 @@ def runner_of(app: App[Any]) -> ActionRunner | None:
         runner = ActionRunner(AuditLog(audit_path(demo=demo)), connection.regions)
         app._action_runner = runner  # type: ignore[attr-defined]
     return runner
+
+
+def actions_allowed(app: App[Any], ref: RegionRef) -> bool:
+    """Whether the action key exists on a screen of `ref`: never in a read-only session,
+    nor where the credential is known to be GET-only (before connecting it does, to say
+    that nothing can be done yet)."""
+    settings = getattr(app, "settings", None)
+    if settings is not None and settings.readonly:
+        return False
+    runner = runner_of(app)
+    return runner is None or runner.may_act(ref)
 
 
 def action_target(app: App[Any], target: Target, row_subject: Any = None) -> ActionTarget | None:
@@ -303,7 +314,9 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     offered = runner.offered(target)
     if not offered:
         app.notify(
-            f"No action is offered for {target.label()} (read-only?)", timeout=4, markup=False
+            f"No action is offered for {target.label()} (read-only, or a GET-only credential)",
+            timeout=4,
+            markup=False,
         )
         return None
     if chosen is not None and chosen.name in {a.name for a in offered}:
@@ -345,7 +358,8 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
 
 class ActionCommands(Provider):
     """The command palette lists the actions of the object a drill-down shows, or of
-    the dashboard's selected row (nothing in read-only sessions: `offered` is empty)."""
+    the dashboard's selected row (nothing in read-only sessions nor for a GET-only
+    credential: `offered` is empty)."""
 
     def _offered(self) -> list[tuple[str, Any]]:
         from osconsole.tui.dashboard import DashboardScreen

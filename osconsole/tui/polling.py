@@ -18,6 +18,7 @@ import httpx
 from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
+from textual.driver import Driver
 
 from osconsole.clean import clean_text
 from osconsole.cloud.connect import CloudAttempt, Connection
@@ -96,6 +97,16 @@ class PollingApp(App[None]):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver, made to exit rather than stall when the terminal
+        goes (see osconsole.tui.terminal); other drivers (tests, browsers) as they are."""
+        driver = super().get_driver_class()
+        try:
+            from osconsole.tui.terminal import HangupSafeDriver, LinuxDriver
+        except ImportError:  # no termios: not a POSIX terminal
+            return driver
+        return HangupSafeDriver if driver is LinuxDriver else driver
+
     def start_views(self) -> None:
         """Push the first screen and start the App's own timers."""
 
@@ -159,6 +170,7 @@ class PollingApp(App[None]):
         self.connection = message.connection
         self._update_errors()
         self.state.expect(r.ref for r in message.connection.regions)
+        self.state.watch_auth({r.ref: r.auth for r in message.connection.regions})
         self.connected(message.connection)
 
     @on(ConnectionFailed)

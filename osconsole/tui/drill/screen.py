@@ -192,9 +192,12 @@ class DrillScreen(Screen[None]):
     # -- keys -----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only sessions have no action key at all (not merely hidden)."""
-        if action == "act" and getattr(self.app, "settings", None) is not None:
-            return not self.app.settings.readonly  # type: ignore[attr-defined]
+        """Read-only sessions and GET-only credentials have no action key at all (not
+        merely hidden)."""
+        if action == "act":
+            from osconsole.tui.actions import actions_allowed
+
+            return actions_allowed(self.app, self.target.ref)
         return True
 
     def action_act(self) -> None:
