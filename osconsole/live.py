@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
+from osconsole.acks import Acknowledgement
 from osconsole.cloud.http import ServiceStats
 from osconsole.config import Settings
 from osconsole.events import Event, Timeline
@@ -63,6 +65,13 @@ PANE_TITLES = {
 }
 
 
+class AuthHealth(Protocol):
+    """How renewing a region's token goes (a CloudAuth)."""
+
+    auth_error: str | None
+    auth_failing_since: datetime | None
+
+
 class LiveState:
     """Latest snapshots, the verdicts on them, and the views built from those.
 
@@ -81,6 +90,7 @@ class LiveState:
         self._looked: dict[Scope, Snapshot[Any]] = {}
         self._rejudge = False  # an acknowledgement changed the verdicts
         self.plane: list[PlaneLook] = []  # the control plane's figures, set before judging
+        self.auths: dict[RegionRef, AuthHealth] = {}
         # Shared with frozen copies: each builder serialises its own builds.
         self._hypervisors = HypervisorRows()
         self._routers = RouterRows()
@@ -90,6 +100,10 @@ class LiveState:
         """The regions (and kinds) that will report, for progress before the first poll."""
         self.regions = list(regions)
         self.expected_polls = len(self.regions) * len(tuple(kinds))
+
+    def watch_auth(self, auths: Mapping[RegionRef, AuthHealth]) -> None:
+        """Where each region's token comes from, for the strip to say when renewing fails."""
+        self.auths = dict(auths)
 
     @property
     def first_poll_progress(self) -> tuple[int, int]:
@@ -119,6 +133,7 @@ class LiveState:
         copy._rejudge, self._rejudge = self._rejudge, False
         copy.plane = self.plane
         copy._looked = self._looked
+        copy.auths = self.auths
         copy._hypervisors = self._hypervisors
         copy._routers = self._routers
         copy._liveness = self._liveness
@@ -151,17 +166,33 @@ class LiveState:
         self.verdicts = verdicts
         return verdicts
 
-    def acknowledge(self, key: str, quiet: bool = True) -> None:
-        """Acknowledge a finding (quiet until it changes), or undo it. The findings say
-        so at once; the next repaint judges again, so the panes say so too."""
-        done = self.tracker.acknowledge(key) if quiet else self.tracker.unacknowledge(key)
+    def acknowledge(self, key: str, **how: Any) -> Acknowledgement | None:
+        """Acknowledge a finding (quiet until it changes; `how`: by, at, note, for_s, as
+        Tracker.acknowledge). The findings say so at once; the next repaint judges
+        again, so the panes say so too."""
+        ack = self.tracker.acknowledge(key, **how)
+        if ack is not None:
+            self._mark(key, ack)
+        return ack
+
+    def unacknowledge(self, key: str) -> bool:
+        done = self.tracker.unacknowledge(key)
         if done:
-            findings = tuple(
-                replace(f, acknowledged=quiet) if f.key == key else f
-                for f in self.verdicts.findings
-            )
-            self.verdicts = replace(self.verdicts, findings=tuple(sorted(findings, key=sort_key)))
-            self._rejudge = True
+            self._mark(key, None)
+        return done
+
+    def rejudge(self) -> None:
+        """Judge again on the next repaint though nothing arrived (acknowledgements
+        restored from the file)."""
+        self._rejudge = True
+
+    def _mark(self, key: str, ack: Acknowledgement | None) -> None:
+        findings = tuple(
+            replace(f, acknowledged=ack is not None, ack=ack) if f.key == key else f
+            for f in self.verdicts.findings
+        )
+        self.verdicts = replace(self.verdicts, findings=tuple(sorted(findings, key=sort_key)))
+        self._rejudge = True
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -203,4 +234,9 @@ class LiveState:
         self, stats: Mapping[RegionRef, Mapping[str, ServiceStats]], now: float
     ) -> list[RegionStatus]:
         known = {ref: stats.get(ref, {}) for ref in self.regions}
-        return region_statuses(known, self.snapshots.values(), now)
+        failing = {
+            ref: (auth.auth_error, auth.auth_failing_since.timestamp())
+            for ref, auth in self.auths.items()
+            if auth.auth_error and auth.auth_failing_since is not None
+        }
+        return region_statuses(known, self.snapshots.values(), now, failing)

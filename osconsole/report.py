@@ -2,6 +2,11 @@
 
 Both come from the same snapshots the console shows; nothing here knows how they
 were gathered. Secrets never reach a snapshot, so none can reach an export.
+
+The JSON is an interface: it carries `schema_version` (SCHEMA_VERSION, raised when a
+key changes meaning or goes away; new keys do not raise it), and every moment in it
+is one form, ISO 8601 in UTC ("2024-05-01T12:03:04.250Z"); durations stay seconds.
+The README documents it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,44 @@ from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, 
 from osconsole.model import TenantSignals as Tenant
 from osconsole.views import format_age, format_ratio
 
+SCHEMA_VERSION = 1
+TIME_KEYS = frozenset({"since", "last_seen", "expires", "time", "at"})
+"""Keys of moments (besides every `*_at`): written as ISO 8601 UTC, never epoch seconds."""
+
+
+def is_time_key(key: str) -> bool:
+    return key in TIME_KEYS or key.endswith("_at") or key == "server_time"
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """An epoch moment as ISO 8601 UTC with milliseconds and Z (None stays None)."""
+    if ts is None:
+        return None
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def with_iso_times(value: Any) -> Any:
+    """`value` (plain JSON data) with the numbers under time keys as ISO 8601 UTC."""
+    if isinstance(value, Mapping):
+        return {
+            k: iso_utc(v)
+            if is_time_key(str(k)) and isinstance(v, int | float) and not isinstance(v, bool)
+            else with_iso_times(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [with_iso_times(v) for v in value]
+    return value
+
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON data from model objects (derived capacity figures included)."""
+    """Plain JSON data from model objects (derived capacity figures included); moments
+    as ISO 8601 UTC."""
+    return with_iso_times(_plain(value))
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, Capacity):
         return {
             "total": value.total,
@@ -35,18 +75,17 @@ def jsonable(value: Any) -> Any:
             "used_ratio": value.used_ratio,
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
+        return [_plain(v) for v in value]
     return value
 
 
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+_iso = iso_utc
 
 
 def region_summary(session: RegionSession) -> dict[str, Any]:
@@ -109,6 +148,7 @@ def snapshot_document(
     control-plane entries (availability, lead_times, probes: osconsole.controlplane)."""
     plane = plane or {}
     return {
+        "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(now),
         "regions": [{**region_summary(s), **plane.get(s.ref, {})} for s in sessions],
         "snapshots": [
@@ -130,7 +170,19 @@ def snapshot_document(
             for snap in snapshots
         ],
         "errors": [dict(error) for error in errors],
-        **dict(extra or {}),
+        **with_iso_times(dict(extra or {})),
+    }
+
+
+def findings_document(
+    findings: Sequence[Finding], errors: Iterable[Mapping[str, Any]], *, now: float
+) -> dict[str, Any]:
+    """`snapshot --findings-only -f json`: the findings alone, same schema and keys."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _iso(now),
+        "findings": [with_iso_times(f.as_dict()) for f in findings],
+        "errors": [dict(error) for error in errors],
     }
 
 
@@ -281,6 +333,17 @@ def findings_table(findings: Sequence[Finding]) -> str:
     return "\n".join(lines)
 
 
+def trouble_first(snapshots: Iterable[Snapshot[Any]]) -> list[Snapshot[Any]]:
+    """Regions with a stale (failed) kind first, then partial ones, then the rest; the
+    order is kept otherwise: the reader of a cron mail sees what went wrong on top."""
+    snapshots = list(snapshots)
+    rank: dict[Any, int] = {}
+    for snap in snapshots:
+        trouble = 0 if snap.stale or snap.error else 1 if not snap.complete else 2
+        rank[snap.ref] = min(rank.get(snap.ref, 2), trouble)
+    return sorted(snapshots, key=lambda snap: rank[snap.ref])
+
+
 SEVERITY_TEXT = {
     Severity.CRITICAL: "CRITICAL",
     Severity.WARNING: "warning",
@@ -303,10 +366,11 @@ def _judged_row(
 def snapshot_tables(
     snapshots: Iterable[Snapshot[Any]], now: float, verdicts: Verdicts | None = None
 ) -> str:
-    """One titled table per region and kind, with age, completeness and errors; each
-    row starts with the object's severity (its assessment) when `verdicts` are given."""
+    """One titled table per region and kind, with age, completeness and errors; stale
+    and partial regions first; each row starts with the object's severity (its
+    assessment) when `verdicts` are given."""
     blocks = []
-    for snap in snapshots:
+    for snap in trouble_first(snapshots):
         header, row = TABLES[snap.kind]
         if verdicts is not None:
             header = ["SEV", *header]

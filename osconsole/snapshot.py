@@ -19,7 +19,7 @@ from osconsole.cloud.connect import connect
 from osconsole.config import Settings, with_overrides
 from osconsole.controlplane import plane_looks, region_plane
 from osconsole.health.assess import assess_once
-from osconsole.health.findings import Tracker
+from osconsole.health.findings import Finding, Tracker
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
 from osconsole.probes.runner import ProbeRunner
@@ -48,6 +48,7 @@ class SnapshotOutcome:
     document: dict[str, Any] = field(default_factory=dict)
     snapshots: list[Snapshot[Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
 async def take_snapshot(
@@ -109,6 +110,7 @@ async def take_snapshot(
         document=document,
         snapshots=snapshots,
         problems=problems,
+        findings=list(findings),
     )
 
 

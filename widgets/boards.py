@@ -119,8 +119,10 @@ class FindingsBoard(Board):
         self.rebuild()
 
     def rebuild(self) -> None:
-        critical = [i for i in self._incidents if i.severity >= Severity.CRITICAL]
-        warnings = sum(1 for i in self._incidents if i.severity == Severity.WARNING)
+        live = [i for i in self._incidents if not i.acknowledged]
+        critical = [i for i in live if i.severity >= Severity.CRITICAL]
+        warnings = sum(1 for i in live if i.severity == Severity.WARNING)
+        acknowledged = len(self._incidents) - len(live)
         heading = Text("CRITICAL INCIDENTS ", style=self.style("board--heading"))
         if critical:
             heading.append(f" {len(critical)} ", style=self.style("board--critical"))
@@ -128,6 +130,8 @@ class FindingsBoard(Board):
             heading.append("none", style=self.style("board--heading"))
         if warnings:
             heading.append(f" · {warnings} warning{'s' if warnings != 1 else ''} (see tiles)")
+        if acknowledged:
+            heading.append(f" · {acknowledged} acknowledged")
         heading.append(" · times UTC", style=self.style("board--muted"))
         shown = critical[:MAX_LINES]
         labels = [self._label(i.ref) for i in shown]

@@ -94,12 +94,15 @@ class TileData:
 
     @property
     def word(self) -> str:
-        """The region's RED / AMBER / GREEN (WAIT before its first poll)."""
+        """The region's RED / AMBER / GREEN (WAIT before its first poll; NO DATA while
+        no domain has data: nothing read is not healthy)."""
         if self.status == "connecting":
             return WAIT
         known = [d.rag for d in self.domains if d.known]
         if self.status in ("down", "stale") or RED in known:
             return RED
+        if self.domains and not known:
+            return NO_DATA
         if self.status == "degraded" or AMBER in known:
             return AMBER
         return GREEN

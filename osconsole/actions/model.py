@@ -53,6 +53,7 @@ class ActionTarget:
     locked: bool | None = None
     ha: bool | None = None
     hosted_by: tuple[str, ...] | None = None  # L3 agent ids of a router; None: not swept
+    forced_down: bool | None = None  # a compute service's forced_down; None: not known
 
     def label(self) -> str:
         return f"{self.kind.value} {self.name}" + (f" ({self.id})" if self.id != self.name else "")
@@ -71,6 +72,7 @@ def service_target(ref: RegionRef, service: Service) -> ActionTarget | None:
         host=service.host,
         binary=service.binary,
         status=service.status,
+        forced_down=service.forced_down,
     )
 
 
@@ -151,7 +153,8 @@ class Param:
     """One value an action asks the operator for.
 
     `choices` names a list the UI fills from the snapshots (see `catalog.choices`):
-    "l3-source" (agents hosting the router) or "l3-destination" (agents that could).
+    "l3-source" (agents hosting the router), "l3-dead-source" (dead agents hosting
+    it) or "l3-destination" (agents that could).
     """
 
     name: str

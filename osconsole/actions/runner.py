@@ -2,9 +2,11 @@
 
 Read-only holds at three depths: screens never bind a dangerous action
 (`actions_for(..., readonly=True)`), this runner refuses one before anything is sent,
-and the HTTP client of a read-only session refuses any method but GET. A GET-only
-credential is refused here too, with a message that says so, rather than with the
-403 the cloud would answer. Every attempt, whatever its end, leaves one audit line.
+and the HTTP client of a read-only session refuses any method but GET. A credential
+known to be GET-only is offered nothing either (its refusal would come only after the
+operator confirmed), and is refused here too, with a message that says so, rather
+than with the 403 the cloud would answer. Every attempt, whatever its end, leaves one
+audit line.
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def is_readonly(session: RegionSession) -> bool:
     return session.readonly or session.client.readonly
 
 
+def can_change(session: RegionSession | None) -> bool:
+    """Whether anything may be offered there: connected, not read-only, and not with a
+    credential already known to be GET-only."""
+    return session is not None and not is_readonly(session) and not session.auth.get_only
+
+
 class ActionRunner:
     """Plans actions on targets of the connected regions and runs confirmed plans."""
 
@@ -85,10 +93,12 @@ class ActionRunner:
 
     def offered(self, target: ActionTarget) -> list[Action]:
         """What a screen may list and bind for `target`: nothing dangerous when its
-        region is read-only or not connected."""
-        session = self.sessions.get(target.ref)
-        readonly = session is None or is_readonly(session)
-        return actions_for(target, readonly=readonly)
+        region is read-only, its credential GET-only, or it is not connected."""
+        return actions_for(target, readonly=not self.may_act(target.ref))
+
+    def may_act(self, ref: RegionRef) -> bool:
+        """Whether a screen showing an object of `ref` binds the action key at all."""
+        return can_change(self.sessions.get(ref))
 
     def plan(
         self, action: Action | str, target: ActionTarget, params: Mapping[str, object] | None = None

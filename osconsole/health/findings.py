@@ -27,7 +27,10 @@ look at:
   at it confirms or clears it.
 - Acknowledging keeps a finding listed but quiet until it changes: a new
   severity, or a new essence (its reason without the numbers that move every
-  poll, such as ages, counts and percentages), un-acknowledges it.
+  poll, such as ages, counts and percentages), un-acknowledges it, and so does
+  the acknowledgement's expiry. Acknowledgements kept from an earlier run
+  (`restore`) apply when their finding is seen again unchanged, and are forgotten
+  on the first fresh look that does not show it.
 
 Nothing here knows Textual; time is always passed in (the snapshots' own).
 """
@@ -41,6 +44,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, NamedTuple
 
+from osconsole.acks import Acknowledgement
 from osconsole.config import Thresholds
 from osconsole.model import Kind, RegionRef, Snapshot
 
@@ -202,6 +206,7 @@ class Finding:
     acknowledged: bool = False
     since_from: str = SINCE_FIRST_SEEN
     label: str = ""
+    ack: Acknowledgement | None = None  # who, when, why, until when (when acknowledged)
     confirmed: bool = True  # false: its subject could not be read since `last_seen`
 
     def as_dict(self) -> dict[str, Any]:
@@ -216,6 +221,7 @@ class Finding:
             "since_from": self.since_from,
             "last_seen": self.last_seen,
             "acknowledged": self.acknowledged,
+            "acknowledgement": None if self.ack is None else self.ack.as_dict(),
             "confirmed": self.confirmed,
         }
 
@@ -458,6 +464,7 @@ class _Track:
     acknowledged: bool = False
     acked_as: tuple[Severity, str] | None = None
     cleared_at: float | None = None
+    ack: Acknowledgement | None = None
     confirmed: bool = True
 
     @property
@@ -481,6 +488,7 @@ class _Track:
             acknowledged=self.acknowledged,
             since_from=since_from,
             label=c.label,
+            ack=self.ack if self.acknowledged else None,
             confirmed=self.confirmed,
         )
 
@@ -530,6 +538,7 @@ class Tracker:
         self.history = History(self.thresholds.flap_window_s)
         self.memo = Memo()  # the rules' per-item results between looks
         self._tracks: dict[str, _Track] = {}
+        self._restored: dict[str, Acknowledgement] = {}  # from an earlier run, not seen yet
 
     def update(self, assessment: Look) -> Update:
         raised: list[Finding] = []
@@ -570,6 +579,10 @@ class Tracker:
                 track = None
         if track is None:
             track = self._tracks[condition.key] = _Track(condition, at, at)
+            restored = self._restored.pop(condition.key, None)
+            if restored is not None and _ack_holds(restored, condition, at):
+                track.acknowledged, track.ack = True, restored
+                track.acked_as = (Severity(restored.severity), restored.essence)
         elif at < track.last_seen:
             return None  # an older look than one already taken into account
         track.condition, track.last_seen = condition, at
@@ -577,12 +590,18 @@ class Tracker:
         newly = revived
         if not track.reported and track.last_seen - track.first_seen >= condition.debounce:
             track.reported = newly = True
-        if track.acknowledged and _essence(condition) != track.acked_as:
-            track.acknowledged, track.acked_as = False, None
+        expired = track.ack is not None and track.ack.expired(at)
+        if track.acknowledged and (_essence(condition) != track.acked_as or expired):
+            track.acknowledged, track.acked_as, track.ack = False, None, None
             newly = True  # it changed: worth the operator's attention again
         return track if newly and track.reported and not track.acknowledged else None
 
     def _clear_absent(self, fresh: Mapping[Scope, Coverage], seen: set[str]) -> list[Finding]:
+        for key in [k for k in self._restored if k not in seen]:
+            scope, subject_id = _scope_of(key)
+            coverage = fresh.get(scope) if scope is not None else None
+            if coverage is not None and coverage.covers(subject_id):
+                del self._restored[key]  # it was fixed while we were away: forget it
         cleared: list[Finding] = []
         for key, track in list(self._tracks.items()):
             if key in seen:
@@ -629,20 +648,64 @@ class Tracker:
             t.condition for t in self._tracks.values() if not t.reported and t.cleared_at is None
         )
 
-    def acknowledge(self, key: str) -> bool:
-        """Make a current finding quiet until it changes; False when there is none by `key`."""
+    def acknowledge(
+        self, key: str, *, by: str = "", at: float = 0.0, note: str = "", for_s: float | None = None
+    ) -> Acknowledgement | None:
+        """Make a current finding quiet until it changes (or `for_s` seconds pass);
+        the acknowledgement, or None when there is no finding by `key`."""
         track = self._tracks.get(key)
         if track is None or not track.reported or track.cleared_at is not None:
-            return False
-        track.acknowledged, track.acked_as = True, _essence(track.condition)
-        return True
+            return None
+        severity, essence = _essence(track.condition)
+        at = at or track.last_seen
+        expires = None if for_s is None else at + for_s
+        ack = Acknowledgement(key, by, at, int(severity), essence, note, expires)
+        track.acknowledged, track.acked_as, track.ack = True, (severity, essence), ack
+        return ack
 
     def unacknowledge(self, key: str) -> bool:
+        self._restored.pop(key, None)
         track = self._tracks.get(key)
         if track is None or not track.acknowledged:
             return False
-        track.acknowledged, track.acked_as = False, None
+        track.acknowledged, track.acked_as, track.ack = False, None, None
         return True
+
+    def acknowledgements(self) -> tuple[Acknowledgement, ...]:
+        """Every acknowledgement worth keeping: of current findings, and restored ones
+        whose finding was not looked at yet."""
+        current = [t.ack for t in self._tracks.values() if t.acknowledged and t.ack is not None]
+        return (*current, *self._restored.values())
+
+    def restore(self, acks: Mapping[str, Acknowledgement]) -> None:
+        """Take the acknowledgements of the file as they are now (the console at start,
+        the wall whenever the file changed): tracks are acknowledged, or not, to match;
+        keys not seen yet wait for their finding."""
+        for key, track in self._tracks.items():
+            ack = acks.get(key)
+            if ack is not None and _ack_holds(ack, track.condition, track.last_seen):
+                track.acknowledged, track.ack = True, ack
+                track.acked_as = (Severity(ack.severity), ack.essence)
+            elif track.acknowledged and ack is None:
+                track.acknowledged, track.acked_as, track.ack = False, None, None
+        self._restored = {k: a for k, a in acks.items() if k not in self._tracks}
+
+
+def _ack_holds(ack: Acknowledgement, condition: Condition, at: float) -> bool:
+    """An acknowledgement applies to what the finding still says, and until it expires."""
+    return (Severity(ack.severity), ack.essence) == _essence(condition) and not ack.expired(at)
+
+
+def _scope_of(key: str) -> tuple[Scope | None, str]:
+    """The scope and subject id in a finding key ("rule@cloud/region/kind/id")."""
+    parts = key.partition("@")[2].split("/", 3)
+    if len(parts) != 4:
+        return None, ""
+    cloud, region, kind, subject_id = parts
+    try:
+        return (RegionRef(cloud, region), Kind(kind)), subject_id
+    except ValueError:
+        return None, subject_id
 
 
 def counts(findings: Iterable[Finding], *, acknowledged: bool = False) -> dict[Severity, int]:

@@ -78,3 +78,40 @@ def plane_assessment(looks: Iterable[PlaneLook], thresholds: Thresholds) -> Look
 def merged(first: Look, second: Look) -> Look:
     """Two looks at different scopes as one."""
     return Look(first.conditions + second.conditions, {**first.fresh, **second.fresh})
+
+
+# The region strip's word for each control-plane finding ({id}: the subject's id).
+STRIP_WORDS = {
+    "api.availability": "{id} FAILING",
+    "api.latency": "{id} SLOW",
+    "lead.boot_slow": "boots SLOW",
+    "lead.stuck": "{id}s STUCK",
+    "probe.rabbitmq_partition": "rabbitmq PARTITION",
+    "probe.rabbitmq_node_down": "rabbitmq NODE DOWN",
+    "probe.rabbitmq_alarm": "rabbitmq ALARM",
+    "probe.rabbitmq_queue_growing": "rabbitmq QUEUE GROWING",
+    "probe.galera_not_primary": "galera NOT PRIMARY",
+    "probe.galera_size": "galera NODE MISSING",
+    "probe.galera_state": "galera NOT SYNCED",
+    "probe.unreachable": "{id} UNREACHABLE",
+}
+
+
+def strip_words(findings: Iterable[Any]) -> dict[Any, str]:
+    """{RegionRef: "rabbitmq PARTITION +1"}: the worst open control-plane finding of
+    each region, in a word, and how many more (acknowledged ones are left quiet)."""
+    from osconsole.health.findings import sort_key
+
+    aspects = {a.value for a in Aspect}
+    by_region: dict[Any, list[Any]] = {}
+    for finding in findings:
+        if finding.subject.kind in aspects and not finding.acknowledged:
+            by_region.setdefault(finding.subject.ref, []).append(finding)
+    words = {}
+    for ref, found in by_region.items():
+        worst = min(found, key=sort_key)
+        name = worst.subject.id.split(" ")[0]
+        template = STRIP_WORDS.get(worst.rule, "{id} " + worst.rule.rsplit("_", 1)[-1].upper())
+        more = f" +{len(found) - 1}" if len(found) > 1 else ""
+        words[ref] = template.format(id=name) + more
+    return words

@@ -5,6 +5,7 @@ URL layout (one listener for everything, regions by path prefix):
     /identity/...                Keystone v3, shared by all regions
     /{region}/compute/v2.1/...   Nova          /{region}/network/v2.0/...  Neutron
     /{region}/placement/...      Placement     /{region}/volume/v3/...     Cinder
+    /{region}/rabbitmq/api/...   RabbitMQ's management API (sim/backing.py)
     /_sim/...                    control API (loopback clients only)
 
 Faults are applied here, around every service route, so that each service module
@@ -26,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from osconsole.sim import cinder, control, keystone, neutron, nova, placement
+from osconsole.sim import backing, cinder, control, keystone, neutron, nova, placement
 from osconsole.sim.common import HTTP_TITLES, ApiError, Ctx, error_body, json_response
 from osconsole.sim.faults import (
     HTML_PAGE,
@@ -39,6 +40,8 @@ from osconsole.sim.faults import (
     retry_after_header,
 )
 from osconsole.sim.world import SERVICES, Faults, World
+
+RABBITMQ = "rabbitmq"  # not an OpenStack service: the region's faults, none of its own
 
 
 def create_app(world: World) -> Starlette:
@@ -56,6 +59,7 @@ def create_app(world: World) -> Starlette:
         Mount("/{region}/network", routes=neutron.routes()),
         Mount("/{region}/placement", routes=placement.routes()),
         Mount("/{region}/volume", routes=cinder.routes()),
+        Mount("/{region}/rabbitmq", routes=backing.rabbitmq_routes()),
     ]
     handlers = {ApiError: _api_error, HTTPException: _http_error}
     app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
@@ -128,7 +132,7 @@ class FaultsAndLog:
         if service == "root":
             await _send_json(send, 200, {"osconsole-sim": {"regions": list(world.regions)}})
             return
-        if region_name is not None and (region is None or service not in SERVICES):
+        if region_name is not None and (region is None or service not in (*SERVICES, RABBITMQ)):
             status = 404
             body = error_body("identity", 404, f"No service at {scope['path']}")
             await _send_json(send, status, body)

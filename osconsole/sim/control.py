@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
+from osconsole.sim.backing import galera_status, probes_config
 from osconsole.sim.clock import iso
 from osconsole.sim.common import ctx, json_response
 from osconsole.sim.faults import SHAPES
@@ -441,6 +442,22 @@ async def _unknown(request: Request) -> Response:
     return json_response({"error": f"no control endpoint {request.url.path}"}, status=404)
 
 
+# -- the services beneath (sim/backing.py) ---------------------------------------------------
+
+
+async def probes(request: Request, world: World) -> Any:
+    """config.yaml's `probes:` for this simulator (the demo turns them on with it)."""
+    return probes_config(world, ctx(request).base_url)
+
+
+async def galera(request: Request, world: World) -> Any:
+    """A Galera node's SHOW GLOBAL STATUS and VARIABLES rows: the injected MySQL source."""
+    found = galera_status(world, request.path_params["region"])
+    if found is None:
+        raise ControlError(404, f"no region {request.path_params['region']!r}")
+    return found
+
+
 _ROUTES = [
     Route("/state", _endpoint(state), methods=["GET"]),
     Route("/requests", _endpoint(list_requests), methods=["GET"]),
@@ -453,6 +470,8 @@ _ROUTES = [
     Route("/faults/{region}/{service}", _endpoint(put_faults), methods=["PUT"]),
     Route("/faults/{region}/{service}", _endpoint(reset_faults), methods=["DELETE"]),
     Route("/rename", _endpoint(rename), methods=["POST"]),
+    Route("/probes", _endpoint(probes), methods=["GET"]),
+    Route("/galera/{region}", _endpoint(galera), methods=["GET"]),
     Route("/scenarios", _endpoint(list_scenarios), methods=["GET"]),
     Route("/scenarios/{name}", _endpoint(start_scenario, status=201), methods=["POST"]),
     Route("/scenarios/{name}", _endpoint(stop_scenario), methods=["DELETE"]),

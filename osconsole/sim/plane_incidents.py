@@ -1,5 +1,5 @@
-"""Incidents of the control plane itself: boots slowing down (and later the services
-underneath: RabbitMQ, Galera, memcached, in osconsole.sim.backing).
+"""Incidents of the control plane itself: boots slowing down, and the services
+underneath (RabbitMQ, Galera, memcached; their state in osconsole.sim.backing).
 
 Kept apart from scenarios.py, which registers them; they use its Incident and
 helpers, so scenarios.py imports this module only inside its factories.
@@ -127,3 +127,104 @@ class SlowBoots(Incident):
             return [f"server {server.name} ({server.id}) deleted"]
 
         return deleted
+
+
+# -- the services beneath (sim/backing.py) ------------------------------------------------
+
+
+class RabbitPartition(Incident):
+    """RabbitMQ's second node loses the other two (a net split): each side reports the
+    other in `partitions`; healed `heal_after` seconds later."""
+
+    def __init__(self, plan: Plan, region: str, tag: str = "rabbitmq-partition", *,
+                 heal_after: float = 180.0) -> None:  # fmt: skip
+        super().__init__(plan, region, tag)
+        self.heal_after = heal_after
+
+    def steps(self, at: float) -> list[Step]:
+        return [self.step(at, self.split), self.step(at + self.heal_after, self.heal)]
+
+    def split(self, world: World, region: Region, now: float) -> list[str]:
+        nodes = region.backing.rabbit.nodes
+        alone, others = nodes[1], [nodes[0], nodes[2]]
+        alone.partitions = [n.name for n in others]
+        for node in others:
+            node.partitions = [alone.name]
+        return [f"RabbitMQ partitioned: {alone.name} lost {', '.join(alone.partitions)}"]
+
+    def heal(self, world: World, region: Region, now: float) -> list[str]:
+        for node in region.backing.rabbit.nodes:
+            node.partitions = []
+        return ["RabbitMQ partition healed"]
+
+
+class GaleraNodeLeaves(Incident):
+    """One of three Galera nodes leaves the cluster (size 3 -> 2, still Primary);
+    it rejoins `rejoin_after` seconds later."""
+
+    def __init__(self, plan: Plan, region: str, tag: str = "galera-node-leaves", *,
+                 rejoin_after: float = 150.0) -> None:  # fmt: skip
+        super().__init__(plan, region, tag)
+        self.rejoin_after = rejoin_after
+
+    def steps(self, at: float) -> list[Step]:
+        return [self.step(at, self.leave), self.step(at + self.rejoin_after, self.rejoin)]
+
+    def leave(self, world: World, region: Region, now: float) -> list[str]:
+        galera = region.backing.galera
+        galera.members = 2
+        return ["a Galera node left the cluster: 2 of 3 nodes"]
+
+    def rejoin(self, world: World, region: Region, now: float) -> list[str]:
+        region.backing.galera.members = 3
+        return ["the Galera node rejoined: 3 of 3 nodes"]
+
+
+class QueueWithoutConsumers(Incident):
+    """The notifications queue loses its consumer (ceilometer stopped): it grows by
+    `per_s` messages a second; the consumer comes back after `back_after` and drains it."""
+
+    QUEUE = "notifications.info"
+
+    def __init__(self, plan: Plan, region: str, tag: str = "queue-without-consumers", *,
+                 per_s: float = 3.0, back_after: float = 240.0) -> None:  # fmt: skip
+        super().__init__(plan, region, tag)
+        self.per_s = per_s
+        self.back_after = back_after
+
+    def steps(self, at: float) -> list[Step]:
+        return [self.step(at, self.stop), self.step(at + self.back_after, self.back)]
+
+    def stop(self, world: World, region: Region, now: float) -> list[str]:
+        queue = region.backing.rabbit.queues[self.QUEUE]
+        queue.consumers, queue.growth_per_s, queue.growing_since = 0, self.per_s, now
+        queue.messages = max(queue.messages, 1)
+        return [f"queue {self.QUEUE} has no consumer: growing {self.per_s:g} messages/s"]
+
+    def back(self, world: World, region: Region, now: float) -> list[str]:
+        queue = region.backing.rabbit.queues[self.QUEUE]
+        queue.consumers, queue.growth_per_s, queue.growing_since, queue.messages = 1, 0.0, None, 0
+        return [f"queue {self.QUEUE} has a consumer again (drained)"]
+
+
+class MemcachedEvicting(Incident):
+    """memcached runs out of memory: `per_s` evictions a second for `for_s` seconds."""
+
+    def __init__(self, plan: Plan, region: str, tag: str = "memcached-evicting", *,
+                 per_s: float = 4.0, for_s: float = 180.0) -> None:  # fmt: skip
+        super().__init__(plan, region, tag)
+        self.per_s = per_s
+        self.for_s = for_s
+
+    def steps(self, at: float) -> list[Step]:
+        return [self.step(at, self.start), self.step(at + self.for_s, self.stop)]
+
+    def start(self, world: World, region: Region, now: float) -> list[str]:
+        cache = region.backing.memcached
+        cache.stop_evicting(now)
+        cache.eviction_rate, cache.evicting_since = self.per_s, now
+        return [f"memcached is evicting {self.per_s:g} items/s (out of memory)"]
+
+    def stop(self, world: World, region: Region, now: float) -> list[str]:
+        region.backing.memcached.stop_evicting(now)
+        return ["memcached stopped evicting"]

@@ -18,6 +18,7 @@ import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from osconsole.sim.app import create_app, is_loopback
+from osconsole.sim.backing import serving_memcached
 from osconsole.sim.faults import DROP
 from osconsole.sim.generate import (
     ADMIN_PASSWORD,
@@ -158,11 +159,18 @@ def _server(world: World) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+async def _serve(server: uvicorn.Server, world: World, sock: socket.socket) -> None:
+    """The HTTP server, and each region's memcached on loopback beside it."""
+    host = sock.getsockname()[0]
+    async with serving_memcached(world, host if is_loopback(host) else "127.0.0.1"):
+        await server.serve(sockets=[sock])
+
+
 def serve_forever(world: World, sock: socket.socket) -> None:
     """Serve until interrupted (Ctrl-C), in the calling thread."""
     server = _server(world)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(_serve(server, world, sock))
 
 
 class SimServer:
@@ -179,7 +187,7 @@ class SimServer:
         self._thread = threading.Thread(target=self._run, name="osconsole-sim", daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._sock]))
+        asyncio.run(_serve(self._server, self.world, self._sock))
 
     def start(self) -> SimServer:
         self._thread.start()

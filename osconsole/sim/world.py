@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from osconsole.sim.backing import Backing
 from osconsole.sim.clock import SimClock
 
 # Intervals as the services ship them: Neutron agents report every 30 s and are
@@ -560,9 +561,11 @@ class Faults:
 class Region:
     """Everything one region's Nova, Neutron, Placement and Cinder hold."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, started_at: float = 0.0) -> None:
         self.name = name
         self.faults = Faults()
+        # RabbitMQ, Galera and memcached beneath the APIs (their probes' answers).
+        self.backing = Backing(name, started_at)
         # One service's own faults, on top of the region's (a field set here wins).
         self.service_faults = {service: Faults() for service in SERVICES}
         self.hypervisors: Collection[Hypervisor] = Collection()

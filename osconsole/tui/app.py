@@ -10,6 +10,8 @@ screen or a modal is open; only repaints wait.
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import logging
 import time
 from collections.abc import Callable
@@ -21,31 +23,43 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
-from osconsole.actions import ActionRunner
+from osconsole.acks import AckFile, Acknowledgement, acks_path
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.events import Timeline
 from osconsole.health.assess import Verdicts
-from osconsole.health.findings import Finding, plural
+from osconsole.health.findings import Finding, Tracker, plural
 from osconsole.health.incidents import Incident, paging, raised
 from osconsole.live import PANES
+from osconsole.model import RegionRef
 from osconsole.themes import console_css
 from osconsole.tui.actions import ActionCommands
 from osconsole.tui.dashboard import DashboardScreen
 from osconsole.tui.findings import FindingsScreen, TimelineScreen
+from osconsole.tui.keys import CURSOR_BINDINGS, CursorKeys
 from osconsole.tui.messages import VerdictsChanged
+from osconsole.tui.palette import ConsoleCommands
 from osconsole.tui.polling import PollingApp, Repaint
+from osconsole.views import region_labels
 
 log = logging.getLogger(__name__)
 
 
-class ConsoleApp(PollingApp):
+def operator_name() -> str:
+    """Who acknowledges: the local user name (the audit log has the Keystone user)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+class ConsoleApp(CursorKeys, PollingApp):
     """osconsole: every region's hypervisors, routers, tenants and liveness, live."""
 
     TITLE = "osconsole"
     CSS = console_css()
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {ActionCommands}
+    COMMANDS = App.COMMANDS | {ActionCommands, ConsoleCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -54,6 +68,8 @@ class ConsoleApp(PollingApp):
         Binding("question_mark", "help", "Keys"),
         Binding("f", "findings", "Findings"),
         Binding("e", "events", "Events"),
+        Binding("colon", "command_line", "Command (:)", show=False),
+        *CURSOR_BINDINGS,
     ]
 
     def __init__(
@@ -78,14 +94,24 @@ class ConsoleApp(PollingApp):
             poll=poll,
         )
         self.sub_title = subtitle
-        self.action_runner: ActionRunner | None = None  # made once connected (tui.actions)
         self._notified: set[str] = set()  # critical incidents already paged for
+        self.demo = False  # watching the demo cloud: its acknowledgements and audit apart
+        self.command_history: list[str] = []  # `:` commands of this session, oldest first
+        self.ack_file = AckFile(acks_path())
 
     # -- lifecycle (connecting and polling: PollingApp) -------------------------------
 
     def start_views(self) -> None:
         self.push_screen(DashboardScreen())
         self.set_interval(1.0, self._tick)
+        self.load_acks()
+
+    def load_acks(self) -> None:
+        """The acknowledgements of the last run (a small local file, read before the first
+        poll is judged): they apply when their findings are seen again unchanged."""
+        if self.demo:
+            self.ack_file = AckFile(acks_path(demo=True))
+        self.state.tracker.restore(self.ack_file.load())
 
     def connected(self, connection: Connection) -> None:
         for error in self.new_connect_errors:
@@ -146,6 +172,10 @@ class ConsoleApp(PollingApp):
         self.notify(first.title + more, title=title, severity="error", timeout=15, markup=False)
 
     @property
+    def tracker(self) -> Tracker:
+        return self.state.tracker
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         return self.state.findings
 
@@ -165,12 +195,46 @@ class ConsoleApp(PollingApp):
             self._page(new)
         self.screen.post_message(VerdictsChanged())
 
-    def acknowledge(self, key: str, quiet: bool = True) -> None:
-        """Acknowledge a finding (it stays listed, quiet until it changes), or undo it;
-        the panes say so too (their words mark it acknowledged)."""
-        self.state.acknowledge(key, quiet)
+    def acknowledge(self, key: str, *, note: str = "", for_s: float | None = None) -> bool:
+        """Acknowledge a finding (listed apart and quiet until it changes or `for_s`
+        passes), as this user, now; kept across restarts."""
+        ack = self.state.acknowledge(
+            key, by=operator_name(), at=self.clock(), note=note, for_s=for_s
+        )
+        self._acks_changed()
+        return ack is not None
+
+    def unacknowledge(self, key: str) -> None:
+        self.state.unacknowledge(key)
+        self._acks_changed()
+
+    def _acks_changed(self) -> None:
+        """Every surface says so: the findings bar now, the panes' words on the repaint
+        (the judge runs again), and the file keeps it."""
         self.dashboard.show_findings(self.findings, self.incidents)
+        self.screen.post_message(VerdictsChanged())
         self.repaint(set(PANES))
+        self.save_acks(self.state.tracker.acknowledgements())
+
+    @work(group="acks", exclusive=True, exit_on_error=False)
+    async def save_acks(self, acks: tuple[Acknowledgement, ...]) -> None:
+        try:
+            await asyncio.to_thread(self.ack_file.save, acks)
+        except OSError as exc:
+            self.notify(f"{self.ack_file.path}: {exc}", title="Acknowledgements not kept")
+
+    def open_region(self, region: RegionRef | str) -> bool:
+        """Open a region's control-plane drill-down (a RegionRef, or its name as the
+        strip shows it: "RegionOne", "cloud/RegionOne"); False when none has that name."""
+        from osconsole.tui.region import find_region, open_region
+
+        refs = list(self.state.regions)
+        ref = find_region(refs, region)
+        if ref is None:
+            self.notify(f"No region {region}", severity="warning", timeout=5, markup=False)
+            return False
+        open_region(self, ref, region_labels(refs)[ref])
+        return True
 
     def action_findings(self) -> None:
         self.push_screen(FindingsScreen())
@@ -178,10 +242,18 @@ class ConsoleApp(PollingApp):
     def action_events(self) -> None:
         self.push_screen(TimelineScreen())
 
+    def action_command_line(self) -> None:
+        """`:` as in k9s: `:routers`, `:region NAME|all`, `:host NAME`, `:find TEXT`..."""
+        from osconsole.tui import command_line
+
+        prompt = command_line.CommandPrompt(
+            self.command_history, command_line.CommandSuggester(self)
+        )
+        self.push_screen(prompt, lambda text: command_line.run(self, text))
+
     def _tick(self) -> None:
-        """Every second: ages move, so the strip and pane headers are redrawn."""
-        if self.paused:
-            return
+        """Every second: ages move, so the strip and pane headers are redrawn (paused
+        too: pausing stops polling, not time; the data only gets older)."""
         now = self.clock()
         self.dashboard.show_regions(self.state.statuses(self.region_stats(), now), self.state)
         self.dashboard.show_ages(self.state, now)

@@ -19,7 +19,6 @@ from osconsole.config import Settings
 from osconsole.live import LiveState
 
 if TYPE_CHECKING:
-    from osconsole.actions import ActionRunner
     from osconsole.cloud.connect import Connection
     from osconsole.events import Timeline
     from osconsole.health.findings import Finding
@@ -38,7 +37,6 @@ class Console(Protocol):
     connection: Connection | None
     poller: Poller | None
     paused: bool
-    action_runner: ActionRunner | None
 
     @property
     def findings(self) -> tuple[Finding, ...]: ...
@@ -49,7 +47,9 @@ class Console(Protocol):
     @property
     def timeline(self) -> Timeline: ...
 
-    def acknowledge(self, key: str, quiet: bool = True) -> None: ...
+    def acknowledge(self, key: str, *, note: str = "", for_s: float | None = None) -> bool: ...
+
+    def unacknowledge(self, key: str) -> None: ...
 
 
 @runtime_checkable

@@ -21,7 +21,8 @@ EXTRA_KEYS = [
 
 
 def _describe(key: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "escape": "esc", "greater_than_sign": ">"}
+    names = {"question_mark": "?", "slash": "/", "escape": "esc", "greater_than_sign": ">",
+             "colon": ":", "exclamation_mark": "!"}  # fmt: skip
     return names.get(key, key)
 
 

@@ -26,6 +26,7 @@ import httpx
 from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
+from textual.driver import Driver
 
 from osconsole.clean import clean_text
 from osconsole.cloud.connect import CloudAttempt, Connection
@@ -38,6 +39,7 @@ from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.mysql import StatusSource
 from osconsole.probes.runner import ProbeRunner
 from osconsole.themes import register_themes, theme_name
 from osconsole.tui.messages import (
@@ -110,6 +112,7 @@ class PollingApp(App[None]):
         self.poller: Poller | None = None
         self.connector: Reconnector | None = None
         self.probes: ProbeRunner | None = None
+        self.mysql_sources: dict[RegionRef, StatusSource] = {}  # injected (the demo's)
         self.errors: list[str] = []
         self.new_connect_errors: list[str] = []
         self._told: set[str] = set()
@@ -134,6 +137,16 @@ class PollingApp(App[None]):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver, made to exit rather than stall when the terminal
+        goes (see osconsole.tui.terminal); other drivers (tests, browsers) as they are."""
+        driver = super().get_driver_class()
+        try:
+            from osconsole.tui.terminal import HangupSafeDriver, LinuxDriver
+        except ImportError:  # no termios: not a POSIX terminal
+            return driver
+        return HangupSafeDriver if driver is LinuxDriver else driver
+
     def start_views(self) -> None:
         """Push the first screen and start the App's own timers."""
 
@@ -142,7 +155,7 @@ class PollingApp(App[None]):
         """Connect every cloud, each tried again with backoff until it connects, and
         poll (and probe) every region of those that did, until we exit."""
         poller = Poller((), self.settings, on_snapshot=self._arrived)
-        probes = ProbeRunner(self.settings.probes, ())
+        probes = ProbeRunner(self.settings.probes, (), mysql_sources=self.mysql_sources)
         connector = Reconnector(
             self.settings,
             on_connected=self._cloud_connected,
@@ -197,6 +210,7 @@ class PollingApp(App[None]):
         self.connection = message.connection
         self._update_errors()
         self.state.expect(r.ref for r in message.connection.regions)
+        self.state.watch_auth({r.ref: r.auth for r in message.connection.regions})
         self.connected(message.connection)
 
     @on(ConnectionFailed)
@@ -226,6 +240,9 @@ class PollingApp(App[None]):
     def showing(self) -> bool:
         """The screen that shows repaints is up (not yet, or no more while exiting)."""
         return False
+
+    def before_judging(self) -> None:
+        """Anything to take in before the judge runs (on the event loop)."""
 
     def show(self, repaint: Repaint) -> None:
         """Show what a repaint judged and built (on the event loop: changed cells only)."""
@@ -276,6 +293,7 @@ class PollingApp(App[None]):
 
     async def _judge_and_show(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        self.before_judging()
         self.state.plane = self.plane_looks(self.state.snapshots.values())
         frozen = self.state.frozen()
         repaint = await asyncio.to_thread(judge_and_build, frozen, dirty, self.clock())

@@ -37,6 +37,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
+from osconsole.acks import AckFile, acks_path
 from osconsole.cloud.connect import Connection
 from osconsole.config import Settings
 from osconsole.health.incidents import Incident
@@ -50,7 +51,9 @@ from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
+    NO_DATA,
     RED,
+    WAIT,
     Counts,
     RegionTile,
     TileData,
@@ -98,7 +101,8 @@ def header_text(
     text = Text("osconsole wall  ", style="bold")
     text.append(" READ-ONLY ", style="bold reverse")
     words = [t.word for t in tiles]
-    summary = " · ".join(f"{words.count(w)} {w}" for w in (RED, AMBER, GREEN) if w in words)
+    order = (RED, AMBER, GREEN, NO_DATA, WAIT)  # every tile counted, in the tiles' words
+    summary = " · ".join(f"{words.count(w)} {w}" for w in order if w in words)
     if tiles:
         text.append(f"  {len(tiles)} region{'s' if len(tiles) != 1 else ''}: {summary}")
     elif connecting:
@@ -295,6 +299,8 @@ class WallApp(PollingApp):
         self.rotate_period = rotate
         self.state = LiveState(self.settings, keep_events=EVENTS_KEPT)
         self.incidents: tuple[Incident, ...] = ()
+        self.acks = AckFile(acks_path())  # the console's acknowledgements, read when changed
+        self._acks_stamp: float | None = None
         self._counts: dict[str, Counts] = {}
         self._rotated_at: float | None = None
 
@@ -334,6 +340,15 @@ class WallApp(PollingApp):
         """Show what arrived now (the judge and the dirty views are made in a thread, as
         PollingApp's repaints do; tests and the long-run check use it)."""
         await self.repaint_now()
+
+    def before_judging(self) -> None:
+        """The console's acknowledgements, when its file changed: the wall shows them
+        too (it never writes them)."""
+        stamp = self.acks.stamp()
+        if stamp != self._acks_stamp:
+            self._acks_stamp = stamp
+            self.state.tracker.restore(self.acks.load())
+            self.state.rejudge()
 
     def show(self, repaint: Repaint) -> None:
         """Views, tile counts, incidents and the newest events of one repaint."""
@@ -447,6 +462,8 @@ def run_wall_app(
             region=region,
             openstack_config=openstack_config,
         )
+        if demo:
+            app.acks = AckFile(acks_path(demo=True))
         for warning in warnings:
             log.warning(warning)
         app.startup_notes = warnings

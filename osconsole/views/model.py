@@ -103,6 +103,7 @@ class RegionStatus:
     errors: dict[str, int]  # service -> error count
     detail: str = ""  # the latest error or note, shortened
     backoff: dict[str, float] = field(default_factory=dict)  # service -> s left (Retry-After)
+    auth_failing: float | None = None  # seconds renewing its token has failed (None: fine)
 
 
 # -- formatting ------------------------------------------------------------------

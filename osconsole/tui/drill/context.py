@@ -12,7 +12,7 @@ from osconsole.collect.parse import as_bool, utc_timestamp
 from osconsole.config import Thresholds
 from osconsole.health.findings import Assessment
 from osconsole.live import LiveState
-from osconsole.model import Agent, Hypervisor, Kind, Service, Snapshot
+from osconsole.model import Agent, Hypervisor, Kind, RegionRef, Service, Snapshot
 from osconsole.tui.drill.sections import Line, Page, Section, age_cell, aged, freshness
 from osconsole.views import Cell, Column, Target, Tone, project_names
 
@@ -65,6 +65,14 @@ class Context:
             if h.service_host:
                 found[h.service_host] = h.id
         return found
+
+
+HOST = "host"  # Target.detail of a host page: its id is the host name
+
+
+def host_target(ref: RegionRef, host: str) -> Target | None:
+    """The host page of `host` (None when the host is not known): Enter on a "Host" line."""
+    return Target(ref, Kind.HYPERVISORS, host, HOST) if host else None
 
 
 # -- servers (a hypervisor's, a project's) -----------------------------------------------

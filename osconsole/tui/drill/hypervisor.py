@@ -11,6 +11,7 @@ from osconsole.health.hypervisors import capacity_finding
 from osconsole.model import Capacity, Hypervisor, Kind, Service
 from osconsole.tui.drill.context import (
     Context,
+    host_target,
     missing_page,
     server_columns,
     server_lines,
@@ -82,7 +83,7 @@ def _facts(ctx: Context, h: Hypervisor) -> Section:
     state = "up" if h.state == "up" else ("DOWN" if h.state == "down" else h.state)
     lines = [
         fact("Verdict", verdict_cell(judged)),
-        fact("Host", h.hostname),
+        fact("Host", h.hostname, host_target(ctx.target.ref, h.service_host or h.hostname)),
         fact("State", Cell(state, SEVERITY_TONES[severity] if state != "up" else Tone.NONE)),
         fact("Status", h.status + (f" ({h.disabled_reason})" if h.disabled_reason else "")),
         fact("Running VMs", "-" if h.running_vms is None else str(h.running_vms)),

@@ -18,6 +18,7 @@ from osconsole.tui.drill.context import (
     agent_admin,
     agent_state,
     host_neighbours,
+    host_target,
     hypervisors_of_host,
     missing_page,
     service_admin,
@@ -96,7 +97,7 @@ def _agent_facts(ctx: Context, a: Agent) -> Section:
         fact("Verdict", verdict_cell(ctx.verdict(Kind.AGENTS, a.id))),
         fact("Type", a.agent_type),
         fact("Binary", a.binary or "-"),
-        fact("Host", a.host),
+        fact("Host", a.host, host_target(ctx.target.ref, a.host)),
         fact("Alive", agent_state(a)),
         fact("Admin", agent_admin(a)),
         fact(
@@ -201,7 +202,7 @@ def _service_facts(ctx: Context, s: Service) -> Section:
     lines = [
         fact("Verdict", verdict_cell(ctx.verdict(Kind.SERVICES, s.id))),
         fact("Service", f"{s.project} {s.binary}"),
-        fact("Host", s.host),
+        fact("Host", s.host, host_target(ctx.target.ref, s.host)),
         fact("State", service_state(s)),
         fact("Status", service_admin(s)),
         fact("Forced down", Cell("FORCED DOWN", Tone.WARNING) if s.forced_down else "no"),

@@ -194,9 +194,12 @@ class DrillScreen(Screen[None]):
     # -- keys -----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only sessions have no action key at all (not merely hidden)."""
+        """Read-only sessions and GET-only credentials have no action key at all (not
+        merely hidden)."""
         if action == "act":
-            return not console_of(self.app).settings.readonly
+            from osconsole.tui.actions import actions_allowed
+
+            return actions_allowed(self.app, self.target.ref)
         return True
 
     def action_act(self) -> None:
