@@ -464,7 +464,7 @@ def metered_app_class() -> type:
 async def measure(args: argparse.Namespace) -> None:
     from osconsole.config import Settings
     from osconsole.model import Kind, RegionRef
-    from osconsole.tui.app import REPAINT_DELAY
+    from osconsole.tui.polling import REPAINT_DELAY
 
     started = time.perf_counter()
     step = args.clock_step

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,18 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from osconsole.logs import scrub, state_dir
+from osconsole.logs import open_private, scrub, state_dir
 
 FILE_NAME = "audit.jsonl"
-FILE_MODE = 0o600
+DEMO_FILE_NAME = "demo-audit.jsonl"  # the demo cloud's actions: never mixed with real ones
 HIDDEN = "***"
 SECRET_KEYS = re.compile(r"(?i)(password|secret|token|credential)")
 FERNET = re.compile(r"gAAAAA[A-Za-z0-9_\-]{40,}=*")  # Keystone's Fernet tokens
 RESULTS = ("succeeded", "partial", "failed", "refused")
 
 
-def audit_path(env: dict[str, str] | None = None) -> Path:
-    return state_dir(env) / FILE_NAME
+def audit_path(env: dict[str, str] | None = None, *, demo: bool = False) -> Path:
+    return state_dir(env) / (DEMO_FILE_NAME if demo else FILE_NAME)
 
 
 def utc_now() -> datetime:
@@ -125,14 +124,7 @@ class AuditLog:
 
     def _open(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.path, flags, FILE_MODE)
-        try:
-            _private(fd)
-        except OSError:
-            os.close(fd)
-            raise
-        return fd
+        return open_private(self.path)
 
     def _write(self, data: bytes) -> None:
         with self._lock:
@@ -158,10 +150,3 @@ class AuditLog:
             except ValueError:
                 continue
         return found[-last:] if last else found
-
-
-def _private(fd: int) -> None:
-    """Narrow a file created before (or under a loose umask) to the owner only."""
-    mode = stat.S_IMODE(os.fstat(fd).st_mode)
-    if mode & 0o077:
-        os.fchmod(fd, FILE_MODE)

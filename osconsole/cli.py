@@ -2,27 +2,36 @@
 
 Exit codes are part of the interface (cron jobs and chat bots use them):
 0 success, 1 partial result, 2 bad usage, config or auth; `snapshot` also exits 3
-when nothing could be read (README.md has the table).
+when nothing could be read, and 4 with `--fail-on` when findings at or above that
+severity exist (README.md has the table).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from osconsole.config import DAY, ConfigError, check_setting, load_settings
+from osconsole.health.findings import Severity
+from osconsole.logs import redact_userinfo
 from osconsole.model import Kind
 from osconsole.sim.generate import REGION_NAMES, SIZES
+
+if TYPE_CHECKING:
+    from osconsole.snapshot import SnapshotOutcome
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
+EXIT_FINDINGS = 4  # snapshot --fail-on: findings at or above that severity
+FAIL_ON = ("critical", "warning")
 
 
 def setting(name: str) -> Callable[[str], Any]:
@@ -80,16 +89,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_cloud_options(parser: argparse.ArgumentParser) -> None:
+def _add_cloud_options(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """The options every command takes, before or after its name: a subcommand's copy
+    has no default, so `osconsole --region X snapshot` keeps X (argparse would reset it)."""
+    default = argparse.SUPPRESS if sub else None
     parser.add_argument(
-        "--config", metavar="PATH", help="config.yaml (else $OSCONSOLE_CONFIG, XDG)"
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config.yaml (else $OSCONSOLE_CONFIG, XDG)",
     )
     parser.add_argument(
         "--os-cloud",
         metavar="NAME",
+        default=default,
         help="clouds.yaml entry to use (overrides the config's clouds)",
     )
-    parser.add_argument("--region", metavar="NAME", help="only this region")
+    parser.add_argument("--region", metavar="NAME", default=default, help="only this region")
+
+
+def _add_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,  # `osconsole --demo COMMAND` works the same
+        help="watch a simulated three-region cloud (started in the background)",
+    )
 
 
 def _add_snapshot(sub: argparse._SubParsersAction) -> None:
@@ -99,11 +124,22 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
         description=(
             "One complete poll of every region, printed. Exit 0 when complete, 1 when "
             "partial (what failed on stderr), 2 on config or auth errors, 3 when nothing "
-            "could be read."
+            "could be read, 4 with --fail-on when findings at or above that severity exist."
         ),
     )
-    _add_cloud_options(snap)
+    _add_cloud_options(snap, sub=True)
+    _add_demo(snap)
     snap.add_argument("-f", "--format", choices=["table", "json"], default="table")
+    snap.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        help=f"exit {EXIT_FINDINGS} when findings of this severity or worse exist",
+    )
+    snap.add_argument(
+        "--findings-only",
+        action="store_true",
+        help="print only the findings (table or JSON), not every object",
+    )
     snap.add_argument(
         "--kinds",
         metavar="KIND[,KIND]",
@@ -128,7 +164,7 @@ def _add_wall(sub: argparse._SubParsersAction) -> None:
             "has no authentication: put it behind an authenticating proxy)."
         ),
     )
-    _add_cloud_options(wall)
+    _add_cloud_options(wall, sub=True)
     wall.add_argument(
         "--rotate",
         type=bounded(0, DAY),
@@ -136,7 +172,7 @@ def _add_wall(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="show each pane this long (default 20; at least 3; 0: no rotation)",
     )
-    wall.add_argument("--demo", action="store_true", help="watch a simulated three-region cloud")
+    _add_demo(wall)
     wall.add_argument(
         "--serve", action="store_true", help="serve the wall to browsers (textual-serve)"
     )
@@ -278,20 +314,74 @@ def run_snapshot(args: argparse.Namespace) -> int:
         return config_failed(exc)
     for warning in settings.floor_warnings():
         print(f"osconsole: {warning}", file=sys.stderr)
-    outcome = asyncio.run(
-        take_snapshot(
-            settings,
-            kinds=kinds,
-            os_cloud=args.os_cloud,
-            region=args.region,
-            sweep_budget=args.sweep_budget,
+    _log_to_file()
+    cloud = None
+    openstack_config = None
+    os_cloud = args.os_cloud
+    if args.demo:
+        from osconsole.sim.background import DemoCloudError, start_demo
+
+        print("osconsole: starting the demo cloud (3 simulated regions)...", file=sys.stderr)
+        try:
+            cloud, settings, openstack_config = start_demo(settings)
+        except DemoCloudError as exc:
+            print(f"osconsole: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        os_cloud = None
+    try:
+        outcome = asyncio.run(
+            take_snapshot(
+                settings,
+                kinds=kinds,
+                os_cloud=os_cloud,
+                region=args.region,
+                sweep_budget=args.sweep_budget,
+                openstack_config=openstack_config,
+            )
         )
-    )
+    finally:
+        if cloud is not None:
+            cloud.stop()
     if outcome.output:
-        print(outcome.output if args.format == "table" else outcome.json_text)
+        print(
+            redact_userinfo(snapshot_output(outcome, args.format, findings_only=args.findings_only))
+        )
     for problem in outcome.problems:
-        print(f"osconsole: {problem}", file=sys.stderr)
+        print(f"osconsole: {redact_userinfo(problem)}", file=sys.stderr)
+    return exit_code(outcome, args.fail_on)
+
+
+def snapshot_output(outcome: SnapshotOutcome, form: str, *, findings_only: bool) -> str:
+    from osconsole.report import findings_document, findings_table, to_json
+
+    if not findings_only:
+        return outcome.output if form == "table" else outcome.json_text
+    if form == "table":
+        return findings_table(outcome.findings)
+    errors = outcome.document.get("errors", [])
+    return to_json(findings_document(outcome.findings, errors, now=time.time()))
+
+
+def exit_code(outcome: SnapshotOutcome, fail_on: str | None) -> int:
+    """The snapshot's own code, or EXIT_FINDINGS when what was read shows findings at
+    or above `fail_on` (a config or auth error, or nothing read, keeps its code)."""
+    if fail_on is None or outcome.exit_code not in (EXIT_OK, EXIT_PARTIAL):
+        return outcome.exit_code
+    threshold = Severity[fail_on.upper()]
+    if any(f.severity >= threshold for f in outcome.findings):
+        return EXIT_FINDINGS
     return outcome.exit_code
+
+
+def _log_to_file() -> None:
+    """Library warnings (keystoneauth's repeat the auth_url, password and all) go to the
+    scrubbed log file, not to stderr; where no file can be written, nowhere."""
+    from osconsole.logs import setup_file_logging
+
+    try:
+        setup_file_logging()
+    except OSError:
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 def run_wall(args: argparse.Namespace) -> int:

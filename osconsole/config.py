@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from osconsole.model import Kind
+from osconsole.probes.settings import RegionProbes
 
 # Polling faster than this gains nothing on call and costs the APIs dearly.
 INTERVAL_FLOORS = {
@@ -118,6 +119,18 @@ class Thresholds(_Strict):
     tenant_score_jump: float = Field(
         default=20.0, gt=0, description="a project's score moving by more than this is an event"
     )
+    # The control plane's own health (osconsole.health.availability, leadtimes, probes).
+    api_success_min: float = Field(
+        default=0.99, ge=0, le=1.0, description="a service's answered share over 5 minutes"
+    )
+    api_p95_max_ms: float = Field(default=2000.0, gt=0, description="a service's p95 over 5 min")
+    api_min_requests: int = Field(
+        default=10, ge=1, description="fewer calls in 5 minutes prove nothing either way"
+    )
+    api_debounce_s: float = Field(default=120.0, ge=0, description="API conditions must last")
+    boot_slow_ratio: float = Field(
+        default=3.0, gt=1.0, description="last hour's p95 boot time over the usual (median)"
+    )
     min_gateway_chassis: int = Field(
         default=2, ge=1, description="OVN: fewer alive gateway chassis leave no failover"
     )
@@ -146,6 +159,9 @@ class Settings(_Strict):
     theme: Literal["dark", "light", "high-contrast"] = "dark"
     readonly: bool = False
     bell: bool = Field(default=False, description="ring the terminal bell on a new critical")
+    probes: list[RegionProbes] = Field(
+        default_factory=list, description="RabbitMQ, MySQL, memcached per region (off if empty)"
+    )
 
     @field_validator("clouds")
     @classmethod

@@ -11,6 +11,11 @@ changed), a gateway on no chassis its active lost.
 
 Events are not debounced: the timeline records what each poll saw, including a
 split brain of a few seconds during a failover (findings are where that waits).
+The timeline groups what one cause did: routers failing over from one host in one
+poll are one line, tied to their L3 agent's death when the timeline saw it ("L3
+agent on net02 dead → 12 routers failed over"; on ML2/OVN the gateways leaving one
+chassis, tied to its gateway agent's death), and a storm (more than STORM events
+of one kind in one poll) is one line with its count, whatever its size.
 Without a previous snapshot, or from a stale one (its last poll failed, the items
 are the old ones), nothing is said: no change is known. Times are the server's
 clock of the current snapshot when it gave one. `Timeline` keeps the previous
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -51,6 +56,8 @@ class EventKind(StrEnum):
     HYPERVISOR_UP = "hypervisor.up"
     SERVER_ERROR = "tenant.server_error"
     TENANT_SCORE_JUMP = "tenant.score_jump"
+    ROUTERS_FAILED_OVER = "router.failovers"  # several routers, from one host, one poll
+    STORM = "storm"  # many events of one kind in one poll
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,9 @@ class Event:
     subject: Subject
     description: str
     severity: Severity = Severity.INFO
+    origin: str = ""  # the host it is about or moved away from (grouping by cause)
+    count: int = 1  # events this line stands for (a group, a storm)
+    members: tuple[Event, ...] = ()  # the first MEMBERS_KEPT of them
 
     @property
     def region(self) -> str:
@@ -74,6 +84,7 @@ class Event:
             "subject": self.subject.as_dict(),
             "description": self.description,
             "severity": self.severity.name.lower(),
+            "count": self.count,
         }
 
 
@@ -97,11 +108,12 @@ def diff(
 
 
 def _pairs(previous: Snapshot[Any], current: Snapshot[Any]) -> Iterable[tuple[Any, Any]]:
-    """(before, now) of every item in both snapshots, in the current snapshot's order."""
+    """(before, now) of every item in both snapshots that is not the very same object
+    (collectors keep unchanged items), in the current snapshot's order."""
     before = previous.items
     for item_id, now in current.items.items():
         old = before.get(item_id)
-        if old is not None:
+        if old is not None and old is not now:  # the very same (frozen) item: no change
             yield old, now
 
 
@@ -120,7 +132,8 @@ def _agents(prev: Snapshot[Agent], cur: Snapshot[Agent], at: float, t: Threshold
         )
         if old.alive and not new.alive:
             severity = Severity.CRITICAL if new.admin_state_up else Severity.WARNING
-            events.append(Event(EventKind.AGENT_DOWN, at, subject, f"{name} is dead", severity))
+            text = f"{name} is dead"
+            events.append(Event(EventKind.AGENT_DOWN, at, subject, text, severity, new.host))
         elif not old.alive and new.alive:
             words = f"{name} is alive again" + (" (restarted)" if restarted else "")
             events.append(Event(EventKind.AGENT_UP, at, subject, words))
@@ -183,10 +196,11 @@ def _router_events(old: Router, new: Router, subject: Subject, at: float) -> lis
         return [Event(EventKind.SPLIT_BRAIN_ENDS, at, subject, text)]
     if len(before) == 1 and len(now) == 1:
         text = f"{name} failed over from {before[0]} to {now[0]}"
-        return [Event(EventKind.ROUTER_FAILOVER, at, subject, text, Severity.WARNING)]
+        return [Event(EventKind.ROUTER_FAILOVER, at, subject, text, Severity.WARNING, before[0])]
     if before and not now and new.admin_state_up:
         text = f"{name} lost its active agent (was active on {', '.join(before)})"
-        return [Event(EventKind.ROUTER_ACTIVE_LOST, at, subject, text, Severity.CRITICAL)]
+        lost = EventKind.ROUTER_ACTIVE_LOST
+        return [Event(lost, at, subject, text, Severity.CRITICAL, ", ".join(before))]
     if now and not before and old.admin_state_up:
         text = f"{name} is active again on {', '.join(now)}"
         return [Event(EventKind.ROUTER_ACTIVE_BACK, at, subject, text)]
@@ -203,10 +217,11 @@ def _gateway_events(old: Router, new: Router, subject: Subject, at: float) -> li
     name = f"router {router_name(new)}"
     if before and now:
         text = f"{name}'s gateway failed over from {before} to {now}"
-        return [Event(EventKind.ROUTER_FAILOVER, at, subject, text, Severity.WARNING)]
+        return [Event(EventKind.ROUTER_FAILOVER, at, subject, text, Severity.WARNING, before)]
     if before and new.admin_state_up:
         text = f"{name} lost its active gateway (was on {before}; port {new.gateway.status})"
-        return [Event(EventKind.ROUTER_ACTIVE_LOST, at, subject, text, Severity.CRITICAL)]
+        lost = EventKind.ROUTER_ACTIVE_LOST
+        return [Event(lost, at, subject, text, Severity.CRITICAL, before)]
     if now and old.admin_state_up:
         text = f"{name}'s gateway is active again on {now}"
         return [Event(EventKind.ROUTER_ACTIVE_BACK, at, subject, text)]
@@ -317,12 +332,44 @@ DIFFERS: Mapping[Kind, Differ] = {
 # -- the timeline ---------------------------------------------------------------------------
 
 
+GROUP_MIN = 2  # routers moving away from one host in one poll: one line from here
+STORM = 10  # more events of one kind in one poll than this: one line
+MEMBERS_KEPT = 20  # events a grouped line keeps (its count says how many there were)
+CAUSE_WINDOW = 600.0  # seconds within which an agent's death explains router moves
+MOVED = (EventKind.ROUTER_FAILOVER, EventKind.ROUTER_ACTIVE_LOST)
+MOVERS = ("L3 agent", "OVN Controller Gateway agent")  # agents whose death moves routers
+
+
+def _moved_words(events: list[Event]) -> str:
+    failed = sum(1 for e in events if e.kind is EventKind.ROUTER_FAILOVER)
+    lost = len(events) - failed
+    words = []
+    if failed:
+        words.append(f"{plural(failed, 'router')} failed over")
+    if lost:
+        words.append(f"{plural(lost, 'router')} lost {'its' if lost == 1 else 'their'} active")
+    return ", ".join(words)
+
+
+def _grouped(kind: EventKind, members: list[Event], subject: Subject, text: str) -> Event:
+    return Event(
+        kind,
+        members[0].time,
+        subject,
+        text,
+        max(e.severity for e in members),
+        members[0].origin,
+        sum(e.count for e in members),
+        tuple(members[:MEMBERS_KEPT]),
+    )
+
+
 class Timeline:
     """The previous snapshot of each (region, kind) and the most recent events, oldest first.
 
     `observe` every snapshot as it arrives; a stale one is kept out of the comparison
     base (its items are the old ones anyway), so the next fresh poll is compared with
-    the last fresh one.
+    the last fresh one. Events of one cause are grouped (see the module docstring).
     """
 
     def __init__(self, thresholds: Thresholds | None = None, keep: int = 5000) -> None:
@@ -331,14 +378,81 @@ class Timeline:
         self._previous: dict[Scope, Snapshot[Any]] = {}
 
     def observe(self, snapshot: Snapshot[Any]) -> list[Event]:
-        """The events `snapshot` brings (also appended to `events`)."""
+        """The events `snapshot` brings, grouped (also appended to `events`)."""
         if snapshot.stale:
             return []
         scope = (snapshot.ref, snapshot.kind)
         found = diff(self._previous.get(scope), snapshot, self.thresholds)
         self._previous[scope] = snapshot
-        self.events.extend(found)
-        return found
+        grouped = self._group(found)
+        self.events.extend(grouped)
+        return grouped
+
+    def _group(self, found: list[Event]) -> list[Event]:
+        if len(found) < GROUP_MIN:
+            return [self._explained(e) for e in found]
+        by_origin: dict[str, list[Event]] = {}
+        rest: list[Event] = []
+        for event in found:
+            if event.kind in MOVED:
+                by_origin.setdefault(event.origin, []).append(event)
+            else:
+                rest.append(event)
+        out: list[Event] = []
+        for origin, moved in by_origin.items():
+            if len(moved) < GROUP_MIN:
+                rest.extend(moved)
+                continue
+            ref = moved[0].subject.ref
+            cause = self._death_of(ref, origin, moved[0].time)
+            head = f"{cause.subject.name} dead → " if cause else f"from {origin}: "
+            subject = Subject(ref, Kind.ROUTERS, f"from:{origin}", f"routers on {origin}")
+            kind = EventKind.ROUTERS_FAILED_OVER
+            out.append(_grouped(kind, moved, subject, head + _moved_words(moved)))
+        by_kind: dict[EventKind, list[Event]] = {}
+        for event in rest:
+            by_kind.setdefault(event.kind, []).append(event)
+        for kind, same in by_kind.items():
+            if len(same) <= STORM:
+                out.extend(self._explained(e) for e in same)
+                continue
+            shown = "; ".join(e.description for e in same[:2])
+            text = f"{len(same):,} at once ({kind.value}): {shown} and {len(same) - 2:,} more"
+            out.append(_grouped(EventKind.STORM, same, same[0].subject, text))
+        return out
+
+    def _death_of(self, ref: Any, host: str, at: float) -> Event | None:
+        """The recent death of the L3 agent (or OVN gateway chassis) on `host` in region
+        `ref`, if seen."""
+        for event in reversed(self.events):
+            if at - event.time > CAUSE_WINDOW:
+                return None
+            if (
+                event.kind is EventKind.AGENT_DOWN
+                and event.origin == host
+                and event.subject.ref == ref
+                and event.subject.name.startswith(MOVERS)
+            ):
+                return event
+        return None
+
+    def _explained(self, event: Event) -> Event:
+        """An L3 agent's (or gateway chassis') death, with the routers it already moved
+        (VRRP or BFD fail over in seconds; Neutron declares the agent dead 75 s later)."""
+        if event.kind is not EventKind.AGENT_DOWN or not event.subject.name.startswith(MOVERS):
+            return event
+        moved: list[Event] = []
+        for earlier in reversed(self.events):
+            if event.time - earlier.time > CAUSE_WINDOW:
+                break
+            if earlier.subject.ref != event.subject.ref or earlier.origin != event.origin:
+                continue
+            if earlier.kind in MOVED or earlier.kind is EventKind.ROUTERS_FAILED_OVER:
+                moved.extend(earlier.members or (earlier,))
+        if not moved:
+            return event
+        text = f"{event.description} → {_moved_words(moved)} (seen before it was declared dead)"
+        return replace(event, description=text, members=tuple(moved[:MEMBERS_KEPT]))
 
     def since(self, time: float) -> list[Event]:
         """Events at or after `time` (server time), oldest first."""

@@ -2,6 +2,11 @@
 
 Both come from the same snapshots the console shows; nothing here knows how they
 were gathered. Secrets never reach a snapshot, so none can reach an export.
+
+The JSON is an interface: it carries `schema_version` (SCHEMA_VERSION, raised when a
+key changes meaning or goes away; new keys do not raise it), and every moment in it
+is one form, ISO 8601 in UTC ("2024-05-01T12:03:04.250Z"); durations stay seconds.
+The README documents it.
 """
 
 from __future__ import annotations
@@ -14,16 +19,53 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import RegionSession
 from osconsole.health import ovn
-from osconsole.health.findings import Finding
+from osconsole.health.assess import Verdicts
+from osconsole.health.findings import Assessment, Finding, Severity
 from osconsole.model import Agent, Capacity, Hypervisor, Kind, Router, Service, Snapshot
 from osconsole.model import TenantSignals as Tenant
 from osconsole.views import format_age, format_ratio
 
+SCHEMA_VERSION = 1
+TIME_KEYS = frozenset({"since", "last_seen", "expires", "time", "at"})
+"""Keys of moments (besides every `*_at`): written as ISO 8601 UTC, never epoch seconds."""
+
+
+def is_time_key(key: str) -> bool:
+    return key in TIME_KEYS or key.endswith("_at") or key == "server_time"
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """An epoch moment as ISO 8601 UTC with milliseconds and Z (None stays None)."""
+    if ts is None:
+        return None
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def with_iso_times(value: Any) -> Any:
+    """`value` (plain JSON data) with the numbers under time keys as ISO 8601 UTC."""
+    if isinstance(value, Mapping):
+        return {
+            k: iso_utc(v)
+            if is_time_key(str(k)) and isinstance(v, int | float) and not isinstance(v, bool)
+            else with_iso_times(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [with_iso_times(v) for v in value]
+    return value
+
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON data from model objects (derived capacity figures included)."""
+    """Plain JSON data from model objects (derived capacity figures included); moments
+    as ISO 8601 UTC."""
+    return with_iso_times(_plain(value))
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, Capacity):
         return {
             "total": value.total,
@@ -34,18 +76,17 @@ def jsonable(value: Any) -> Any:
             "used_ratio": value.used_ratio,
         }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
+        return [_plain(v) for v in value]
     return value
 
 
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+_iso = iso_utc
 
 
 def region_summary(session: RegionSession) -> dict[str, Any]:
@@ -102,11 +143,15 @@ def snapshot_document(
     *,
     now: float,
     extra: Mapping[str, Any] | None = None,
+    plane: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole `osconsole snapshot -f json` document."""
+    """The whole `osconsole snapshot -f json` document; `plane` adds each region's
+    control-plane entries (availability, lead_times, probes: osconsole.controlplane)."""
+    plane = plane or {}
     return {
+        "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(now),
-        "regions": [region_summary(s) for s in sessions],
+        "regions": [{**region_summary(s), **plane.get(s.ref, {})} for s in sessions],
         "snapshots": [
             {
                 "cloud": snap.ref.cloud,
@@ -127,7 +172,7 @@ def snapshot_document(
             for snap in snapshots
         ],
         "errors": [dict(error) for error in errors],
-        **dict(extra or {}),
+        **with_iso_times(dict(extra or {})),
     }
 
 
@@ -141,6 +186,39 @@ def _backend_facts(snap: Snapshot[Any]) -> dict[str, Any]:
         "backend": "ovn",
         "gateway_chassis": None if chassis is None else [c.as_dict() for c in chassis],
     }
+
+
+def findings_document(
+    findings: Sequence[Finding], errors: Iterable[Mapping[str, Any]], *, now: float
+) -> dict[str, Any]:
+    """`snapshot --findings-only -f json`: the findings alone, same schema and keys."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _iso(now),
+        "findings": [with_iso_times(f.as_dict()) for f in findings],
+        "errors": [dict(error) for error in errors],
+    }
+
+
+def assessments_document(verdicts: Verdicts) -> list[dict[str, Any]]:
+    """One entry per object read (regions first): its severity (the highest of its
+    active problems, "ok" without any, "unknown" when it could not be judged) and its
+    problems. The `findings` of the same document are exactly its active problems."""
+    found = []
+    for subject, assessment in verdicts.each():
+        entry: dict[str, Any] = {
+            "cloud": subject.cloud,
+            "region": subject.region,
+            "kind": str(subject.kind),
+            "id": subject.id,
+            "name": subject.name,
+            "severity": assessment.severity.word,
+            "problems": [p.as_dict() for p in assessment.problems],
+        }
+        if assessment.unknown:
+            entry["unknown"] = assessment.unknown
+        found.append(entry)
+    return found
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -274,21 +352,58 @@ def findings_table(findings: Sequence[Finding]) -> str:
     return "\n".join(lines)
 
 
-def snapshot_tables(snapshots: Iterable[Snapshot[Any]], now: float) -> str:
-    """One titled table per region and kind, with age, completeness and errors."""
-    blocks = []
+def trouble_first(snapshots: Iterable[Snapshot[Any]]) -> list[Snapshot[Any]]:
+    """Regions with a stale (failed) kind first, then partial ones, then the rest; the
+    order is kept otherwise: the reader of a cron mail sees what went wrong on top."""
+    snapshots = list(snapshots)
+    rank: dict[Any, int] = {}
     for snap in snapshots:
+        trouble = 0 if snap.stale or snap.error else 1 if not snap.complete else 2
+        rank[snap.ref] = min(rank.get(snap.ref, 2), trouble)
+    return sorted(snapshots, key=lambda snap: rank[snap.ref])
+
+
+SEVERITY_TEXT = {
+    Severity.CRITICAL: "CRITICAL",
+    Severity.WARNING: "warning",
+    Severity.UNKNOWN: "?",
+    Severity.INFO: "info",
+    Severity.OK: "ok",
+}
+
+
+def _judged_row(
+    row: Callable[[Any], list[str]], judged: Callable[[str], Assessment]
+) -> Callable[[Any], list[str]]:
+    def with_severity(item: Any) -> list[str]:
+        key = getattr(item, "id", None) or item.project_id
+        return [SEVERITY_TEXT[judged(key).severity], *row(item)]
+
+    return with_severity
+
+
+def snapshot_tables(
+    snapshots: Iterable[Snapshot[Any]], now: float, verdicts: Verdicts | None = None
+) -> str:
+    """One titled table per region and kind, with age, completeness and errors; stale
+    and partial regions first; each row starts with the object's severity (its
+    assessment) when `verdicts` are given."""
+    blocks = []
+    for snap in trouble_first(snapshots):
         header, row = TABLES[snap.kind]
+        if verdicts is not None:
+            header = ["SEV", *header]
+            row = _judged_row(row, lambda i, s=snap: verdicts.of(s.ref, s.kind, i))
         state = "complete" if snap.complete else "PARTIAL"
-        if snap.stale:
-            state = f"STALE ({snap.error})"
+        if snap.stale:  # errors and notes quote exceptions: cleaned like API text
+            state = f"STALE ({clean_text(snap.error)})"
         title = (
             f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
             f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
             f"age {format_age(snap.age(now))}]"
         )
         lines = [title]
-        lines += [f"   note: {note}" for note in snap.notes]
+        lines += [f"   note: {clean_text(note)}" for note in snap.notes]
         if snap.items:
             lines.append(format_table(header, [row(item) for item in snap.items.values()]))
         blocks.append("\n".join(lines))

@@ -1,5 +1,6 @@
 """`osconsole snapshot`: one complete poll of every region, as a table or JSON, with
-the findings (critical first) so a cron job or a chat bot can act on them.
+the findings (critical first) and every object's assessment (the one judge's, as
+the console shows it) so a cron job or a chat bot can act on them.
 
 It runs exactly the code the console runs (connect, collectors, poller), once,
 with sweeps unpaced unless told otherwise, so its output is what the panes show.
@@ -7,6 +8,7 @@ with sweeps unpaced unless told otherwise, so its output is what the panes show.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +17,14 @@ from openstack.config import OpenStackConfig
 
 from osconsole.cloud.connect import connect
 from osconsole.config import Settings, with_overrides
-from osconsole.health.rules import findings_now
+from osconsole.controlplane import plane_looks, region_plane
+from osconsole.health.assess import assess_once
+from osconsole.health.findings import Finding, Tracker
 from osconsole.model import Kind, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.runner import ProbeRunner
 from osconsole.report import (
+    assessments_document,
     failures,
     findings_table,
     snapshot_document,
@@ -42,6 +48,7 @@ class SnapshotOutcome:
     document: dict[str, Any] = field(default_factory=dict)
     snapshots: list[Snapshot[Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
 async def take_snapshot(
@@ -53,8 +60,11 @@ async def take_snapshot(
     sweep_budget: float | None = None,
     openstack_config: OpenStackConfig | None = None,
     transport: Any = None,
+    probe_kwargs: dict[str, Any] | None = None,
 ) -> SnapshotOutcome:
-    """Connect, poll everything once, and report; never raises for cloud trouble."""
+    """Connect, poll everything once (and the probes), and report; never raises for
+    cloud trouble. `probe_kwargs` go to the ProbeRunner (tests inject the simulator's)."""
+    probe_kwargs = probe_kwargs or {}
     if sweep_budget is not None:  # checked as config.yaml's (ConfigError otherwise)
         settings = with_overrides(settings, sweep_budget=sweep_budget)
     connection = await connect(
@@ -71,27 +81,36 @@ async def take_snapshot(
         poller = Poller(
             connection.regions, settings, kinds=kinds, unpaced_sweeps=sweep_budget is None
         )
-        snapshots = await poller.poll_once()
+        probes = ProbeRunner(settings.probes, [r.ref for r in connection.regions], **probe_kwargs)
+        snapshots, _ = await asyncio.gather(poller.poll_once(), probes.poll_once())
     finally:
         await connection.aclose()
     now = time.time()
     failed = failures(snapshots, connection.errors)
     problems = [problem_line(f) for f in failed]
-    findings = findings_now(snapshots, settings.thresholds)
+    looks = plane_looks(connection.regions, now, snapshots, probes)
+    verdicts = assess_once(snapshots, Tracker(settings.thresholds), looks)
+    findings = verdicts.findings
+    judged = [verdicts.snapshots.get((s.ref, s.kind), s) for s in snapshots]
     document = snapshot_document(
         connection.regions,
-        snapshots,
+        judged,
         failed,
         now=now,
-        extra={"findings": [f.as_dict() for f in findings]},
+        extra={
+            "findings": [f.as_dict() for f in findings],
+            "assessments": assessments_document(verdicts),
+        },
+        plane={s.ref: region_plane(s, now, snapshots, probes) for s in connection.regions},
     )
     return SnapshotOutcome(
         exit_code=exit_code(snapshots, failed),
-        output=findings_table(findings) + "\n\n" + snapshot_tables(snapshots, now),
+        output=findings_table(findings) + "\n\n" + snapshot_tables(judged, now, verdicts),
         json_text=to_json(document),
         document=document,
         snapshots=snapshots,
         problems=problems,
+        findings=list(findings),
     )
 
 

@@ -166,7 +166,10 @@ async def test_disable_with_a_reason_then_enable_a_compute_service(
     svc = next(s for s in world.regions[REGION].compute_services if s.binary == "nova-compute")
     target = await compute_service_target(session, svc.host)
     assert target.id == svc.id and target.kind == TargetKind.COMPUTE_SERVICE
-    assert [a.name for a in runner.offered(target)] == ["compute-service-disable"]
+    assert [a.name for a in runner.offered(target)] == [
+        "compute-service-disable",
+        "compute-service-force-down",
+    ]
 
     plan = runner.plan("compute-service-disable", target, {"reason": "  DIMM errors, RMA 4411 "})
     assert plan.requests == (
@@ -192,7 +195,10 @@ async def test_disable_with_a_reason_then_enable_a_compute_service(
 
     again = await compute_service_target(session, svc.host)
     assert again.status == "disabled"
-    assert [a.name for a in runner.offered(again)] == ["compute-service-enable"]
+    assert [a.name for a in runner.offered(again)] == [
+        "compute-service-enable",
+        "compute-service-force-down",
+    ]
     enabled = await runner.run(runner.plan("compute-service-enable", again))
     assert enabled.ok and not svc.disabled and svc.disabled_reason is None
     assert [line["action"] for line in audit_lines(audit_file)] == [
@@ -551,7 +557,7 @@ def test_every_action_that_changes_the_cloud_is_dangerous() -> None:
         plan = build_plan(action, targets[action.applies_to], wanted, Facts("2.100"))
         assert plan.mutating and action.dangerous, action.name
         assert action.undo in ACTIONS and action.repoll, action.name
-    assert len(CATALOG) == 11
+    assert len(CATALOG) == 15
     for target in targets.values():
         assert actions_for(target, readonly=True) == []
         assert actions_for(target)  # unknown state: everything of its kind is offered

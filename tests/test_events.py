@@ -483,3 +483,56 @@ def test_the_timeline_compares_with_the_last_fresh_snapshot() -> None:
     assert [e.kind for e in timeline.since(T + 120)] == [EventKind.AGENT_DOWN, EventKind.AGENT_UP]
     # Kinds and regions are compared separately.
     assert timeline.observe(snap(Kind.SERVICES, T + 150, SERVICE)) == []
+
+
+# -- grouping by cause, and storms ---------------------------------------------------------
+
+
+def routers_snap(at: float, count: int, active: str) -> Snapshot[Router]:
+    """`count` HA routers, each active on `active`, standby on the other two hosts."""
+    hosts = [h for h in ("net01", "net02", "net03") if h != active]
+    base = router((active, "active", True), *((h, "standby", True) for h in hosts))
+    items = [replace(base, id=f"r{n}", name=f"web-{n}") for n in range(count)]
+    return snap(Kind.ROUTERS, at, *items)
+
+
+def test_thousands_of_routers_failing_over_in_one_poll_are_one_line() -> None:
+    timeline = Timeline()
+    timeline.observe(routers_snap(T, 5000, "net01"))
+    [line] = timeline.observe(routers_snap(T + 30, 5000, "net02"))
+    assert line.kind is EventKind.ROUTERS_FAILED_OVER
+    assert line.count == 5000 and len(line.members) == 20  # a bounded sample, not 5000
+    assert line.description == "from net01: 5000 routers failed over"
+    assert line.severity is Severity.WARNING
+    assert list(timeline.events) == [line]
+
+
+def test_an_l3_agents_death_and_its_routers_read_as_one_story() -> None:
+    timeline = Timeline()
+    timeline.observe(snap(Kind.AGENTS, T, AGENT))
+    timeline.observe(routers_snap(T, 12, "net01"))
+    # VRRP fails over within seconds; Neutron declares the agent dead 75 s later.
+    [moved] = timeline.observe(routers_snap(T + 30, 12, "net02"))
+    assert moved.description == "from net01: 12 routers failed over"
+    [death] = timeline.observe(snap(Kind.AGENTS, T + 90, replace(AGENT, alive=False)))
+    assert death.description == (
+        "L3 agent on net01 is dead → 12 routers failed over (seen before it was declared dead)"
+    )
+    # Routers moving away after it was declared dead name it at once.
+    timeline.observe(routers_snap(T + 120, 12, "net01"))
+    [back] = timeline.observe(routers_snap(T + 150, 12, "net03"))
+    assert back.description == "L3 agent on net01 dead → 12 routers failed over"
+
+
+def test_a_storm_of_one_kind_is_one_line_with_its_count() -> None:
+    agents = [replace(AGENT, id=f"a{n}", host=f"cmp{n}", agent_type="Open vSwitch agent")
+              for n in range(40)]  # fmt: skip
+    timeline = Timeline()
+    timeline.observe(snap(Kind.AGENTS, T, *agents))
+    [storm] = timeline.observe(
+        snap(Kind.AGENTS, T + 90, *(replace(a, alive=False) for a in agents))
+    )
+    assert storm.kind is EventKind.STORM and storm.count == 40
+    assert storm.description.startswith("40 at once (agent.down): Open vSwitch agent on cmp0")
+    assert storm.description.endswith("and 38 more")
+    assert storm.severity is Severity.CRITICAL

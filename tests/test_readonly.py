@@ -175,6 +175,19 @@ async def test_a_get_only_credential_is_refused_with_a_message(
     assert line["cloud"] == f"{CLOUD}-readonly"
 
 
+async def test_a_get_only_credential_is_offered_nothing_once_known(
+    world: World, get_only_connection: Connection, tmp_path: Path
+) -> None:
+    session = session_of(get_only_connection)
+    runner = ActionRunner(AuditLog(tmp_path / "audit.jsonl"), get_only_connection.regions)
+    server = first_server(world, "ACTIVE")
+    host = next(iter(world.regions["RegionOne"].hypervisors_by_host))
+    assert session.auth.get_only  # connecting authenticated: it is known
+    assert not runner.may_act(session.ref)
+    assert runner.offered(await live_server(session, server.id)) == []
+    assert runner.offered(await compute_service_target(session, host)) == []
+
+
 async def test_a_plan_made_for_another_microversion_is_refused(
     world: World, connection: Connection, tmp_path: Path
 ) -> None:

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
+from osconsole import views
 from osconsole.cloud.connect import Connection
 from osconsole.cloud.http import ServiceStats
 from osconsole.config import Settings, Thresholds
+from osconsole.health.assess import Verdicts, assess_once
+from osconsole.health.findings import Severity, Tracker
+from osconsole.health.rules import tenant_severity
 from osconsole.live import LiveState
 from osconsole.model import (
     Agent,
@@ -34,25 +38,60 @@ from osconsole.views import (
     TONES,
     UNKNOWN_SORT,
     AgeCell,
-    HypervisorRows,
-    LivenessRows,
-    RouterRows,
-    Severity,
     TableView,
     Tone,
     format_age,
     format_ratio,
-    hypervisors_view,
-    liveness_view,
     project_names,
     region_statuses,
-    router_verdict,
-    routers_view,
     shorten,
     shown_age,
-    tenant_severity,
-    tenants_view,
 )
+
+# The views only show the one judge's verdicts: these wrappers judge the snapshots once
+# (osconsole.health.assess.assess_once, as `osconsole snapshot` does) and build the view.
+
+
+def judge(snapshots: list[Snapshot[Any]], thresholds: Thresholds | None = None) -> Verdicts:
+    return assess_once(snapshots, Tracker(thresholds))
+
+
+def hypervisors_view(snaps: Any, now: float, thresholds: Thresholds | None = None) -> TableView:
+    return views.hypervisors_view(snaps, now, thresholds, judge(snaps, thresholds))
+
+
+def routers_view(snaps: Any, now: float, names: Any = None) -> TableView:
+    return views.routers_view(snaps, now, names, judge(snaps))
+
+
+def tenants_view(snaps: Any, now: float, thresholds: Thresholds | None = None) -> TableView:
+    return views.tenants_view(snaps, now, thresholds, judge(snaps, thresholds))
+
+
+def liveness_view(
+    agents: Any, services: Any, now: float, thresholds: Thresholds | None = None
+) -> TableView:
+    verdicts = judge([*agents, *services], thresholds)
+    return views.liveness_view(agents, services, now, thresholds, verdicts)
+
+
+class HypervisorRows(views.HypervisorRows):
+    def view(self, snaps: Any, now: float, thresholds: Any = None, _: Any = None) -> TableView:
+        return super().view(snaps, now, thresholds, judge(snaps, thresholds))
+
+
+class RouterRows(views.RouterRows):
+    def view(self, snaps: Any, now: float, names: Any = None, _: Any = None) -> TableView:
+        return super().view(snaps, now, names, judge(snaps))
+
+
+class LivenessRows(views.LivenessRows):
+    def view(
+        self, agents: Any, services: Any, now: float, thresholds: Any = None, _: Any = None
+    ) -> TableView:
+        verdicts = judge([*agents, *services], thresholds)
+        return super().view(agents, services, now, thresholds, verdicts)
+
 
 ONE = RegionRef("prod", "RegionOne")
 TWO = RegionRef("prod", "RegionTwo")
@@ -160,16 +199,16 @@ def hyp(host: str, state: str = "up", status: str = "enabled", **more: Any) -> H
             hyp("a", status="disabled", disabled_reason="maintenance"),
             Severity.INFO,
             "up",
-            "maintenance",
+            "disabled: maintenance",
         ),
-        (hyp("a", state="down", running_vms=4), Severity.CRITICAL, "DOWN", ""),
-        (hyp("a", state="down", running_vms=0), Severity.WARNING, "DOWN", ""),
-        (hyp("a", state="down", running_vms=None), Severity.WARNING, "DOWN", ""),
+        (hyp("a", state="down", running_vms=4), Severity.CRITICAL, "DOWN", "DOWN"),
+        (hyp("a", state="down", running_vms=0), Severity.WARNING, "DOWN", "DOWN"),
+        (hyp("a", state="down", running_vms=None), Severity.WARNING, "DOWN", "DOWN"),
         (
             hyp("a", state="down", status="disabled", running_vms=4, disabled_reason="RMA"),
             Severity.WARNING,
             "DOWN",
-            "RMA",
+            "DOWN (disabled: RMA)",
         ),
         (
             hyp("a", memory_mb=Capacity(total=1000, used=1120)),
@@ -187,9 +226,9 @@ def hyp(host: str, state: str = "up", status: str = "enabled", **more: Any) -> H
             hyp("a", state="down", running_vms=2, vcpu=Capacity(total=10, used=10)),
             Severity.CRITICAL,
             "DOWN",
-            "vCPU nearly full (100%)",
+            "DOWN, vCPU nearly full (100%)",
         ),
-        (hyp("a", state="unknown"), Severity.INFO, "unknown", ""),
+        (hyp("a", state="unknown"), Severity.UNKNOWN, "unknown", "? state unknown to Nova"),
     ],
 )
 def test_hypervisor_severity_and_words(
@@ -248,6 +287,7 @@ def test_hypervisors_across_regions_sorted_worst_first_then_region_then_host() -
     assert view.counts == {
         Severity.CRITICAL: 2,
         Severity.WARNING: 1,
+        Severity.UNKNOWN: 0,
         Severity.INFO: 1,
         Severity.OK: 3,
     }
@@ -311,6 +351,7 @@ def bind(
 
 
 HEALTHY = (bind("net1", "active"), bind("net2"), bind("net3"))
+LIVE_L3 = {"l3_agents": {n: {"alive": True, "admin_state_up": True} for n in ("a", "b", "c")}}
 
 
 def router(rid: str = "r1", **more: Any) -> Router:
@@ -362,7 +403,7 @@ def router(rid: str = "r1", **more: Any) -> Router:
                 bindings=(bind("net1", "active", alive=False), bind("net2", "active"), bind("n3"))
             ),
             False,
-            Severity.CRITICAL,
+            Severity.WARNING,  # a live agent is active too: traffic flows
             "ACTIVE ON DEAD AGENT",
             "2 (1 DEAD)",
             "net1:active(DEAD), net2:active, n3:standby",
@@ -370,8 +411,8 @@ def router(rid: str = "r1", **more: Any) -> Router:
         (
             router(bindings=(bind("net1", "active"), bind("net2", admin=False))),
             False,
-            Severity.OK,
-            "",
+            Severity.WARNING,  # two replicas where three L3 agents live
+            "FEW REPLICAS (2)",
             "1",
             "net1:active, net2:standby(ADMIN-DOWN)",
         ),
@@ -387,8 +428,8 @@ def router(rid: str = "r1", **more: Any) -> Router:
         (
             router(bindings=None, bindings_checked_at=None),
             False,
-            Severity.INFO,
-            "not checked yet",
+            Severity.UNKNOWN,
+            "? not checked yet",
             "?",
             "not checked yet",
         ),
@@ -403,8 +444,8 @@ def router(rid: str = "r1", **more: Any) -> Router:
         (
             router(admin_state_up=False, bindings=(bind("net1"), bind("net2"))),
             False,
-            Severity.INFO,
-            "ADMIN-DOWN",
+            Severity.WARNING,  # no active is expected of it; two replicas are still few
+            "FEW REPLICAS (2)",
             "0 NONE",
             None,
         ),
@@ -438,14 +479,14 @@ def router(rid: str = "r1", **more: Any) -> Router:
 def test_router_severity_and_words(
     r: Router, ovn: bool, severity: Severity, finding: str, actives: str, agents: str | None
 ) -> None:
-    view = routers_view([snap(ONE, Kind.ROUTERS, [r], extra={"ovn": ovn})], NOW)
+    view = routers_view([snap(ONE, Kind.ROUTERS, [r], extra={"ovn": ovn, **LIVE_L3})], NOW)
     row = row_of(view, "prod/RegionOne/r1")
     assert row["_"].severity == severity
     assert row["finding"].text.startswith(finding)
     assert row["actives"].text == actives
+    assert row["severity"].text == views.SEVERITY_WORDS[severity]
     if agents is not None:
         assert row["agents"].text == agents
-    assert router_verdict(r, ovn).severity == severity
 
 
 def test_router_findings_list_every_problem_worst_first() -> None:
@@ -454,7 +495,10 @@ def test_router_findings_list_every_problem_worst_first() -> None:
         replica_hosts=("net1",),
         bindings=(bind("net1", "active"), bind("net2", "active")),
     )
-    assert router_verdict(r).findings == ("ERROR", "SPLIT-BRAIN", "FEW REPLICAS (1)")
+    view = routers_view([snap(ONE, Kind.ROUTERS, [r], extra=LIVE_L3)], NOW)
+    assert row_of(view, "prod/RegionOne/r1")["finding"].text == (
+        "ERROR, SPLIT-BRAIN, FEW REPLICAS (2)"
+    )
 
 
 def test_router_columns_ha_replicas_project_names() -> None:
@@ -511,7 +555,7 @@ def test_routers_sorted_worst_first_then_region_then_name() -> None:
         "prod/RegionOne/o1",
         "prod/RegionTwo/t1",
     ]
-    assert view.title == "Routers 1 critical / 4"
+    assert view.title == "Routers 1 critical, 1 unknown / 4"  # o2 was never swept
 
 
 # -- tenants ------------------------------------------------------------------------------------
@@ -679,7 +723,7 @@ def service(sid: str = "nova:s1", **more: Any) -> Service:
             Severity.WARNING,
             "DOWN",
             "disabled",
-            "drained; down while disabled (expected)",
+            "down while disabled (expected): drained",
         ),
         (
             service(state="down", forced_down=True),
@@ -693,7 +737,7 @@ def service(sid: str = "nova:s1", **more: Any) -> Service:
             Severity.INFO,
             "up",
             "disabled",
-            "upgrade",
+            "disabled: upgrade",
         ),
         (service(status="disabled"), Severity.INFO, "up", "disabled", "disabled"),
         (
@@ -978,9 +1022,13 @@ def test_live_state_builds_views_incrementally_even_from_frozen_copies() -> None
     state = LiveState(Settings())
     hosts = snap(ONE, Kind.HYPERVISORS, [hyp(f"cmp{n}") for n in range(4)])
     state.apply(hosts)
-    before = state.frozen().view("hypervisors", NOW)
+    frozen = state.frozen()
+    frozen.judge()
+    before = frozen.view("hypervisors", NOW)
     state.apply(replaced(hosts, hyp("cmp2", state="down", running_vms=1)))
-    after = state.frozen().view("hypervisors", NOW)
+    frozen = state.frozen()
+    frozen.judge()
+    after = frozen.view("hypervisors", NOW)
     assert after == hypervisors_view(state.of_kind(Kind.HYPERVISORS), NOW)
     assert after.rows[0].key == "prod/RegionOne/id-cmp2"
     assert len(kept_rows(before, after)) == 3

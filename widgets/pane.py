@@ -39,6 +39,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
+from osconsole.health.findings import Severity
 from osconsole.text import format_age
 from osconsole.views import (
     BIG_BUILD,
@@ -46,7 +47,6 @@ from osconsole.views import (
     Cell,
     Column,
     Row,
-    Severity,
     TableView,
     Target,
     Tone,
@@ -62,7 +62,11 @@ TONE_CLASSES: dict[str, str] = {
     Tone.CRITICAL: "pane--critical",
     Tone.DIM: "pane--dim",
 }
-SEVERITY_TONES = {Severity.CRITICAL: Tone.CRITICAL, Severity.WARNING: Tone.WARNING}
+SEVERITY_TONES = {
+    Severity.CRITICAL: Tone.CRITICAL,
+    Severity.WARNING: Tone.WARNING,
+    Severity.UNKNOWN: Tone.DIM,
+}
 
 _KEY = attrgetter("key")
 _TEXT = attrgetter("text")
@@ -506,6 +510,8 @@ class LivePane(Widget):
         self._order: list[str] = []  # the table's row order
         self._plain = False  # the table shows the view's rows in its order: no filter, no sort
         self._filter = ""
+        self._region: str | None = None  # only this region's rows (the app's region filter)
+        self._problems_only = False  # only rows of warning or worse
         self._lower: dict[str, tuple[Row, str]] = {}  # key -> (row, Row.text().lower())
         self._sort: tuple[str, bool] | None = None  # (column key, descending)
         self._age: float | None = None
@@ -596,6 +602,28 @@ class LivePane(Widget):
     def set_filter(self, text: str) -> None:
         """Show only rows whose text contains `text` (case-insensitive); "" shows all."""
         self._filter = text.strip()
+        self._resync()
+
+    @property
+    def region_shown(self) -> str | None:
+        """The one region whose rows are shown (None: every region's)."""
+        return self._region
+
+    @property
+    def problems_only(self) -> bool:
+        return self._problems_only
+
+    def set_region(self, region: str | None) -> None:
+        """Show only the rows of one region (None: every region)."""
+        self._region = region or None
+        self._resync()
+
+    def set_problems_only(self, on: bool) -> None:
+        """Show only the rows that need a look (warning or worse)."""
+        self._problems_only = on
+        self._resync()
+
+    def _resync(self) -> None:
         if self._ready:
             with self.app.batch_update():
                 self._sync()
@@ -700,7 +728,7 @@ class LivePane(Widget):
 
     def _sync(self) -> None:
         """Make the table show the wanted rows in the wanted order, touching only changes."""
-        plain = not self._filter and self._sort is None
+        plain = not self._filter and self._sort is None and not self._narrowed
         if plain and self._plain and self._changed is not None:
             self._sync_in_place(self._changed)
         else:
@@ -810,8 +838,21 @@ class LivePane(Widget):
 
     # -- filter and sort -------------------------------------------------------------------
 
+    @property
+    def _narrowed(self) -> bool:
+        return self._region is not None or self._problems_only
+
     def _wanted_order(self) -> list[str]:
         keys = self._base
+        if self._narrowed:
+            rows, region = self._rows, self._region
+            worst = Severity.WARNING if self._problems_only else Severity.OK
+            keys = [
+                key
+                for key in keys
+                if rows[key].severity >= worst
+                and (region is None or rows[key].target.ref.region == region)
+            ]
         if self._filter:
             needle = self._filter.lower()
             if len(self._lower) != len(self._base):
@@ -865,14 +906,18 @@ class LivePane(Widget):
         age = "no data yet" if self._age is None else f"data {age_text(self._age)} old"
         parts.append(Text(age))
         if view is not None:
-            for severity in (Severity.CRITICAL, Severity.WARNING):
+            for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN):
                 count = view.counts.get(severity, 0)
                 if count:
                     style = tones.get(SEVERITY_TONES[severity])
                     parts.append(Text(f"{count:,} {severity.name}", style=style))
         total = len(self._base)
+        narrowed = [f"region {self._region}"] if self._region else []
+        narrowed += ["problems only"] if self._problems_only else []
         if self._filter:
-            parts.append(Text(f"filter: {self._filter} ({len(self._order):,} of {total:,})"))
+            narrowed.append(f"filter: {self._filter}")
+        if narrowed:
+            parts.append(Text(f"{', '.join(narrowed)} ({len(self._order):,} of {total:,})"))
         elif view is not None:
             parts.append(Text(f"{total:,} rows"))
         if self._sort is not None:

@@ -1,12 +1,16 @@
 """RegionStrip: every region's health in one line, in words first.
 
 "RegionOne ok 4s | RegionTwo STALE 2m (compute 503) | RegionThree connecting"
+"RegionFour DEGRADED 5s AUTH FAILING 3m (authentication: Keystone did not answer...)"
 
 On-call panes are 80 columns; the strip keeps to one line there by dropping
 detail in a fixed order (latency and errors first, then the ok regions folded
 into "2 more ok"), so the regions that need attention are always the ones left.
 From 160 columns it may use a few lines for the latency of each region's slowest
 service and its error counts. The text carries the meaning; colour only adds to it.
+A region whose control plane has an open finding says so in a word ("rabbitmq
+PARTITION", from health.plane.strip_words). Focused (`g` on the dashboard), left and
+right choose a region and Enter opens its drill-down (RegionStrip.Selected).
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.widget import Widget
 
+from osconsole.model import RegionRef
 from osconsole.views import RegionStatus
 from osconsole.widgets.pane import age_text
 
@@ -70,14 +77,20 @@ def backoff_text(status: RegionStatus) -> str:
     return f"backing off {waits}"
 
 
-def region_text(status: RegionStatus, name: str, level: int, style: Style | str = "") -> Text:
-    """One region at a level of detail: 0 word and age (and any back-off), 1 + detail,
-    2 + latency and errors."""
+def region_text(
+    status: RegionStatus, name: str, level: int, style: Style | str = "", plane: str = ""
+) -> Text:
+    """One region at a level of detail: 0 word and age (and any back-off, and the
+    control plane's word), 1 + detail, 2 + latency and errors."""
     word = status_word(status.status)
     text = Text(name + " ")
     text.append(word, style=style)
     if status.age is not None and status.status != "connecting":
         text.append(f" {age_text(status.age)}")
+    if status.auth_failing is not None:  # at every level: polls stop when the token expires
+        text.append(f" AUTH FAILING {age_text(status.auth_failing)}", style=style)
+    if plane:
+        text.append(f" {plane}", style="bold")
     if status.backoff:
         text.append(f" {backoff_text(status)}")
     if level >= 1 and status.detail and status.status != "ok":
@@ -110,8 +123,11 @@ def strip_lines(
     width: int,
     max_lines: int = 1,
     styles: Mapping[str, Style | str] | None = None,
+    words: Mapping[RegionRef, str] | None = None,
+    selected: RegionRef | None = None,
 ) -> list[Text]:
-    """The strip's lines: the most detail that fits in `max_lines` lines of `width`."""
+    """The strip's lines: the most detail that fits in `max_lines` lines of `width`;
+    `words` the control plane's per region, `selected` never folded and marked."""
     if not statuses:
         return [Text("no regions yet")]
     styles = styles or {}
@@ -119,12 +135,16 @@ def strip_lines(
     names = [s.ref.region if len(clouds) == 1 else str(s.ref) for s in statuses]
 
     def level(detail: int, fold_ok: bool) -> list[Text]:
-        parts = [
-            region_text(s, n, detail, styles.get(s.status, ""))
-            for s, n in zip(statuses, names, strict=True)
-            if not (fold_ok and s.status == "ok")
-        ]
-        folded = sum(1 for s in statuses if s.status == "ok") if fold_ok else 0
+        parts = []
+        for s, n in zip(statuses, names, strict=True):
+            plane = (words or {}).get(s.ref, "")
+            if fold_ok and s.status == "ok" and not plane and s.ref != selected:
+                continue
+            part = region_text(s, n, detail, styles.get(s.status, ""), plane)
+            if s.ref == selected:
+                part.stylize("reverse", 0, len(n))
+            parts.append(part)
+        folded = len(statuses) - len(parts) if fold_ok else 0
         if folded:
             parts.append(Text(f"{folded} more ok" if parts else f"all {folded} ok"))
         return parts
@@ -152,8 +172,21 @@ def _first_parts(parts: list[Text], width: int, max_lines: int) -> list[Text]:
     return pack(parts, width)[:max_lines]
 
 
-class RegionStrip(Widget):
+class RegionStrip(Widget, can_focus=True):
     """The regions' status line above the panes; show() replaces what it says."""
+
+    BINDINGS: ClassVar = [
+        Binding("left", "move(-1)", "Previous region", show=False),
+        Binding("right", "move(1)", "Next region", show=False),
+        Binding("enter", "open", "Open region"),
+    ]
+
+    class Selected(Message):
+        """Enter on a region: open its drill-down."""
+
+        def __init__(self, ref: RegionRef) -> None:
+            super().__init__()
+            self.ref = ref
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "strip--ok",
@@ -182,6 +215,15 @@ class RegionStrip(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._statuses: tuple[RegionStatus, ...] = ()
+        self._words: dict[RegionRef, str] = {}
+        self.cursor: RegionRef | None = None  # the region Enter opens, while focused
+        self._paused = False
+
+    def set_paused(self, paused: bool) -> None:
+        """Polling is paused: the strip says so first (the ages keep counting)."""
+        if paused != self._paused:
+            self._paused = paused
+            self.refresh(layout=True)
 
     @property
     def statuses(self) -> tuple[RegionStatus, ...]:
@@ -198,9 +240,48 @@ class RegionStrip(Widget):
         # A layout pass repaints every scrollbar on screen: only when the height changes.
         self.refresh(layout=not width or len(self.lines(width)) != before)
 
+    def set_words(self, words: Mapping[RegionRef, str]) -> None:
+        """The control plane's word per region (none: nothing wrong there)."""
+        words = dict(words)
+        if words != self._words:
+            self._words = words
+            self.refresh(layout=True)
+
     def lines(self, width: int) -> list[Text]:
         max_lines = WIDE_LINES if width >= WIDE else 1
-        return strip_lines(self._statuses, max(width, 1), max_lines, self._styles())
+        selected = self.cursor if self.has_focus else None
+        styles = self._styles()
+        if not self._paused:
+            return strip_lines(
+                self._statuses, max(width, 1), max_lines, styles, self._words, selected
+            )
+        mark = Text("PAUSED", style="bold reverse")
+        rest = max(width - len(mark) - len(SEPARATOR), 1)
+        lines = strip_lines(self._statuses, rest, max_lines, styles, self._words, selected)
+        lines[0] = Text.assemble(mark, (SEPARATOR, "dim"), lines[0])
+        return lines
+
+    def _refs(self) -> list[RegionRef]:
+        return [s.ref for s in self._statuses]
+
+    def on_focus(self) -> None:
+        if self.cursor not in self._refs():
+            self.cursor = next(iter(self._refs()), None)
+        self.refresh(layout=True)
+
+    def on_blur(self) -> None:
+        self.refresh(layout=True)
+
+    def action_move(self, step: int) -> None:
+        refs = self._refs()
+        if refs:
+            at = refs.index(self.cursor) if self.cursor in refs else 0
+            self.cursor = refs[(at + step) % len(refs)]
+            self.refresh(layout=True)
+
+    def action_open(self) -> None:
+        if self.cursor in self._refs():
+            self.post_message(self.Selected(self.cursor))  # type: ignore[arg-type]
 
     @property
     def plain(self) -> str:

@@ -2,8 +2,9 @@
 
 A tile says in words what its colour says: the region's RED / AMBER / GREEN, its
 status (ok, DEGRADED, STALE, DOWN), how old its data is, and for each domain
-(Hypervisors, Routers, Tenants, Liveness) how many rows are critical and warning,
-with the domain's own RED / AMBER / GREEN, or STALE when its last poll failed.
+(Hypervisors, Routers, Tenants, Liveness) how many rows are critical and warning
+(and how many could not be judged yet, "? 120"), with the domain's own RED / AMBER /
+GREEN, or STALE when its last poll failed.
 The region's critical and warning counts are drawn in large digits.
 
 `region_tiles` (pure, no Textual) makes the tiles' data from the very views the
@@ -27,9 +28,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Digits, Static
 
+from osconsole.health.findings import Severity
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.model import Kind, RegionRef, Snapshot
-from osconsole.views import RegionStatus, Severity, TableView, format_age, region_labels
+from osconsole.views import RegionStatus, TableView, format_age, region_labels
 from osconsole.widgets.region_strip import status_word
 
 GREEN, AMBER, RED = "GREEN", "AMBER", "RED"
@@ -38,8 +40,8 @@ DOMAIN_TITLES = {**PANE_TITLES, "routers": "Routers"}  # short enough for a 36-c
 TILE_MIN_WIDTH = 39  # columns a tile needs for its domain lines (35) and its frame
 TILE_HEIGHT = 12  # with its digits (8 without, in compact tiles)
 
-Counts = Mapping[RegionRef, tuple[int, int]]
-"""(critical rows, warning rows) of each region in one pane."""
+Counts = Mapping[RegionRef, tuple[int, int, int]]
+"""(critical rows, warning rows, unknown rows) of each region in one pane."""
 
 
 # -- what a tile says (pure) -------------------------------------------------------------
@@ -52,6 +54,7 @@ class DomainHealth:
     title: str
     critical: int = 0
     warning: int = 0
+    unknown: int = 0  # rows the judge could not judge yet (routers not swept...)
     known: bool = False  # some poll of it has arrived
     stale: bool = False  # its last poll failed: the counts are from older data
 
@@ -91,12 +94,15 @@ class TileData:
 
     @property
     def word(self) -> str:
-        """The region's RED / AMBER / GREEN (WAIT before its first poll)."""
+        """The region's RED / AMBER / GREEN (WAIT before its first poll; NO DATA while
+        no domain has data: nothing read is not healthy)."""
         if self.status == "connecting":
             return WAIT
         known = [d.rag for d in self.domains if d.known]
         if self.status in ("down", "stale") or RED in known:
             return RED
+        if self.domains and not known:
+            return NO_DATA
         if self.status == "degraded" or AMBER in known:
             return AMBER
         return GREEN
@@ -112,13 +118,15 @@ class TileData:
         return " · ".join(parts)
 
 
-def region_counts(view: TableView) -> dict[RegionRef, tuple[int, int]]:
-    """(critical, warning) rows of each region in a pane's view: one pass over its rows."""
-    tally = Counter(
-        (row.target.ref, row.severity) for row in view.rows if row.severity >= Severity.WARNING
-    )
+COUNTED = (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN)
+
+
+def region_counts(view: TableView) -> dict[RegionRef, tuple[int, int, int]]:
+    """(critical, warning, unknown) rows of each region in a pane's view, from the rows'
+    severities (the assessments): one pass over its rows."""
+    tally = Counter((row.target.ref, row.severity) for row in view.rows if row.severity in COUNTED)
     refs = {ref for ref, _ in tally}
-    return {ref: (tally[(ref, Severity.CRITICAL)], tally[(ref, Severity.WARNING)]) for ref in refs}
+    return {ref: tuple(tally[(ref, sev)] for sev in COUNTED) for ref in refs}  # type: ignore[misc]
 
 
 def region_tiles(
@@ -136,12 +144,13 @@ def region_tiles(
         domains = []
         for pane, kinds in PANES.items():
             snaps = [latest[(status.ref, k)] for k in kinds if (status.ref, k) in latest]
-            critical, warning = counts.get(pane, {}).get(status.ref, (0, 0))
+            critical, warning, unknown = counts.get(pane, {}).get(status.ref, (0, 0, 0))
             domains.append(
                 DomainHealth(
                     title=DOMAIN_TITLES[pane],
                     critical=critical,
                     warning=warning,
+                    unknown=unknown,
                     known=bool(snaps),
                     stale=any(s.stale for s in snaps),
                 )
@@ -316,6 +325,8 @@ class RegionTile(Widget):
             domains.append(f"{domain.warning:>4} warn", style=self._count_style(domain.warning))
             domains.append(" ")
             domains.append(domain.word, style=self._style(domain.word))
+            if domain.unknown:
+                domains.append(f" ? {domain.unknown}", style=self._style(NO_DATA))
         return head, domains
 
     def _count_style(self, value: int) -> Style | str:

@@ -12,6 +12,7 @@ from osconsole.actions.catalog import (
     actions_for,
     build_plan,
     choices,
+    no_choice_reason,
 )
 from osconsole.actions.model import (
     Action,
@@ -54,6 +55,7 @@ __all__ = [
     "choices",
     "hypervisor_target",
     "is_readonly",
+    "no_choice_reason",
     "router_target",
     "server_target",
     "service_target",

@@ -48,6 +48,13 @@ FROM_AGENT = Param(
     choices="l3-source",
     help="the agent whose replica of the router goes away",
 )
+DEAD_AGENT = Param(
+    "from_agent",
+    "Dead L3 agent",
+    max_length=64,
+    choices="l3-dead-source",
+    help="a dead L3 agent that still holds a replica of the router",
+)
 TO_AGENT = Param(
     "to_agent",
     "To L3 agent",
@@ -95,6 +102,37 @@ def _enable_service(
     target: ActionTarget, _params: Mapping[str, str], facts: Facts
 ) -> tuple[Request, ...]:
     return _service_call(target, facts, disabled=False, reason=None)
+
+
+def _forced_down(forced: bool) -> Builder:
+    def build(
+        target: ActionTarget, _params: Mapping[str, str], facts: Facts
+    ) -> tuple[Request, ...]:
+        version = facts.compute_microversion
+        call = compute.forced_down_call(
+            version,
+            service_id=target.id,
+            host=target.host,
+            binary=target.binary or "nova-compute",
+            forced=forced,
+        )
+        if call is None:
+            raise PlanError(
+                f"this region's Nova speaks {version or '2.1'}: forcing a service down "
+                "needs 2.11 or later"
+            )
+        method, path, body = call
+        return (Request("compute", method, path, body, version),)
+
+    return build
+
+
+def _force_notes(_target: ActionTarget, _params: Mapping[str, str], _f: Facts) -> tuple[str, ...]:
+    return (
+        "only when the host is really off (fenced): Nova then lets its servers be "
+        "evacuated, and two copies of a server would corrupt its disks",
+        "undo with 'Clear forced down' once the host is back",
+    )
 
 
 # -- Neutron agents -----------------------------------------------------------------
@@ -194,6 +232,39 @@ def _move_partial(plan: Plan, done: int) -> str:
     )
 
 
+def _add_replica(
+    target: ActionTarget, params: Mapping[str, str], _facts: Facts
+) -> tuple[Request, ...]:
+    method, path, body = network.add_router_to_agent_call(params["to_agent"], target.id)
+    return (Request("network", method, path, body),)
+
+
+def _check_add(target: ActionTarget, params: Mapping[str, str]) -> None:
+    if target.ha is False:
+        raise PlanError(f"router {target.name} is not HA: it has one agent, not replicas")
+    if target.hosted_by is not None and params["to_agent"] in target.hosted_by:
+        raise PlanError(f"router {target.name} is already hosted by L3 agent {params['to_agent']}")
+
+
+def _remove_replica(
+    target: ActionTarget, params: Mapping[str, str], _facts: Facts
+) -> tuple[Request, ...]:
+    method, path, body = network.remove_router_from_agent_call(params["from_agent"], target.id)
+    return (Request("network", method, path, body),)
+
+
+def _check_remove(target: ActionTarget, params: Mapping[str, str]) -> None:
+    if target.hosted_by is None:
+        return  # not swept yet: Neutron will say if the agent does not host it
+    if params["from_agent"] not in target.hosted_by:
+        raise PlanError(f"router {target.name} is not hosted by L3 agent {params['from_agent']}")
+    if len(target.hosted_by) <= 1:
+        raise PlanError(
+            f"L3 agent {params['from_agent']} holds the only replica of {target.name}: "
+            "add a replica on a live agent first"
+        )
+
+
 def _hosted(target: ActionTarget) -> bool:
     return target.ha is not False and (target.hosted_by is None or bool(target.hosted_by))
 
@@ -244,6 +315,31 @@ CATALOG: tuple[Action, ...] = (
         repoll=SERVICE_KINDS,
         undo="compute-service-disable",
         offered=lambda t: t.status != "enabled" and t.binary in ("", "nova-compute"),
+        check=_is_compute,
+    ),
+    Action(
+        "compute-service-force-down",
+        "Force compute service down (before evacuating)",
+        TargetKind.COMPUTE_SERVICE,
+        dangerous=True,
+        build=_forced_down(True),
+        description="Nova treats the host as down at once, so its servers can be evacuated",
+        repoll=SERVICE_KINDS,
+        undo="compute-service-unforce-down",
+        offered=lambda t: t.forced_down is not True and t.binary in ("", "nova-compute"),
+        check=_is_compute,
+        notes=_force_notes,
+    ),
+    Action(
+        "compute-service-unforce-down",
+        "Clear forced down (the host is back)",
+        TargetKind.COMPUTE_SERVICE,
+        dangerous=True,
+        build=_forced_down(False),
+        description="Nova judges the host by its heartbeat again",
+        repoll=SERVICE_KINDS,
+        undo="compute-service-force-down",
+        offered=lambda t: t.forced_down is not False and t.binary in ("", "nova-compute"),
         check=_is_compute,
     ),
     Action(
@@ -313,6 +409,32 @@ CATALOG: tuple[Action, ...] = (
         notes=_move_notes,
         on_partial=_move_partial,
     ),
+    Action(
+        "router-add-to-agent",
+        "Add an HA replica on an L3 agent",
+        TargetKind.ROUTER,
+        dangerous=True,
+        build=_add_replica,
+        description="a missing replica comes back: the router gets a standby on that agent",
+        params=(TO_AGENT,),
+        repoll=ROUTER_KINDS,
+        undo="router-remove-from-agent",
+        offered=lambda t: t.ha is not False,
+        check=_check_add,
+    ),
+    Action(
+        "router-remove-from-agent",
+        "Remove the replica from a dead L3 agent",
+        TargetKind.ROUTER,
+        dangerous=True,
+        build=_remove_replica,
+        description="the dead agent's binding goes away; the live replicas stay",
+        params=(DEAD_AGENT,),
+        repoll=ROUTER_KINDS,
+        undo="router-add-to-agent",
+        offered=_hosted,
+        check=_check_remove,
+    ),
 )
 ACTIONS: Mapping[str, Action] = {a.name: a for a in CATALOG}
 
@@ -355,8 +477,37 @@ def choices(param: Param, target: ActionTarget, agents: Iterable[Agent]) -> list
     hosting = set(target.hosted_by or ())
     if param.choices == "l3-source":
         picked = [a for a in l3 if target.hosted_by is None or a.id in hosting]
+    elif param.choices == "l3-dead-source":
+        picked = [a for a in l3 if (target.hosted_by is None or a.id in hosting) and not a.alive]
     elif param.choices == "l3-destination":
         picked = [a for a in l3 if a.id not in hosting and a.alive and a.admin_state_up]
     else:
         return []
     return [(a.id, f"{a.host} ({'alive' if a.alive else 'DEAD'})") for a in picked]
+
+
+def no_choice_reason(param: Param, target: ActionTarget, agents: Iterable[Agent]) -> str:
+    """Why `choices` is empty for `param`, in the operator's words ("" if it is not)."""
+    if choices(param, target, agents):
+        return ""
+    l3 = [a for a in agents if a.agent_type == L3_AGENT]
+    if not l3:
+        return "no L3 agent is known in this region (the agents were not polled yet?)"
+    hosting = set(target.hosted_by or ())
+    if param.choices == "l3-source":
+        return f"no L3 agent hosts {target.name} (as of the last sweep of its agents)"
+    if param.choices == "l3-dead-source":
+        return f"no dead L3 agent hosts {target.name}: every agent it is on is alive"
+    if param.choices != "l3-destination":
+        return "nothing to choose from"
+    hosts = sum(1 for a in l3 if a.id in hosting)
+    dead = sum(1 for a in l3 if a.id not in hosting and not a.alive)
+    down = sum(1 for a in l3 if a.id not in hosting and a.alive and not a.admin_state_up)
+    parts = [f"{hosts} already host{'s' if hosts == 1 else ''} it"]
+    if dead:
+        parts.append(f"{dead} dead")
+    if down:
+        parts.append(f"{down} admin-down")
+    return f"no L3 agent can take {target.name}: of the region's {len(l3)} L3 agents, " + ", ".join(
+        parts
+    )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.model import Agent, Hypervisor, Kind, RegionRef, Router, Service
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -52,6 +53,7 @@ class ActionTarget:
     locked: bool | None = None
     ha: bool | None = None
     hosted_by: tuple[str, ...] | None = None  # L3 agent ids of a router; None: not swept
+    forced_down: bool | None = None  # a compute service's forced_down; None: not known
 
     def label(self) -> str:
         return f"{self.kind.value} {self.name}" + (f" ({self.id})" if self.id != self.name else "")
@@ -70,6 +72,7 @@ def service_target(ref: RegionRef, service: Service) -> ActionTarget | None:
         host=service.host,
         binary=service.binary,
         status=service.status,
+        forced_down=service.forced_down,
     )
 
 
@@ -122,10 +125,10 @@ def server_target(ref: RegionRef, body: Mapping[str, Any]) -> ActionTarget | Non
     return ActionTarget(
         ref,
         TargetKind.SERVER,
-        server_id,
-        str(body.get("name") or server_id),
-        host=str(body.get("OS-EXT-SRV-ATTR:host") or ""),
-        status=str(body.get("status") or ""),
+        clean_text(server_id),
+        clean_text(body.get("name") or server_id),
+        host=clean_text(body.get("OS-EXT-SRV-ATTR:host") or ""),
+        status=clean_text(body.get("status") or ""),
         locked=locked if isinstance(locked, bool) else None,
     )
 
@@ -150,7 +153,8 @@ class Param:
     """One value an action asks the operator for.
 
     `choices` names a list the UI fills from the snapshots (see `catalog.choices`):
-    "l3-source" (agents hosting the router) or "l3-destination" (agents that could).
+    "l3-source" (agents hosting the router), "l3-dead-source" (dead agents hosting
+    it) or "l3-destination" (agents that could).
     """
 
     name: str

@@ -2,9 +2,11 @@
 
 Read-only holds at three depths: screens never bind a dangerous action
 (`actions_for(..., readonly=True)`), this runner refuses one before anything is sent,
-and the HTTP client of a read-only session refuses any method but GET. A GET-only
-credential is refused here too, with a message that says so, rather than with the
-403 the cloud would answer. Every attempt, whatever its end, leaves one audit line.
+and the HTTP client of a read-only session refuses any method but GET. A credential
+known to be GET-only is offered nothing either (its refusal would come only after the
+operator confirmed), and is refused here too, with a message that says so, rather
+than with the 403 the cloud would answer. Every attempt, whatever its end, leaves one
+audit line.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from enum import StrEnum
 from osconsole.actions.catalog import action_named, actions_for, build_plan
 from osconsole.actions.model import Action, ActionTarget, Facts, Plan, PlanError, Request
 from osconsole.audit import AuditEntry, AuditLog
+from osconsole.clean import clean_text
 from osconsole.cloud.auth import Access, AuthError
 from osconsole.cloud.connect import RegionSession
 from osconsole.cloud.http import ApiFailure, ReadOnlyRefused
@@ -75,6 +78,12 @@ def is_readonly(session: RegionSession) -> bool:
     return session.readonly or session.client.readonly
 
 
+def can_change(session: RegionSession | None) -> bool:
+    """Whether anything may be offered there: connected, not read-only, and not with a
+    credential already known to be GET-only."""
+    return session is not None and not is_readonly(session) and not session.auth.get_only
+
+
 class ActionRunner:
     """Plans actions on targets of the connected regions and runs confirmed plans."""
 
@@ -84,10 +93,12 @@ class ActionRunner:
 
     def offered(self, target: ActionTarget) -> list[Action]:
         """What a screen may list and bind for `target`: nothing dangerous when its
-        region is read-only or not connected."""
-        session = self.sessions.get(target.ref)
-        readonly = session is None or is_readonly(session)
-        return actions_for(target, readonly=readonly)
+        region is read-only, its credential GET-only, or it is not connected."""
+        return actions_for(target, readonly=not self.may_act(target.ref))
+
+    def may_act(self, ref: RegionRef) -> bool:
+        """Whether a screen showing an object of `ref` binds the action key at all."""
+        return can_change(self.sessions.get(ref))
 
     def plan(
         self, action: Action | str, target: ActionTarget, params: Mapping[str, object] | None = None
@@ -195,7 +206,7 @@ async def _access(session: RegionSession) -> Access | str:
     try:
         return await session.auth.access()
     except AuthError as exc:
-        return f"cannot authenticate: {exc}"
+        return f"cannot authenticate: {clean_text(exc)}"
 
 
 def _refusal(plan: Plan, session: RegionSession, access: Access | None) -> str | None:
@@ -242,8 +253,8 @@ async def _one(request: Request, session: RegionSession) -> Step:
         return Step(request, StepState.REFUSED, 0, exc.reason)
     except ApiFailure as exc:
         return Step(request, StepState.FAILED, exc.status, exc.reason)
-    except AuthError as exc:
-        return Step(request, StepState.FAILED, 0, f"cannot authenticate: {exc}")
+    except AuthError as exc:  # keystoneauth's words, which may quote Keystone's answer
+        return Step(request, StepState.FAILED, 0, f"cannot authenticate: {clean_text(exc)}")
     return Step(request, StepState.SUCCEEDED, reply.status)
 
 

@@ -9,10 +9,12 @@ event loop only ever awaits them. One `CloudAuth` per cloud serves all its regio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keystoneauth1 import exceptions as ksa_exceptions
@@ -20,11 +22,15 @@ from openstack import exceptions as sdk_exceptions
 from openstack.config import OpenStackConfig
 from openstack.config.cloud_region import CloudRegion
 
+from osconsole.logs import redact_userinfo
+
 log = logging.getLogger(__name__)
 
 # Refresh a token this long before it expires (or at a quarter of its life if shorter),
 # so that no poll starts with a token that dies mid-flight.
 REFRESH_MARGIN_SECONDS = 120.0
+# After a failed renewal, while the current token lasts, try again this often.
+RETRY_SECONDS = 10.0
 
 
 class AuthError(Exception):
@@ -119,8 +125,9 @@ def configured_regions(
 
 
 def _safe(exc: BaseException) -> str:
-    """An exception's message without anything that looks like a secret."""
-    text = str(exc) or type(exc).__name__
+    """An exception's message without anything that looks like a secret (keystoneauth's
+    messages repeat the auth_url, user and password included if it has them)."""
+    text = redact_userinfo(str(exc) or type(exc).__name__)
     for marker in ("password", "secret", "token"):
         if marker in text.lower() and "=" in text:
             return type(exc).__name__
@@ -128,46 +135,117 @@ def _safe(exc: BaseException) -> str:
 
 
 class CloudAuth:
-    """Tokens and endpoints for one cloud, refreshed before expiry and on demand."""
+    """Tokens and endpoints for one cloud, refreshed ahead of expiry and on demand.
+
+    Every identity exchange (version discovery and token request) is bounded by
+    `timeout`: keystoneauth's session gets it for each request, and the loop's await is
+    bounded too, so a Keystone that hangs past every timeout keeps a thread, never a
+    poll. A token close to expiry is renewed in the background while requests go on
+    with it; callers share one renewal. When renewing fails, the current token is used
+    until it really expires, and the failure is kept (`auth_error`, since when) for the
+    region strip to say so.
+    """
 
     def __init__(
         self,
         name: str,
         cloud_region: CloudRegion,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeout: float = 10.0,
     ) -> None:
         self.name = name
         self.clock = clock
+        self.timeout = timeout
         self.cloud_region = cloud_region
         self.interface = cloud_region.config.get("interface") or "public"
         self._session = cloud_region.get_session()
+        self._session.timeout = float(timeout)  # each of keystoneauth's requests
         self._plugin = self._session.auth
         self._access: Access | None = None
-        self._lock = asyncio.Lock()
+        self._renewal: asyncio.Task[Access] | None = None
+        self._retry_at: datetime | None = None  # after a failed renewal, not before
+        self.auth_error: str | None = None  # why the last renewal failed (None: it worked)
+        self.auth_failing_since: datetime | None = None  # the first failure in a row
         verify, cert = cloud_region.get_requests_verify_args()
         self.verify: bool | str = True if verify is None else verify
         self.cert: str | tuple[str, str] | None = cert
 
+    @property
+    def get_only(self) -> bool:
+        """True once an access has shown that this credential may only GET."""
+        return self._access is not None and self._access.get_only
+
+    @property
+    def renewing(self) -> bool:
+        """A renewal is in flight."""
+        return self._renewal is not None
+
     async def access(self) -> Access:
-        """A valid access, authenticating (in a thread) when none or close to expiry."""
+        """A valid access: the current one while it lasts (starting its renewal in the
+        background once it nears expiry), else the outcome of one shared renewal."""
+        now = self.clock()
         current = self._access
-        if current is not None and not _expiring(current, self.clock()):
+        if current is not None and now < current.expires_at:
+            due = self._retry_at is None or now >= self._retry_at
+            if _expiring(current, now) and due and self._renewal is None:
+                self._renew(force=True)
             return current
-        async with self._lock:
-            current = self._access
-            if current is not None and not _expiring(current, self.clock()):
-                return current
-            self._access = await asyncio.to_thread(self._authenticate, current is not None)
-            return self._access
+        return await self._renewed(force=current is not None)
 
     async def reauthenticate(self, rejected_token: str) -> Access:
         """A fresh access after a 401 for `rejected_token` (once, even if many saw it)."""
-        async with self._lock:
-            current = self._access
-            if current is None or current.token == rejected_token:
-                self._access = await asyncio.to_thread(self._authenticate, True)
-            assert self._access is not None
-            return self._access
+        current = self._access
+        if current is not None and current.token != rejected_token and self._renewal is None:
+            return current  # renewed since that token was sent
+        return await self._renewed(force=True)
+
+    async def _renewed(self, force: bool) -> Access:
+        """Wait for the renewal in flight, or start one (shielded: a caller that gives
+        up does not cancel it for the others)."""
+        renewal = self._renewal or self._renew(force)
+        return await asyncio.shield(renewal)
+
+    def _renew(self, force: bool) -> asyncio.Task[Access]:
+        renewal = asyncio.get_running_loop().create_task(
+            self._renewing(force), name=f"keystone {self.name}"
+        )
+        renewal.add_done_callback(_retrieve)
+        self._renewal = renewal
+        return renewal
+
+    async def _renewing(self, force: bool) -> Access:
+        try:
+            try:
+                found = await asyncio.wait_for(
+                    _in_thread(self._authenticate, force), timeout=self.timeout
+                )
+            except TimeoutError:
+                raise AuthError(self._no_answer()) from None
+        except AuthError as exc:
+            now = self.clock()
+            self.auth_error = str(exc)
+            self.auth_failing_since = self.auth_failing_since or now
+            self._retry_at = now + timedelta(seconds=RETRY_SECONDS)
+            log.warning("%s", exc)
+            raise
+        finally:
+            self._renewal = None
+        self._access = found
+        self.auth_error = None
+        self.auth_failing_since = None
+        self._retry_at = None
+        return found
+
+    def _no_answer(self) -> str:
+        return f"cloud {self.name!r}: Keystone did not answer within {self.timeout:g}s"
+
+    def _why(self, exc: ksa_exceptions.ClientException) -> str:
+        """What failed, in one line; a timeout reads the same whichever side saw it."""
+        if _timed_out(exc):
+            return self._no_answer()
+        if isinstance(exc, ksa_exceptions.ConnectFailure):
+            return f"cloud {self.name!r}: cannot reach Keystone: {_safe(exc)}"
+        return f"cloud {self.name!r}: authentication failed: {_safe(exc)}"
 
     def _authenticate(self, force: bool) -> Access:
         if self._plugin is None:
@@ -180,10 +258,8 @@ class CloudAuth:
             raise CredentialsRefused(
                 f"cloud {self.name!r}: the credentials were refused (401)"
             ) from None
-        except ksa_exceptions.ConnectFailure as exc:
-            raise AuthError(f"cloud {self.name!r}: cannot reach Keystone: {_safe(exc)}") from None
         except ksa_exceptions.ClientException as exc:
-            raise AuthError(f"cloud {self.name!r}: authentication failed: {_safe(exc)}") from None
+            raise AuthError(self._why(exc)) from None
         catalog = tuple(ref.service_catalog.catalog or ())
         rules: tuple[dict[str, Any], ...] = ()
         # keystoneauth has no accessor for a token's application credential.
@@ -203,6 +279,50 @@ class CloudAuth:
             catalog=catalog,
             access_rules=rules,
         )
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """A timeout, or a failure raised while handling one (keystoneauth's discovery
+    turns a timeout into "Could not find versioned identity endpoints")."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ksa_exceptions.ConnectTimeout | ksa_exceptions.RequestTimeout):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _retrieve(task: asyncio.Task[Access]) -> None:
+    """A background renewal's failure is kept on CloudAuth: never "never retrieved"."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _in_thread(function: Callable[..., Access], *args: Any) -> asyncio.Future[Access]:
+    """`function(*args)` in a daemon thread of its own: a Keystone that hangs past every
+    timeout may keep that thread, never the default executor, nor the process at exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Access] = loop.create_future()
+
+    def settle(outcome: Access | BaseException) -> None:
+        if future.done():  # the loop's side gave up (timeout) or was cancelled
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    def run() -> None:
+        try:
+            outcome: Access | BaseException = function(*args)
+        except BaseException as exc:  # handed to the loop, raised there
+            outcome = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="keystone", daemon=True).start()
+    return future
 
 
 def _expiring(access: Access, now: datetime) -> bool:

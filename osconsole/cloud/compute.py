@@ -99,6 +99,21 @@ def service_status_call(
     return "PUT", "/os-services/disable", legacy
 
 
+def forced_down_call(
+    microversion: str | None, *, service_id: str, host: str, binary: str, forced: bool
+) -> ApiCall | None:
+    """Mark a compute service forced down (or not): Nova then treats the host as down
+    at once, without waiting for its heartbeat to age, so its servers can be evacuated.
+    2.53+: PUT /os-services/{id}; 2.11-2.52: PUT /os-services/force-down by host and
+    binary; None before 2.11, where Nova has no such call."""
+    if version_at_least(microversion, "2.53"):
+        return "PUT", f"/os-services/{service_id}", {"forced_down": forced}
+    if version_at_least(microversion, "2.11"):
+        body = {"host": host, "binary": binary, "forced_down": forced}
+        return "PUT", "/os-services/force-down", body
+    return None
+
+
 def server_action_call(server_id: str, action: str, value: Any = None) -> ApiCall:
     """POST /servers/{id}/action with a one-key body ({"pause": null} ...)."""
     return "POST", f"/servers/{server_id}/action", {action: value}

@@ -125,7 +125,9 @@ async def connect_cloud(
         cloud_region, entry_regions = await asyncio.to_thread(
             load_cloud, name, openstack_config=openstack_config
         )
-        auth = await asyncio.to_thread(CloudAuth, label, cloud_region)
+        auth = await asyncio.to_thread(
+            CloudAuth, label, cloud_region, timeout=settings.request_timeout
+        )
         access = await auth.access()
     except CredentialsRefused as exc:
         return CloudAttempt(label, [], [str(exc)], retry=False)

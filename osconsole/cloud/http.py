@@ -33,6 +33,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from osconsole.availability import RequestHistory
+from osconsole.clean import clean_text
 from osconsole.cloud.auth import Access
 
 log = logging.getLogger(__name__)
@@ -228,8 +230,12 @@ class ServiceStats:
     last_status: int = 0
     backoff_until: float | None = None  # the client's clock: no call before (Retry-After)
     backoff_asked: float = 0.0  # the Retry-After that set it, in seconds
+    # Also told of every call: the region's RequestHistory (availability over time).
+    sink: Callable[[float, int, str | None], None] | None = field(default=None, repr=False)
 
     def record(self, elapsed_ms: float, status: int, error: str | None) -> None:
+        if self.sink is not None:
+            self.sink(elapsed_ms, status, error)
         self.calls += 1
         self.latencies_ms.append(elapsed_ms)
         self.last_status = status
@@ -287,6 +293,7 @@ class RegionClient:
         self.clock = clock
         self._limit = asyncio.Semaphore(concurrency)
         self.stats: dict[str, ServiceStats] = {}
+        self.history = RequestHistory()  # every call's outcome over the last day
         self.microversions: dict[str, str] = {}
         self._rediscover: set[str] = set()  # services whose version is checked again first
         self._negotiating: dict[str, asyncio.Lock] = {}
@@ -457,7 +464,7 @@ class RegionClient:
             headers["OpenStack-API-Version"] = f"{MICROVERSION_SERVICE_NAMES[service]} {version}"
             if service == "compute":
                 headers["X-OpenStack-Nova-API-Version"] = version
-        stats = self.stats.setdefault(service, ServiceStats())
+        stats = self.stats.get(service) or self._new_stats(service)
         async with self._limit:
             started = time.monotonic()
             try:
@@ -542,6 +549,12 @@ class RegionClient:
             await response.aclose()
         return response
 
+    def _new_stats(self, service: str) -> ServiceStats:
+        stats = self.stats[service] = ServiceStats(
+            sink=lambda ms, status, error: self.history.record(service, ms, status, error)
+        )
+        return stats
+
     async def pages(
         self, service: str, path: str, key: str, params: dict[str, Any] | None = None
     ) -> AsyncIterator[tuple[list[dict[str, Any]], Reply]]:
@@ -608,7 +621,7 @@ def _next_marker(links: Any) -> str | None:
 def _failure(
     service: str, method: str, path: str, reply: Reply, asked: float | None = None
 ) -> ApiFailure:
-    message = _error_message(reply.body)
+    message = clean_text(_error_message(reply.body))
     if message:
         reason = f"HTTP {reply.status}: {message}"
     elif reply.page:

@@ -14,6 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, placement
 from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
@@ -86,23 +87,21 @@ def parse_hypervisor(
     else:
         source = "none"
     return Hypervisor(
-        id=str(hv_id),
-        hostname=hostname,
-        state=str(body.get("state") or "unknown"),
-        status=str(body.get("status") or "unknown"),
-        host_ip=body.get("host_ip"),
-        hypervisor_type=body.get("hypervisor_type"),
-        service_id=_str_or_none(service.get("id") or embedded.get("id")),
-        service_host=service.get("host") or embedded.get("host") or hostname,
-        disabled_reason=service.get("disabled_reason") or embedded.get("disabled_reason"),
+        id=clean_text(hv_id),
+        hostname=clean_text(hostname),
+        state=clean_text(body.get("state") or "unknown"),
+        status=clean_text(body.get("status") or "unknown"),
+        host_ip=clean_optional(body.get("host_ip")),
+        hypervisor_type=clean_optional(body.get("hypervisor_type")),
+        service_id=clean_optional(service.get("id") or embedded.get("id")),
+        service_host=clean_text(service.get("host") or embedded.get("host") or hostname),
+        disabled_reason=clean_optional(
+            service.get("disabled_reason") or embedded.get("disabled_reason")
+        ),
         running_vms=running,
         usage_source=source,
         **fields,
     )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def providers_to_refresh(

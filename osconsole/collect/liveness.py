@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, network, volume
 from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector
@@ -26,19 +27,20 @@ def parse_service(body: dict[str, Any], project: str, server_time: float | None)
         return None
     if raw_id is None and project == "nova":
         return None
-    service_id = str(raw_id) if raw_id is not None else f"{host}:{binary}"
+    binary, host = clean_text(binary), clean_text(host)
+    service_id = clean_text(raw_id) if raw_id is not None else f"{host}:{binary}"
     updated = utc_timestamp(body.get("updated_at"))
     return Service(
         id=f"{project}:{service_id}",
         project=project,
         binary=binary,
         host=host,
-        zone=body.get("zone"),
-        status=str(body.get("status") or "unknown"),
-        state=str(body.get("state") or "unknown"),
+        zone=clean_optional(body.get("zone")),
+        status=clean_text(body.get("status") or "unknown"),
+        state=clean_text(body.get("state") or "unknown"),
         updated_at=updated,
         heartbeat_age=age(server_time, updated),
-        disabled_reason=body.get("disabled_reason") or None,
+        disabled_reason=clean_text(body.get("disabled_reason")) or None,
         forced_down=as_bool(body.get("forced_down")),
     )
 
@@ -49,16 +51,16 @@ def parse_agent(body: dict[str, Any], server_time: float | None) -> Agent | None
         return None
     heartbeat = utc_timestamp(body.get("heartbeat_timestamp"))
     return Agent(
-        id=agent_id.strip(),
-        agent_type=agent_type,
-        binary=str(body.get("binary") or ""),
-        host=str(host),
+        id=clean_text(agent_id.strip()),
+        agent_type=clean_text(agent_type),
+        binary=clean_text(body.get("binary") or ""),
+        host=clean_text(host),
         alive=as_bool(body.get("alive")),
         admin_state_up=as_bool(body.get("admin_state_up"), default=True),
         heartbeat_at=heartbeat,
         heartbeat_age=age(server_time, heartbeat),
         started_at=utc_timestamp(body.get("started_at")),
-        availability_zone=body.get("availability_zone"),
+        availability_zone=clean_optional(body.get("availability_zone")),
     )
 
 

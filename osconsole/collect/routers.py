@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud import network
 from osconsole.cloud.http import ApiFailure, Forbidden, MalformedResponse
 from osconsole.collect.base import Collected, Collector
@@ -149,12 +150,12 @@ def parse_agent(item: Any) -> tuple[str, AgentMark] | None:
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
         return None
     mark = AgentMark(
-        host=str(item.get("host") or ""),
+        host=clean_text(item.get("host") or ""),
         alive=as_bool(item.get("alive")),
         admin_state_up=as_bool(item.get("admin_state_up"), True),
         started_at=utc_timestamp(item.get("started_at")),
     )
-    return item["id"], mark
+    return clean_text(item["id"]), mark
 
 
 def parse_router(item: Any) -> Router | None:
@@ -163,10 +164,10 @@ def parse_router(item: Any) -> Router | None:
         return None
     ha, distributed = item.get("ha"), item.get("distributed")
     return Router(
-        id=item["id"],
-        name=str(item.get("name") or ""),
-        project_id=str(item.get("project_id") or item.get("tenant_id") or ""),
-        status=str(item.get("status") or "UNKNOWN"),
+        id=clean_text(item["id"]),
+        name=clean_text(item.get("name") or ""),
+        project_id=clean_text(item.get("project_id") or item.get("tenant_id") or ""),
+        status=clean_text(item.get("status") or "UNKNOWN"),
         admin_state_up=as_bool(item.get("admin_state_up"), True),
         ha=ha if isinstance(ha, bool) else None,
         distributed=distributed if isinstance(distributed, bool) else None,
@@ -179,9 +180,9 @@ def parse_binding(item: Any) -> RouterBinding | None:
         return None
     state, priority = item.get("ha_state"), item.get("ha_chassis_priority")
     return RouterBinding(
-        agent_id=item["id"],
-        host=str(item.get("host") or ""),
-        ha_state=state if isinstance(state, str) else None,
+        agent_id=clean_text(item["id"]),
+        host=clean_text(item.get("host") or ""),
+        ha_state=clean_text(state) if isinstance(state, str) else None,
         agent_alive=as_bool(item.get("alive")),
         agent_admin_up=as_bool(item.get("admin_state_up"), True),
         priority=priority if isinstance(priority, int) and not isinstance(priority, bool) else None,
@@ -202,9 +203,9 @@ def replica_hosts(ports: Iterable[Any]) -> dict[str, tuple[str, ...]]:
     found: dict[str, set[str]] = {}
     for port in filter(readable_port, ports):
         host = port.get("binding:host_id")
-        hosts = found.setdefault(port["device_id"], set())
+        hosts = found.setdefault(clean_text(port["device_id"]), set())
         if isinstance(host, str) and host:
-            hosts.add(host)
+            hosts.add(clean_text(host))
     return {router_id: tuple(sorted(hosts)) for router_id, hosts in found.items()}
 
 

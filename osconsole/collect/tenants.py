@@ -28,10 +28,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
 
+from osconsole.clean import clean_text
 from osconsole.cloud import compute, identity, network, volume
 from osconsole.cloud.http import ApiFailure, Forbidden, NotDeployed, RegionClient
 from osconsole.collect.base import Collected, Collector
 from osconsole.collect.parse import iso_utc, utc_timestamp
+from osconsole.leadtimes import LeadTimes
 from osconsole.model import Kind, Snapshot, TenantSignals
 
 HOUR = 3600.0
@@ -94,13 +96,13 @@ def parse_server(body: Any) -> tuple[str, ServerRecord] | None:
         return None
     task_state = body.get("OS-EXT-STS:task_state")
     record = ServerRecord(  # interned: 100,000 records share a few hundred strings
-        project_id=sys.intern(project_id),
-        status=sys.intern(str(body.get("status") or "UNKNOWN").upper()),
-        task_state=sys.intern(str(task_state)) if task_state else None,
+        project_id=sys.intern(clean_text(project_id)),
+        status=sys.intern(clean_text(body.get("status") or "UNKNOWN").upper()),
+        task_state=sys.intern(clean_text(task_state)) if task_state else None,
         created=utc_timestamp(body.get("created")),
         updated=utc_timestamp(body.get("updated")),
     )
-    return server_id, record
+    return clean_text(server_id), record
 
 
 def is_open_prefix(prefix: Any) -> bool:
@@ -133,7 +135,7 @@ def parse_port(body: Any) -> tuple[str, PortRecord] | None:
     project_id = body.get("project_id", body.get("tenant_id"))
     if not isinstance(port_id, str) or not isinstance(project_id, str):
         return None
-    return port_id, PortRecord(sys.intern(project_id), port_spoofs(body))
+    return clean_text(port_id), PortRecord(sys.intern(clean_text(project_id)), port_spoofs(body))
 
 
 def parse_rule(body: Any) -> RuleRecord | None:
@@ -147,7 +149,7 @@ def parse_rule(body: Any) -> RuleRecord | None:
         number = 0 if port is None else int(port)
     except (TypeError, ValueError):
         return None
-    return RuleRecord(rule_id, project_id, number)
+    return RuleRecord(clean_text(rule_id), clean_text(project_id), number)
 
 
 def parse_fip(body: Any) -> FipRecord | None:
@@ -156,7 +158,9 @@ def parse_fip(body: Any) -> FipRecord | None:
     fip_id, project_id = body.get("id"), body.get("project_id") or body.get("tenant_id")
     if not isinstance(fip_id, str) or not isinstance(project_id, str) or not project_id:
         return None
-    return FipRecord(fip_id, project_id, utc_timestamp(body.get("created_at")))
+    return FipRecord(
+        clean_text(fip_id), clean_text(project_id), utc_timestamp(body.get("created_at"))
+    )
 
 
 def _count(value: Any) -> int | None:
@@ -183,7 +187,7 @@ def parse_quota(
             continue
         readable = True
         if limit > 0:
-            usage[str(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
+            usage[clean_text(resource)] = (used + max(0, _count(value.get("reserved")) or 0), limit)
     return usage if readable else None
 
 
@@ -488,6 +492,7 @@ class TenantCollector(Collector):
         self.quota_seen: dict[QuotaKey, tuple[int | None, ...]] = {}  # what moved it, then
         self.last_time: float | None = None
         self.last_mono = 0.0
+        self.lead_times = LeadTimes()  # boots and deletes, from the same listings
 
     def versions_changed(self, services: list[str]) -> None:
         if "compute" in services:  # server records read at the old version: list them
@@ -530,6 +535,8 @@ class TenantCollector(Collector):
         total = sum(swept.values())
         extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
         extra["quota_reads"] = swept
+        stuck_after = self.settings.thresholds.stuck_server_s
+        extra["lead_times"] = self.lead_times.summary(now, self.servers.records, stuck_after)
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
@@ -665,6 +672,7 @@ class TenantCollector(Collector):
             return 0
         parsed, bad = parse_all(result.items, parse_server)
         self._skipped(notes, "servers", bad)
+        self.lead_times.observe(result.items, now, full=full)
         first = self.servers.full_at is None
         if full:
             fresh = {sid: rec for sid, rec in parsed if rec.status != DELETED}
@@ -738,7 +746,7 @@ class TenantCollector(Collector):
             self.names_note = f"project names unavailable ({why}); showing project ids"
         else:
             names = {
-                str(p["id"]): str(p.get("name") or p["id"])
+                clean_text(p["id"]): clean_text(p.get("name") or p["id"])
                 for p in result
                 if isinstance(p, dict) and p.get("id")
             }

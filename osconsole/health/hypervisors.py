@@ -12,7 +12,8 @@ Why each rule and its severity (the hypervisors pane uses the same verdicts):
   the allocation ratio: `thresholds.overcommit_ratio`) or nearly full
   (`thresholds.nearly_full_ratio`): a warning naming each class. At once: usage
   moves with boots, not with transient flaps.
-- A state Nova could not tell ("unknown") is no finding: it says nothing wrong.
+- A state Nova could not tell ("unknown") is no finding: it says nothing wrong, and
+  the assessor judges the hypervisor UNKNOWN (see `osconsole.health.assess`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from osconsole.config import Thresholds
 from osconsole.health.findings import (
     Condition,
+    Memo,
     Problem,
     Severity,
     Subject,
@@ -38,7 +40,7 @@ RESOURCE_LABELS = (("vcpu", "vCPU"), ("memory_mb", "RAM"), ("disk_gb", "disk"))
 
 def hypervisor_state_severity(h: Hypervisor) -> Severity:
     """Down with servers on it: critical. Down without (or while disabled): warning.
-    Disabled, or a state we could not read: info (views.hypervisor_state_severity)."""
+    Disabled, or a state we could not read: info."""
     if h.state == "down":
         if h.status == "disabled" or not h.running_vms:
             return Severity.WARNING
@@ -50,7 +52,7 @@ def hypervisor_state_severity(h: Hypervisor) -> Severity:
 
 def capacity_finding(label: str, ratio: float | None, thresholds: Thresholds) -> str | None:
     """Words for a resource class over-committed or nearly full; None when neither or
-    unknown (views.capacity_finding)."""
+    unknown (the drill-down's per-class emphasis uses it too)."""
     if ratio is None:
         return None
     if ratio > thresholds.overcommit_ratio:
@@ -74,7 +76,8 @@ def _down(h: Hypervisor) -> Problem:
     if h.status == "disabled":
         reason = f": {h.disabled_reason}" if h.disabled_reason else ""
         text = f"{name} is down while disabled{reason} ({_at_risk(h)})"
-        return Problem(HYPERVISOR_DOWN, severity, "DOWN", text, f"{name} down while disabled")
+        label = f"DOWN (disabled{reason})"
+        return Problem(HYPERVISOR_DOWN, severity, label, text, f"{name} down while disabled")
     return Problem(
         HYPERVISOR_DOWN,
         severity,
@@ -113,7 +116,8 @@ def hypervisor_problems(h: Hypervisor, thresholds: Thresholds) -> list[Problem]:
         found.append(_down(h))
     elif h.state == "up" and h.status == "disabled":
         text = f"hypervisor {h.hostname} is disabled: {h.disabled_reason or 'no reason given'}"
-        found.append(Problem(HYPERVISOR_DISABLED, Severity.INFO, "disabled", text))
+        label = f"disabled: {h.disabled_reason}" if h.disabled_reason else "disabled"
+        found.append(Problem(HYPERVISOR_DISABLED, Severity.INFO, label, text))
     capacity = _capacity(h, thresholds)
     if capacity is not None:
         found.append(capacity)
@@ -121,12 +125,19 @@ def hypervisor_problems(h: Hypervisor, thresholds: Thresholds) -> list[Problem]:
 
 
 def hypervisor_conditions(
-    snapshot: Snapshot[Hypervisor], thresholds: Thresholds
+    snapshot: Snapshot[Hypervisor], thresholds: Thresholds, memo: Memo | None = None
 ) -> list[Condition]:
-    """Conditions of every hypervisor in one snapshot (none of them debounced)."""
+    """Conditions of every hypervisor in one snapshot (none of them debounced); `memo`
+    keeps unchanged hypervisors' problems between looks."""
     at = observed_time(snapshot)
+    judged = (memo or Memo()).problems(
+        (snapshot.ref, snapshot.kind),
+        thresholds,
+        snapshot.items,
+        lambda h: hypervisor_problems(h, thresholds),
+    )
     return [
         Condition.of(problem, Subject(snapshot.ref, Kind.HYPERVISORS, h.id, h.hostname), at)
-        for h in snapshot.items.values()
-        for problem in hypervisor_problems(h, thresholds)
+        for h, problems in judged
+        for problem in problems
     ]

@@ -109,12 +109,17 @@ def agent_state(agent: Agent, thresholds: Thresholds) -> Problem | None:
                 AGENT_DOWN, Severity.CRITICAL, "gateway chassis dead", text, f"{name} is dead"
             )
         if agent.admin_state_up:
-            return Problem(AGENT_DOWN, Severity.CRITICAL, "agent dead", f"{name} is dead ({beat})")
+            text = f"{name} is dead ({beat})"
+            return Problem(
+                AGENT_DOWN, Severity.CRITICAL, "agent dead", text, None, agent.heartbeat_at
+            )
         return Problem(
             AGENT_DOWN,
             Severity.WARNING,
             "dead while admin-down (expected)",
             f"{name} is dead while administratively down ({beat})",
+            None,
+            agent.heartbeat_at,
         )
     if _late(agent.heartbeat_age, thresholds):
         limit = f"over {thresholds.heartbeat_warning_s:g}s"
@@ -131,12 +136,6 @@ def agent_state(agent: Agent, thresholds: Thresholds) -> Problem | None:
             AGENT_ADMIN_DOWN, Severity.INFO, "admin-down", f"{name} is administratively down"
         )
     return None
-
-
-def agent_severity(agent: Agent, thresholds: Thresholds) -> tuple[Severity, list[str]]:
-    """The liveness pane's severity and short words for one agent (views.agent_severity)."""
-    problem = agent_state(agent, thresholds)
-    return (Severity.OK, []) if problem is None else (problem.severity, [problem.label])
 
 
 def agent_problems(agent: Agent, thresholds: Thresholds) -> list[Problem]:
@@ -212,12 +211,15 @@ def service_state(service: Service, thresholds: Thresholds) -> Problem | None:
     """The service's liveness verdict (forced down, down, late, disabled), or None."""
     name = service_name(service)
     reason = service.disabled_reason
+    began = service.updated_at  # Nova stamps a service row when it changes or reports
     if service.forced_down:
         return Problem(
             SERVICE_FORCED_DOWN,
             Severity.WARNING,
-            "forced down by an operator",
+            _with_reason("forced down by an operator", reason),
             _with_reason(f"{name} is forced down by an operator", reason),
+            None,
+            began,
         )
     if service.state != "up":
         beat = _last_beat(service.updated_at)
@@ -225,10 +227,13 @@ def service_state(service: Service, thresholds: Thresholds) -> Problem | None:
             return Problem(
                 SERVICE_DOWN,
                 Severity.WARNING,
-                "down while disabled (expected)",
+                _with_reason("down while disabled (expected)", reason),
                 _with_reason(f"{name} is down while disabled ({beat})", reason),
+                None,
+                began,
             )
-        return Problem(SERVICE_DOWN, Severity.CRITICAL, "service down", f"{name} is down ({beat})")
+        text = f"{name} is down ({beat})"
+        return Problem(SERVICE_DOWN, Severity.CRITICAL, "service down", text, None, began)
     if _late(service.heartbeat_age, thresholds):
         limit = f"over {thresholds.heartbeat_warning_s:g}s"
         return Problem(
@@ -243,22 +248,12 @@ def service_state(service: Service, thresholds: Thresholds) -> Problem | None:
         return Problem(
             SERVICE_DISABLED,
             Severity.INFO,
-            "disabled",
+            _with_reason("disabled", reason),
             _with_reason(f"{name} is disabled", reason or "no reason given"),
+            None,
+            began,
         )
     return None
-
-
-def service_severity(service: Service, thresholds: Thresholds) -> tuple[Severity, list[str]]:
-    """The liveness pane's severity and words for one service (views.service_severity):
-    the disabled reason first, then the verdict's short words."""
-    problem = service_state(service, thresholds)
-    reasons = [service.disabled_reason] if service.disabled_reason else []
-    if problem is None:
-        return Severity.OK, reasons
-    if problem.rule == SERVICE_DISABLED:
-        return problem.severity, reasons or [problem.label]
-    return problem.severity, [*reasons, problem.label]
 
 
 def service_problems(service: Service, thresholds: Thresholds) -> list[Problem]:

@@ -17,16 +17,21 @@ and whether it waits out `thresholds.router_debounce_s` before it becomes a find
 - `ovn.few_gateway_candidates`, warning, debounced: fewer live candidate chassis than
   min(`thresholds.min_gateway_candidates`, live gateway chassis of the region): one
   more failure and the gateway has nowhere to go. Needs the router's sweep.
-- `ovn.few_gateway_chassis`, for the region, at once: fewer live gateway chassis than
-  `thresholds.min_gateway_chassis` (default 2): no failover left. A warning; critical
-  with none alive. Neutron has already waited agent_down_time before saying dead.
-- `ovn.gateway_concentration`, info, debounced: one chassis holds more than
-  `thresholds.gateway_concentration_ratio` of the region's active gateways (with two
-  or more live chassis and at least `MIN_GATEWAYS_FOR_SHARE` gateways): its death would
-  move most of them at once, typically left so after a failover.
+- `ovn.few_gateway_chassis`, the region's own (a REGION subject), at once: fewer live
+  gateway chassis than `thresholds.min_gateway_chassis` (default 2): no failover
+  left. A warning; critical with none alive. Neutron has already waited
+  agent_down_time before saying dead.
+- `ovn.gateway_concentration`, the region's own, info, debounced: one chassis (the
+  busiest, when several do) holds more than `thresholds.gateway_concentration_ratio`
+  of the region's active gateways (with two or more live chassis and at least
+  `MIN_GATEWAYS_FOR_SHARE` gateways): its death would move most of them at once,
+  typically left so after a failover.
 
 The facts come from one routers snapshot of an OVN region (`extra["ovn"]`): its
 routers' `gateway` and `bindings` (the candidates), and `extra["gateway_chassis"]`.
+The region's two conditions count in its own assessment (`osconsole.health.assess`),
+as its APIs answering does; a dead gateway chassis gathers the routers it carried
+into one incident (`osconsole.health.incidents`).
 """
 
 from __future__ import annotations
@@ -37,7 +42,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from osconsole.config import Thresholds
-from osconsole.health.findings import Condition, Problem, Severity, Subject, observed_time
+from osconsole.health.findings import (
+    REGION,
+    Condition,
+    Problem,
+    Severity,
+    Subject,
+    observed_time,
+)
+from osconsole.health.routers import router_name
 from osconsole.model import Kind, RegionRef, Router, Snapshot
 
 NO_GATEWAY = "ovn.no_active_gateway"
@@ -48,8 +61,6 @@ CONCENTRATED = "ovn.gateway_concentration"
 
 DEBOUNCED = frozenset({NO_GATEWAY, ON_DEAD_CHASSIS, FEW_CANDIDATES, CONCENTRATED})
 MIN_GATEWAYS_FOR_SHARE = 4  # below this, any share is a matter of chance, not of risk
-GATEWAY_CHASSIS_ID = "ovn:gateway-chassis"  # the region's gateway chassis, as a subject
-CHASSIS_ID_PREFIX = "ovn:chassis:"  # one gateway chassis, as a subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +127,7 @@ def required_candidates(thresholds: Thresholds, live: int | None) -> int | None:
 
 
 def _name(router: Router) -> str:
-    return f"router {router.name or router.id}"
+    return f"router {router_name(router)}"
 
 
 def gateway_problems(
@@ -170,11 +181,9 @@ def gateway_problems(
 
 
 def region_subject(ref: RegionRef) -> Subject:
-    return Subject(ref, Kind.ROUTERS, GATEWAY_CHASSIS_ID, f"gateway chassis of {ref.region}")
-
-
-def chassis_subject(ref: RegionRef, host: str) -> Subject:
-    return Subject(ref, Kind.ROUTERS, CHASSIS_ID_PREFIX + host, f"gateway chassis {host}")
+    """The region itself (as `osconsole.health.assess.region_subject`): its gateway
+    chassis are the region's, not any one router's."""
+    return Subject(ref, REGION, ref.region, ref.region)
 
 
 def chassis_problems(chassis: list[GatewayChassis], thresholds: Thresholds) -> list[Problem]:
@@ -233,11 +242,14 @@ def gateway_conditions(snapshot: Snapshot[Router], thresholds: Thresholds) -> li
     for router in snapshot.items.values():
         problems = gateway_problems(router, by_host, required)
         if problems:
-            subject = Subject(snapshot.ref, Kind.ROUTERS, router.id, router.name or router.id)
+            subject = Subject(snapshot.ref, Kind.ROUTERS, router.id, router_name(router))
             found += [Condition.of(p, subject, at, debounce) for p in problems]
     if chassis is not None:
         subject = region_subject(snapshot.ref)
         found += [Condition.of(p, subject, at) for p in chassis_problems(chassis, thresholds)]
-        for host, problem in concentration_problems(chassis, thresholds):
-            found.append(Condition.of(problem, chassis_subject(snapshot.ref, host), at, debounce))
+        held = {c.host: c.gateways for c in chassis}
+        piled = concentration_problems(chassis, thresholds)
+        if piled:  # one per region (its subject): the busiest chassis
+            _, problem = max(piled, key=lambda hp: (held.get(hp[0], 0), hp[0]))
+            found.append(Condition.of(problem, subject, at, debounce))
     return found

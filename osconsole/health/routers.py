@@ -14,7 +14,8 @@ What each rule means, its severity, and whether it waits out
   again). Critical when no live agent is active, a warning when one is.
 - `router.active_on_admin_down_agent`, warning, debounced: `active` on a live agent
   that is administratively down: it no longer processes router updates.
-- `router.few_replicas`, warning, debounced: fewer HA replica hosts (HA ports)
+- `router.few_replicas`, warning, debounced: fewer HA replicas (`replica_hosts`: the
+  L3 agents of its bindings once swept, the HA ports' hosts before)
   than min(`thresholds.max_l3_agents_per_router`, live L3 agents): one more failure
   and there may be nowhere to fail over to. Rescheduling after an agent death
   takes a moment, hence the debounce.
@@ -35,7 +36,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from osconsole.config import Thresholds
-from osconsole.health.findings import Condition, Problem, Severity, Subject, observed_time, plural
+from osconsole.health.findings import (
+    Condition,
+    Memo,
+    Problem,
+    Severity,
+    Subject,
+    observed_time,
+    plural,
+)
 from osconsole.model import Kind, Router, RouterBinding, Snapshot
 
 SPLIT_BRAIN = "router.split_brain"
@@ -61,6 +70,15 @@ def is_ha(router: Router) -> bool:
     if router.ha is not None:
         return router.ha
     return any(b.ha_state is not None for b in router.bindings or ())
+
+
+def replica_hosts(router: Router) -> tuple[str, ...]:
+    """Where a router's HA replicas are: the hosts of its L3 agent bindings when it has
+    been swept (what Neutron scheduled), else the hosts of its HA ports (the listing
+    every poll makes). One source per fact: never "0 replicas" beside 3 bindings."""
+    if router.bindings is not None:
+        return tuple(sorted({b.host or b.agent_id for b in router.bindings}))
+    return router.replica_hosts
 
 
 def live_l3_agents(extra: Mapping[str, Any]) -> int | None:
@@ -154,9 +172,10 @@ def router_problems(
         return found
     if router.bindings is not None:
         found += _binding_problems(router, router.bindings)
-    replicas = len(router.replica_hosts)
+    where = replica_hosts(router)
+    replicas = len(where)
     if is_ha(router) and expected is not None and replicas < expected:
-        hosts = ", ".join(router.replica_hosts) or "none"
+        hosts = ", ".join(where) or "none"
         text = f"{name} has {plural(replicas, 'HA replica')} ({hosts}); expected {expected}"
         found.append(Problem(FEW_REPLICAS, Severity.WARNING, f"FEW REPLICAS ({replicas})", text))
     if len(found) > 1:
@@ -169,20 +188,28 @@ def debounce_for(rule: str, thresholds: Thresholds) -> float:
 
 
 def router_conditions(
-    snapshot: Snapshot[Router], thresholds: Thresholds, live_agents: int | None = None
+    snapshot: Snapshot[Router],
+    thresholds: Thresholds,
+    live_agents: int | None = None,
+    memo: Memo | None = None,
 ) -> list[Condition]:
     """Conditions of every router in one routers snapshot. `live_agents` (live L3 agents
-    of the region) defaults to what the snapshot's `extra["l3_agents"]` says."""
+    of the region) defaults to what the snapshot's `extra["l3_agents"]` says; `memo`
+    keeps unchanged routers' problems between looks."""
     ovn = bool(snapshot.extra.get("ovn"))
     if live_agents is None:
         live_agents = live_l3_agents(snapshot.extra)
     expected = expected_replicas(thresholds, live_agents)
     at = observed_time(snapshot)
     found: list[Condition] = []
-    for router in snapshot.items.values():
-        problems = router_problems(router, ovn=ovn, expected=expected)
-        if not problems:
-            continue
+    memo = memo or Memo()
+    judged = memo.problems(
+        (snapshot.ref, snapshot.kind),
+        (ovn, expected, thresholds),
+        snapshot.items,
+        lambda router: router_problems(router, ovn=ovn, expected=expected),
+    )
+    for router, problems in judged:
         subject = Subject(snapshot.ref, Kind.ROUTERS, router.id, router_name(router))
         found += [Condition.of(p, subject, at, debounce_for(p.rule, thresholds)) for p in problems]
     return found

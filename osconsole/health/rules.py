@@ -1,14 +1,6 @@
-"""The one entry point of the health rules: every latest snapshot in, findings out.
-
-`evaluate(snapshots, tracker)` is what the console calls whenever a snapshot
-arrives, with the latest snapshot of every (region, kind), the same list the panes
-render: it feeds the tracker's history (flapping, restarts), runs every rule over
-every fresh snapshot (`assess`, pure) and lets the tracker debounce, hold, clear
-and acknowledge (see `osconsole.health.findings`). Evaluating unchanged snapshots
-again changes nothing, so calling it on every arrival is safe.
-
-`findings_now(snapshots)` is the one-look variant for `osconsole snapshot`: with a
-single look nothing can be debounced, so every condition is reported as seen.
+"""Every rule over every fresh snapshot: `look(snapshots)` gives the conditions of one
+look at the cloud, which `osconsole.health.assess` (the one judge) hands to the
+tracker and turns into one assessment per object.
 
 The tenants rule lives here because it ranks across regions: the
 `thresholds.top_tenants` highest scores of `osconsole.health.tenants.score` (the
@@ -21,22 +13,19 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from osconsole.config import Thresholds
 from osconsole.health import hypervisors, liveness, ovn, routers
 from osconsole.health.findings import (
-    Assessment,
     Condition,
     Coverage,
-    Finding,
     History,
+    Look,
+    Memo,
     Scope,
     Severity,
     Subject,
-    Tracker,
-    Update,
     observed_time,
 )
 from osconsole.health.tenants import RULES as TENANT_RULES
@@ -131,16 +120,18 @@ def tenant_conditions(
     return found
 
 
-def assess(
+def look(
     snapshots: Iterable[Snapshot[Any]],
     thresholds: Thresholds | None = None,
     history: History | None = None,
-) -> Assessment:
+    memo: Memo | None = None,
+) -> Look:
     """Every rule over every fresh snapshot (the newest of each region and kind).
 
     Stale snapshots are left out: their scopes are not fresh, so the tracker neither
-    raises nor clears anything from them. `history` (fed by `evaluate`) adds flapping
-    and restarts; without it those rules are skipped.
+    raises nor clears anything from them. `history` (fed by the assessor) adds flapping
+    and restarts; without it those rules are skipped. `memo` keeps the problems of
+    unchanged routers and hypervisors from the previous look.
     """
     thresholds = thresholds or Thresholds()
     newest = latest(snapshots)
@@ -152,34 +143,16 @@ def assess(
             live = routers.live_l3_agents(snap.extra)
             if live is None:
                 live = _live_l3_from_agents(newest.get((ref, Kind.AGENTS)))
-            conditions += routers.router_conditions(snap, thresholds, live)
+            conditions += routers.router_conditions(snap, thresholds, live, memo)
             conditions += ovn.gateway_conditions(snap, thresholds)
         elif kind == Kind.AGENTS:
             conditions += liveness.agent_conditions(snap, thresholds, history)
         elif kind == Kind.SERVICES:
             conditions += liveness.service_conditions(snap, thresholds, history)
         elif kind == Kind.HYPERVISORS:
-            conditions += hypervisors.hypervisor_conditions(snap, thresholds)
+            conditions += hypervisors.hypervisor_conditions(snap, thresholds, memo)
         elif kind == Kind.TENANTS:
             tenants.append(snap)
     conditions += tenant_conditions(tenants, thresholds)
     coverage = {scope: _coverage(snap) for scope, snap in fresh.items()}
-    return Assessment(tuple(conditions), coverage)
-
-
-def evaluate(snapshots: Iterable[Snapshot[Any]], tracker: Tracker) -> Update:
-    """All latest snapshots -> the tracker's findings (see the module docstring)."""
-    snaps = list(latest(snapshots).values())
-    for snap in snaps:
-        liveness.observe(tracker.history, snap)
-    return tracker.update(assess(snaps, tracker.thresholds, tracker.history))
-
-
-def findings_now(
-    snapshots: Iterable[Snapshot[Any]], thresholds: Thresholds | None = None
-) -> tuple[Finding, ...]:
-    """Findings from one look (no debounce possible, no history): for `osconsole snapshot`."""
-    tracker = Tracker(thresholds)
-    found = assess(snapshots, tracker.thresholds)
-    undelayed = tuple(replace(c, debounce=0.0) for c in found.conditions)
-    return tracker.update(Assessment(undelayed, found.fresh)).findings
+    return Look(tuple(conditions), coverage)

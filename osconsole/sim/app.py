@@ -5,10 +5,12 @@ URL layout (one listener for everything, regions by path prefix):
     /identity/...                Keystone v3, shared by all regions
     /{region}/compute/v2.1/...   Nova          /{region}/network/v2.0/...  Neutron
     /{region}/placement/...      Placement     /{region}/volume/v3/...     Cinder
+    /{region}/rabbitmq/api/...   RabbitMQ's management API (sim/backing.py)
     /_sim/...                    control API (loopback clients only)
 
 Faults are applied here, around every service route, so that each service module
-only has to be correct.
+only has to be correct: a region's faults, and on top of them a service's own
+(`/_sim/faults/{region}/{service}`); sim/faults.py says what each does.
 """
 
 from __future__ import annotations
@@ -25,11 +27,21 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from osconsole.sim import cinder, control, keystone, neutron, nova, placement
-from osconsole.sim.common import ApiError, Ctx, error_body, json_response
-from osconsole.sim.world import Faults, World
+from osconsole.sim import backing, cinder, control, keystone, neutron, nova, placement
+from osconsole.sim.common import HTTP_TITLES, ApiError, Ctx, error_body, json_response
+from osconsole.sim.faults import (
+    HTML_PAGE,
+    HTML_STATUS,
+    cut_short,
+    effective,
+    hold,
+    refused,
+    reshape,
+    retry_after_header,
+)
+from osconsole.sim.world import SERVICES, Faults, World
 
-SERVICES = ("compute", "network", "placement", "volume")
+RABBITMQ = "rabbitmq"  # not an OpenStack service: the region's faults, none of its own
 
 
 def create_app(world: World) -> Starlette:
@@ -47,6 +59,7 @@ def create_app(world: World) -> Starlette:
         Mount("/{region}/network", routes=neutron.routes()),
         Mount("/{region}/placement", routes=placement.routes()),
         Mount("/{region}/volume", routes=cinder.routes()),
+        Mount("/{region}/rabbitmq", routes=backing.rabbitmq_routes()),
     ]
     handlers = {ApiError: _api_error, HTTPException: _http_error}
     app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
@@ -119,17 +132,18 @@ class FaultsAndLog:
         if service == "root":
             await _send_json(send, 200, {"osconsole-sim": {"regions": list(world.regions)}})
             return
-        if region_name is not None and (region is None or service not in SERVICES):
+        if region_name is not None and (region is None or service not in (*SERVICES, RABBITMQ)):
             status = 404
             body = error_body("identity", 404, f"No service at {scope['path']}")
             await _send_json(send, status, body)
             world.log_request(scope["method"], scope["path"], region_name, service, status)
             return
 
-        faults = region.faults if region is not None else world.identity_faults
+        own = region.faults if region is not None else world.identity_faults
+        of_service = region.service_faults.get(service) if region is not None else None
         status_box: dict[str, Any] = {"status": 0}
         try:
-            await self._with_faults(faults, scope, receive, send, status_box, service)
+            await self._with_faults(own, of_service, scope, receive, send, status_box, service)
         finally:
             world.log_request(
                 scope["method"],
@@ -142,7 +156,8 @@ class FaultsAndLog:
 
     async def _with_faults(
         self,
-        faults: Faults,
+        own: Faults,
+        of_service: Faults | None,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -150,6 +165,14 @@ class FaultsAndLog:
         service: str,
     ) -> None:
         rng = self.world.rng
+        faults = effective(own, of_service)
+        if faults.refuse:
+            raise refused(scope)
+        if faults.hang:
+            held = await hold(lambda: effective(own, of_service).hang, receive)
+            if held is None:
+                return  # the client gave up
+            receive = held
         if faults.unreachable or (faults.timeout_rate and rng.random() < faults.timeout_rate):
             await asyncio.sleep(faults.hang_seconds)
             status_box["status"] = 504
@@ -158,6 +181,16 @@ class FaultsAndLog:
         if faults.latency_ms or faults.jitter_ms:
             delay = faults.latency_ms + rng.uniform(-faults.jitter_ms, faults.jitter_ms)
             await asyncio.sleep(max(0.0, delay) / 1000.0)
+        if faults.html:
+            status_box["status"] = HTML_STATUS
+            await _send(send, HTML_STATUS, HTML_PAGE, b"text/html")
+            return
+        if faults.status:
+            status_box["status"] = faults.status
+            message = HTTP_TITLES.get(faults.status, "Error")
+            body = error_body(service, faults.status, message)
+            await _send_json(send, faults.status, body, retry_after_header(faults.retry_after))
+            return
         if faults.error_rate and rng.random() < faults.error_rate:
             status = rng.choice((500, 503))
             status_box["status"] = status
@@ -167,6 +200,9 @@ class FaultsAndLog:
         malformed = bool(faults.malformed_rate and rng.random() < faults.malformed_rate)
 
         date = formatdate(self.world.now(), usegmt=True).encode()
+        # Faults that rewrite a successful body hold its start until the body is whole.
+        rewrites = bool(faults.shape or faults.truncate)
+        held: dict[str, Any] = {}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -177,6 +213,14 @@ class FaultsAndLog:
                 if malformed and message["status"] == 200:
                     headers = [(k, v) for k, v in headers if k != b"content-length"]
                 message = {**message, "headers": headers}
+                if rewrites and 200 <= message["status"] < 300:
+                    held["start"], held["body"] = message, b""
+                    return
+            elif message["type"] == "http.response.body" and "start" in held:
+                held["body"] += message.get("body", b"")
+                if not message.get("more_body"):
+                    await self._rewritten(faults, scope, send, held["start"], held["body"])
+                return
             elif message["type"] == "http.response.body" and malformed:
                 body = message.get("body", b"")
                 if status_box["status"] == 200 and body:
@@ -184,6 +228,22 @@ class FaultsAndLog:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    async def _rewritten(
+        self, faults: Faults, scope: Scope, send: Send, start: Message, body: bytes
+    ) -> None:
+        """A successful answer, wrongly shaped and/or cut off after half its body."""
+        if faults.shape and _is_json(start):
+            body = reshape(body, faults.shape)
+        headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        if not faults.truncate or not body:
+            await send({"type": "http.response.body", "body": body})
+            return
+        half = len(body) // 2
+        await send({"type": "http.response.body", "body": body[:half], "more_body": True})
+        raise cut_short(scope, half, len(body))
 
 
 def _base_url(scope: Scope) -> str:
@@ -199,16 +259,28 @@ def _base_url(scope: Scope) -> str:
     return f"{scheme}://{host}"
 
 
-async def _send_json(send: Send, status: int, body: Any) -> None:
+async def _send_json(
+    send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     response = json_response(body, status=status)
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(k, v) for k, v in response.raw_headers],
+            "headers": [*response.raw_headers, *(extra or [])],
         }
     )
     await send({"type": "http.response.body", "body": response.body})
+
+
+async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_json(start: Message) -> bool:
+    return any(k == b"content-type" and b"json" in v for k, v in start["headers"])
 
 
 __all__ = ["Ctx", "create_app", "is_loopback"]

@@ -19,7 +19,13 @@ from pathlib import Path
 from openstack.config import OpenStackConfig
 
 from osconsole.config import CloudSettings, Settings
+from osconsole.model import RegionRef
+from osconsole.probes.mysql import StatusSource
+from osconsole.probes.settings import RegionProbes
+from osconsole.sim.backing import http_galera_source
 from osconsole.sim.serve import CLOUD_NAME
+
+DEMO_PROBE_INTERVAL = 10.0  # the shortest config.yaml allows: the demo's incidents move
 
 
 class DemoCloudError(Exception):
@@ -49,6 +55,8 @@ class DemoCloud:
         self.cloud_name = CLOUD_NAME
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
+        # What the MySQL probe of each region reads instead of a MySQL server.
+        self.mysql_sources: dict[RegionRef, StatusSource] = {}
 
     def start(self, timeout: float = 60.0) -> DemoCloud:
         port = _free_port()
@@ -79,6 +87,18 @@ class DemoCloud:
         except (OSError, ValueError):
             return False
 
+    def probes(self, interval: float = DEMO_PROBE_INTERVAL) -> list[RegionProbes]:
+        """Probes of each region's RabbitMQ, Galera and memcached as the simulator
+        serves them (`/_sim/probes`); the Galera reads go through `mysql_sources`."""
+        with urllib.request.urlopen(f"{self.url}/_sim/probes", timeout=5) as answer:
+            entries = json.loads(answer.read())
+        probes = [RegionProbes.model_validate({**e, "interval": interval}) for e in entries]
+        self.mysql_sources = {
+            RegionRef(self.cloud_name, p.region): http_galera_source(self.url, p.region)
+            for p in probes
+        }
+        return probes
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
@@ -101,13 +121,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_demo(settings: Settings) -> tuple[DemoCloud, Settings, OpenStackConfig]:
-    """Start the demo cloud; the settings and clouds.yaml loader that watch it.
+def start_demo(
+    settings: Settings, *, probes: bool = False
+) -> tuple[DemoCloud, Settings, OpenStackConfig]:
+    """Start the demo cloud; the settings and clouds.yaml loader that watch it (and,
+    with `probes`, probe its RabbitMQ, Galera and memcached: pass `cloud.mysql_sources`
+    to the ProbeRunner).
 
     Raises DemoCloudError with a message fit to print.
     """
     cloud = DemoCloud().start()
-    watched = settings.model_copy(update={"clouds": [CloudSettings(name=cloud.cloud_name)]})
+    update: dict[str, object] = {"clouds": [CloudSettings(name=cloud.cloud_name)]}
+    if probes:
+        try:
+            update["probes"] = cloud.probes()
+        except (OSError, ValueError) as exc:
+            cloud.stop()
+            raise DemoCloudError(f"the demo cloud's probes could not be read: {exc}") from exc
+    watched = settings.model_copy(update=update)
     config = OpenStackConfig(
         config_files=[str(cloud.clouds_yaml)], secure_files=[], load_envvars=False
     )

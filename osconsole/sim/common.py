@@ -37,6 +37,7 @@ NOVA_ERROR_KEYS = {
     404: "itemNotFound",
     406: "notAcceptable",
     409: "conflictingRequest",
+    429: "overLimit",
     500: "computeFault",
     503: "serviceUnavailable",
 }
@@ -48,7 +49,9 @@ HTTP_TITLES = {
     405: "Method Not Allowed",
     406: "Not Acceptable",
     409: "Conflict",
+    429: "Too Many Requests",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
@@ -58,6 +61,7 @@ NEUTRON_ERROR_TYPES = {
     403: "HTTPForbidden",
     404: "HTTPNotFound",
     409: "HTTPConflict",
+    429: "HTTPTooManyRequests",
     500: "HTTPInternalServerError",
     503: "HTTPServiceUnavailable",
 }

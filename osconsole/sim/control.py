@@ -1,7 +1,8 @@
 """The `/_sim/` control API: look inside the simulator and steer it during tests and demos.
 
-Tests and the demo need to move the clock, inject faults, read which requests a client
-made and start incidents without reaching into the process. This is our own API, not
+Tests and the demo need to move the clock, inject faults (per region, and per service
+of a region), read which requests a client made, start incidents and give objects
+hostile names without reaching into the process. This is our own API, not
 OpenStack's: plain JSON bodies, errors as `{"error": "..."}` with 400/404, and it only
 answers loopback clients (the app's middleware refuses others with 403).
 """
@@ -13,18 +14,21 @@ import math
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
+from osconsole.sim.backing import galera_status, probes_config
 from osconsole.sim.clock import iso
 from osconsole.sim.common import ctx, json_response
+from osconsole.sim.faults import SHAPES
 from osconsole.sim.scenarios import SCENARIOS, Event, Run, runner
-from osconsole.sim.world import Faults, RequestRecord, World
+from osconsole.sim.world import SERVICES, Faults, RequestRecord, World
 
+T = TypeVar("T")
 IDENTITY = "identity"  # the faults key of Keystone, shared by every region
 DEFAULT_REQUEST_LIMIT = 10_000
 FAULT_DEFAULTS = {f.name: getattr(Faults(), f.name) for f in fields(Faults)}
@@ -218,18 +222,32 @@ async def set_token_ttl(request: Request, world: World) -> dict[str, Any]:
 
 
 def _faults_by_name(world: World) -> dict[str, Faults]:
+    """Keystone's, each region's, then each region's services' ("RegionOne/network")."""
     table = {IDENTITY: world.identity_faults}
     table.update({name: region.faults for name, region in world.regions.items()})
+    for name, region in world.regions.items():
+        table.update({f"{name}/{s}": faults for s, faults in region.service_faults.items()})
     if world not in _baselines:
         _baselines[world] = {name: replace(faults) for name, faults in table.items()}
     return table
 
 
+def _fault_name(request: Request) -> str:
+    service = request.path_params.get("service")
+    region = request.path_params["region"]
+    return f"{region}/{service}" if service else region
+
+
 def _faults_of(world: World, name: str) -> Faults:
     faults = _faults_by_name(world).get(name)
     if faults is None:
+        region, _, service = name.partition("/")
+        if service and region in world.regions:
+            raise ControlError(
+                400, f"unknown service {service!r}: choose one of {', '.join(SERVICES)}"
+            )
         known = ", ".join([IDENTITY, *world.regions])
-        raise ControlError(400, f"unknown region {name!r}: choose one of {known}")
+        raise ControlError(400, f"unknown region {region!r}: choose one of {known}")
     return faults
 
 
@@ -240,26 +258,37 @@ def _validated_faults(body: dict[str, Any]) -> dict[str, Any]:
             raise ControlError(
                 400, f"unknown fault {key!r}: choose from {', '.join(FAULT_DEFAULTS)}"
             )
-        if isinstance(FAULT_DEFAULTS[key], bool):
+        default = FAULT_DEFAULTS[key]
+        if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ControlError(400, f"{key} must be true or false")
+            changes[key] = value
+            continue
+        if isinstance(default, str):
+            choices = ["", *SHAPES]
+            if value not in choices:
+                raise ControlError(400, f"{key} must be one of {', '.join(map(repr, choices))}")
             changes[key] = value
             continue
         number = _number(value, key)
         if key.endswith("_rate") and number > 1:
             raise ControlError(400, f"{key} must be between 0 and 1")
+        if key == "status" and (number != int(number) or not (number == 0 or 400 <= number < 600)):
+            raise ControlError(400, "status must be 0 (off) or an HTTP error status, 400-599")
         changes[key] = number
     return changes
 
 
 async def list_faults(request: Request, world: World) -> dict[str, Any]:
-    """GET /_sim/faults: every region's faults, and Keystone's under "identity"."""
+    """GET /_sim/faults: Keystone's faults under "identity", every region's, then
+    every region's services' under "RegionOne/compute" and so on."""
     return {name: asdict(faults) for name, faults in _faults_by_name(world).items()}
 
 
 async def put_faults(request: Request, world: World) -> dict[str, Any]:
-    """PUT /_sim/faults/{region}: change some fields; the others stay as they are."""
-    name = request.path_params["region"]
+    """PUT /_sim/faults/{region}[/{service}]: change some fields; the others stay as
+    they are. A service's own faults apply on top of its region's."""
+    name = _fault_name(request)
     faults = _faults_of(world, name)
     changes = _validated_faults(await _json_object(request))
     faults.update(**changes)
@@ -267,11 +296,79 @@ async def put_faults(request: Request, world: World) -> dict[str, Any]:
 
 
 async def reset_faults(request: Request, world: World) -> dict[str, Any]:
-    """DELETE /_sim/faults/{region}: back to what the region started with."""
-    name = request.path_params["region"]
+    """DELETE /_sim/faults/{region}[/{service}]: back to what it started with; for a
+    region, its services' own faults too."""
+    name = _fault_name(request)
     faults = _faults_of(world, name)
     faults.update(**asdict(_baselines[world][name]))
-    return {name: asdict(faults)}
+    reset = {name: faults}
+    if "/" not in name and name != IDENTITY:
+        for service, own in world.regions[name].service_faults.items():
+            key = f"{name}/{service}"
+            own.update(**asdict(_baselines[world][key]))
+            reset[key] = own
+    return {key: asdict(value) for key, value in reset.items()}
+
+
+# -- hostile text ----------------------------------------------------------------------------
+
+RENAMEABLE = {
+    "router": "a router's name (any tenant can set it)",
+    "server": "a server's name",
+    "project": "a project's name",
+    "host": "a compute host's disabled_reason (the host's nova-compute is disabled)",
+}
+
+
+async def rename(request: Request, world: World) -> dict[str, Any]:
+    """POST /_sim/rename {"kind", "text", "region", "id"}: give an object a name (or a
+    host a disabled reason) of any text, for tests of hostile text. `region` is needed
+    but for projects; without `id`, the first object of that kind (in id order)."""
+    body = await _json_object(request)
+    kind = body.get("kind")
+    if kind not in RENAMEABLE:
+        raise ControlError(400, f"unknown kind {kind!r}: choose from {', '.join(RENAMEABLE)}")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ControlError(400, "text must be a string")
+    wanted = body.get("id")
+    if wanted is not None and not isinstance(wanted, str):
+        raise ControlError(400, "id must be a string")
+    now = world.now()
+    if kind == "project":
+        project = _pick(world.projects.ordered(), wanted, lambda p: p.id, "project")
+        project.name = text
+        return {"kind": kind, "region": None, "id": project.id, "field": "name", "text": text}
+    name = _region_choice(world, body.get("region"))
+    if name is None:
+        raise ControlError(400, f"a {kind} is renamed in a region: give region")
+    region = world.regions[name]
+    if kind == "router":
+        router = _pick(region.routers.ordered(), wanted, lambda r: r.id, "router")
+        router.name, router.updated_at, router.revision = text, now, router.revision + 1
+        found, field = router.id, "name"
+    elif kind == "server":
+        servers = [s for s in region.servers.ordered() if not s.deleted]
+        server = _pick(servers, wanted, lambda s: s.id, "server")
+        server.name, server.updated_at = text, now
+        found, field = server.id, "name"
+    else:
+        hosts = sorted(region.hypervisors_by_host.values(), key=lambda h: h.hostname)
+        host = _pick(hosts, wanted, lambda h: h.hostname, "host")
+        host.service.disabled, host.service.disabled_reason = True, text
+        found, field = host.hostname, "disabled_reason"
+    return {"kind": kind, "region": name, "id": found, "field": field, "text": text}
+
+
+def _pick(items: list[T], wanted: str | None, key: Callable[[T], str], what: str) -> T:
+    if wanted is None:
+        if not items:
+            raise ControlError(404, f"no {what} to rename")
+        return items[0]
+    for item in items:
+        if key(item) == wanted:
+            return item
+    raise ControlError(404, f"no {what} {wanted!r}")
 
 
 # -- scenarios ---------------------------------------------------------------------------------
@@ -345,6 +442,22 @@ async def _unknown(request: Request) -> Response:
     return json_response({"error": f"no control endpoint {request.url.path}"}, status=404)
 
 
+# -- the services beneath (sim/backing.py) ---------------------------------------------------
+
+
+async def probes(request: Request, world: World) -> Any:
+    """config.yaml's `probes:` for this simulator (the demo turns them on with it)."""
+    return probes_config(world, ctx(request).base_url)
+
+
+async def galera(request: Request, world: World) -> Any:
+    """A Galera node's SHOW GLOBAL STATUS and VARIABLES rows: the injected MySQL source."""
+    found = galera_status(world, request.path_params["region"])
+    if found is None:
+        raise ControlError(404, f"no region {request.path_params['region']!r}")
+    return found
+
+
 _ROUTES = [
     Route("/state", _endpoint(state), methods=["GET"]),
     Route("/requests", _endpoint(list_requests), methods=["GET"]),
@@ -354,6 +467,11 @@ _ROUTES = [
     Route("/faults", _endpoint(list_faults), methods=["GET"]),
     Route("/faults/{region}", _endpoint(put_faults), methods=["PUT"]),
     Route("/faults/{region}", _endpoint(reset_faults), methods=["DELETE"]),
+    Route("/faults/{region}/{service}", _endpoint(put_faults), methods=["PUT"]),
+    Route("/faults/{region}/{service}", _endpoint(reset_faults), methods=["DELETE"]),
+    Route("/rename", _endpoint(rename), methods=["POST"]),
+    Route("/probes", _endpoint(probes), methods=["GET"]),
+    Route("/galera/{region}", _endpoint(galera), methods=["GET"]),
     Route("/scenarios", _endpoint(list_scenarios), methods=["GET"]),
     Route("/scenarios/{name}", _endpoint(start_scenario, status=201), methods=["POST"]),
     Route("/scenarios/{name}", _endpoint(stop_scenario), methods=["DELETE"]),

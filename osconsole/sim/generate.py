@@ -131,6 +131,7 @@ ADMIN_PASSWORD = "osconsole-sim-admin"
 MEMBER_PASSWORD = "osconsole-sim-member"
 APP_CRED_SECRET = "osconsole-sim-appcred"
 READONLY_APP_CRED_SECRET = "osconsole-sim-appcred-readonly"
+BACKING_UPTIME = 12 * 86400.0  # RabbitMQ, Galera and memcached have run 12 days
 
 
 def build_world(
@@ -160,7 +161,7 @@ def build_world(
     _identity(world, rng, base.projects)
     for index in range(regions):
         name = REGION_NAMES[index]
-        region = Region(name)
+        region = Region(name, started_at=now - BACKING_UPTIME)
         region.backend = per_region[index]
         scale = REGION_SCALE[index]
         region_size = Size(

@@ -1189,6 +1189,24 @@ def _each_region(make: Callable[[Plan, str], Incident]) -> Callable[[Plan], list
 DEMO_CYCLE = 720.0
 
 
+def _slow_boots(plan: Plan, region: str, tag: str = "slow-boots") -> Incident:
+    from osconsole.sim.plane_incidents import SlowBoots  # it builds on this module
+
+    return SlowBoots(plan, region, tag)
+
+
+def _beneath(kind: str) -> Callable[..., Incident]:
+    """An incident of the services beneath (plane_incidents.py), by class name."""
+
+    def make(plan: Plan, region: str, tag: str | None = None, **options: float) -> Incident:
+        from osconsole.sim import plane_incidents  # it builds on this module
+
+        incident: type[Incident] = getattr(plane_incidents, kind)
+        return incident(plan, region, tag, **options) if tag else incident(plan, region)
+
+    return make
+
+
 def _demo(plan: Plan) -> list[Step]:
     """An incident every 45-60 s, each recovering later, spread over the regions."""
 
@@ -1232,6 +1250,11 @@ def _demo(plan: Plan) -> list[Step]:
         (480, AgentFlap(plan, region(2), "demo-flap-b")),
         (540, l3_dies(2, "demo-l3-c", 150)),
         (600, ComputeHostDown(plan, region(1), "demo-host-c", recover_after=100)),
+        (10, _slow_boots(plan, region(2), "demo-slow-boots")),
+        (70, _beneath("RabbitPartition")(plan, region(0), "demo-rabbit", heal_after=150)),
+        (240, _beneath("GaleraNodeLeaves")(plan, region(1), "demo-galera", rejoin_after=150)),
+        (360, _beneath("QueueWithoutConsumers")(plan, region(2), "demo-queue", back_after=200)),
+        (450, _beneath("MemcachedEvicting")(plan, region(0), "demo-memcached", for_s=150)),
     ]
     return [s for at, incident in incidents for s in incident.steps(float(at))]
 
@@ -1287,6 +1310,35 @@ FACTORIES = [
         "runs on: the gateways stay bound to it (dead after 75 s); after 90 s a quarter "
         "of their ports go DOWN there.",
         _each_region(lambda plan, region: GatewayFailoverStuck(plan, region)),
+    ),
+    ScenarioFactory(
+        "slow-boots",
+        "A project boots a server every 12 s: boots slow down from 30 s to 4 minutes; "
+        "each server is deleted 30 s after it booted (the delete takes 5 s).",
+        _each_region(_slow_boots),
+    ),
+    ScenarioFactory(
+        "rabbitmq-partition",
+        "RabbitMQ's second node loses the other two (each side lists the other in "
+        "partitions); healed after 180 s.",
+        _each_region(_beneath("RabbitPartition")),
+    ),
+    ScenarioFactory(
+        "galera-node-leaves",
+        "One of three Galera nodes leaves the cluster (wsrep_cluster_size 2, still "
+        "Primary); it rejoins after 150 s.",
+        _each_region(_beneath("GaleraNodeLeaves")),
+    ),
+    ScenarioFactory(
+        "queue-without-consumers",
+        "notifications.info loses its consumer and grows 3 messages a second; the "
+        "consumer is back after 240 s and drains it.",
+        _each_region(_beneath("QueueWithoutConsumers")),
+    ),
+    ScenarioFactory(
+        "memcached-evicting",
+        "memcached evicts 4 items a second for 180 s (out of memory).",
+        _each_region(_beneath("MemcachedEvicting")),
     ),
     ScenarioFactory(
         "demo",

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 from typing import Any
 
 import uvicorn
 import yaml
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from osconsole.sim.app import create_app, is_loopback
+from osconsole.sim.backing import serving_memcached
+from osconsole.sim.faults import DROP
 from osconsole.sim.generate import (
     ADMIN_PASSWORD,
     APP_CRED_SECRET,
@@ -99,9 +103,53 @@ def clouds_yaml_text(world: World, url: str, name: str = CLOUD_NAME) -> str:
     return yaml.safe_dump(clouds_yaml(world, url, name), sort_keys=False)
 
 
+class _Dropped:
+    """What the app returns to uvicorn for a connection a fault drops (see below)."""
+
+    def __repr__(self) -> str:
+        return "a connection dropped by a simulated fault"
+
+
+DROPPED = _Dropped()
+
+
+def over_socket(app: ASGIApp) -> ASGIApp:
+    """The app as a socket server runs it: a connection-level fault (a refused
+    connection, a body cut off) closes the connection instead of answering.
+
+    In process, such a fault raises the httpx error a client would get (sim/faults.py);
+    here that error is caught and a value returned to uvicorn, which then closes the
+    connection as it stands: before any answer, or mid-body.
+    """
+
+    async def app_over_socket(scope: Scope, receive: Receive, send: Send) -> Any:
+        try:
+            await app(scope, receive, send)
+        except Exception:
+            if not scope.get(DROP):
+                raise
+            return DROPPED
+        return None
+
+    return app_over_socket
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs an error when an app returns a value; for a dropped connection
+    that is the fault working, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        return not (isinstance(args, tuple) and args and args[0] is DROPPED)
+
+
+_quiet_drops = _QuietDrops()
+
+
 def _server(world: World) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_quiet_drops)
     config = uvicorn.Config(
-        create_app(world),
+        over_socket(create_app(world)),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -111,11 +159,18 @@ def _server(world: World) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+async def _serve(server: uvicorn.Server, world: World, sock: socket.socket) -> None:
+    """The HTTP server, and each region's memcached on loopback beside it."""
+    host = sock.getsockname()[0]
+    async with serving_memcached(world, host if is_loopback(host) else "127.0.0.1"):
+        await server.serve(sockets=[sock])
+
+
 def serve_forever(world: World, sock: socket.socket) -> None:
     """Serve until interrupted (Ctrl-C), in the calling thread."""
     server = _server(world)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(_serve(server, world, sock))
 
 
 class SimServer:
@@ -132,7 +187,7 @@ class SimServer:
         self._thread = threading.Thread(target=self._run, name="osconsole-sim", daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._sock]))
+        asyncio.run(_serve(self._server, self.world, self._sock))
 
     def start(self) -> SimServer:
         self._thread.start()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from osconsole.sim.backing import Backing
 from osconsole.sim.clock import SimClock
 
 # Intervals as the services ship them: Neutron agents report every 30 s and are
@@ -52,6 +53,8 @@ AGENT_BINARIES = {
 
 HA_INTERFACE_OWNER = "network:router_ha_interface"
 ROUTER_GATEWAY_OWNER = "network:router_gateway"
+
+SERVICES = ("compute", "network", "placement", "volume")  # what each region serves
 
 # Quota limits as the services ship them; -1 is unlimited. Nova's and Cinder's
 # usage is counted from the world (compute_usage, volume_usage), as their quota
@@ -551,6 +554,14 @@ class Faults:
     malformed_rate: float = 0.0  # share of 200s whose JSON body is cut short
     unreachable: bool = False  # every request hangs, like a black-holed network
     hang_seconds: float = 120.0
+    # What a proxy in front of an API, or a broken one, does (sim/faults.py applies them).
+    status: int = 0  # every request answered with this HTTP status (429, 503 ...); 0: off
+    retry_after: float = 0.0  # seconds sent in Retry-After with `status`; 0: no header
+    html: bool = False  # a proxy's HTML error page (502) instead of the service's answer
+    truncate: bool = False  # successful bodies cut off mid-stream, the connection dropped
+    shape: str = ""  # successful JSON wrongly shaped: "null", "dict" or "no_ids"; "": off
+    refuse: bool = False  # the connection is refused: no answer at all
+    hang: bool = False  # every request waits until this is switched off or the client leaves
 
     def update(self, **changes: object) -> None:
         for key, value in changes.items():
@@ -563,10 +574,14 @@ class Faults:
 class Region:
     """Everything one region's Nova, Neutron, Placement and Cinder hold."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, started_at: float = 0.0) -> None:
         self.name = name
         self.backend = "ovs"  # one of BACKENDS
         self.faults = Faults()
+        # RabbitMQ, Galera and memcached beneath the APIs (their probes' answers).
+        self.backing = Backing(name, started_at)
+        # One service's own faults, on top of the region's (a field set here wins).
+        self.service_faults = {service: Faults() for service in SERVICES}
         self.hypervisors: Collection[Hypervisor] = Collection()
         self.compute_services: Collection[ComputeService] = Collection()
         self.volume_services: list[VolumeService] = []

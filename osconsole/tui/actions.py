@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
+from textual.content import Content
+from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from osconsole.actions import (
@@ -31,11 +36,13 @@ from osconsole.actions import (
     PlanError,
     Result,
     choices,
+    no_choice_reason,
     server_target,
     target_of,
 )
-from osconsole.audit import AuditLog
-from osconsole.model import Kind
+from osconsole.audit import AuditLog, audit_path
+from osconsole.model import Kind, RegionRef
+from osconsole.tui.keys import CURSOR_BINDINGS, move_cursor
 from osconsole.views import Target
 
 log = logging.getLogger(__name__)
@@ -58,9 +65,21 @@ def runner_of(app: App[Any]) -> ActionRunner | None:
         return None
     runner = getattr(app, "_action_runner", None)
     if runner is None or runner.sessions.keys() != {r.ref for r in connection.regions}:
-        runner = ActionRunner(AuditLog(), connection.regions)
+        demo = bool(getattr(app, "demo", False))
+        runner = ActionRunner(AuditLog(audit_path(demo=demo)), connection.regions)
         app._action_runner = runner  # type: ignore[attr-defined]
     return runner
+
+
+def actions_allowed(app: App[Any], ref: RegionRef) -> bool:
+    """Whether the action key exists on a screen of `ref`: never in a read-only session,
+    nor where the credential is known to be GET-only (before connecting it does, to say
+    that nothing can be done yet)."""
+    settings = getattr(app, "settings", None)
+    if settings is not None and settings.readonly:
+        return False
+    runner = runner_of(app)
+    return runner is None or runner.may_act(ref)
 
 
 def action_target(app: App[Any], target: Target, row_subject: Any = None) -> ActionTarget | None:
@@ -73,14 +92,20 @@ def action_target(app: App[Any], target: Target, row_subject: Any = None) -> Act
     kind = Kind.SERVICES if target.detail in ("nova", "cinder") else target.kind
     snapshot = state.snapshots.get((target.ref, kind))
     item = None if snapshot is None else snapshot.items.get(target.id)
-    return None if item is None else target_of(target.ref, item)
+    found = None if item is None else target_of(target.ref, item)
+    if found is not None and found.forced_down is None and kind is Kind.HYPERVISORS:
+        services = state.snapshots.get((target.ref, Kind.SERVICES))
+        service = None if services is None else services.items.get(f"nova:{found.id}")
+        if service is not None:  # a hypervisor's service says whether it is forced down
+            found = replace(found, forced_down=service.forced_down)
+    return found
 
 
 class PickAction(ModalScreen[Action | None]):
     """The actions offered for one target (dangerous ones say so)."""
 
     DEFAULT_CSS = MODAL_CSS.format(name="PickAction")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), *CURSOR_BINDINGS]
 
     def __init__(self, target: ActionTarget, actions: Sequence[Action]) -> None:
         super().__init__()
@@ -89,10 +114,17 @@ class PickAction(ModalScreen[Action | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Actions on {self.target.label()} in {self.target.ref}", classes="title")
+            yield Label(
+                f"Actions on {self.target.label()} in {self.target.ref}",
+                classes="title",
+                markup=False,
+            )
             yield OptionList(
                 *(
-                    Option(f"{a.title}{'  [changes the cloud]' if a.dangerous else ''}", id=a.name)
+                    Option(
+                        Text(f"{a.title}{'  [changes the cloud]' if a.dangerous else ''}"),
+                        id=a.name,
+                    )
                     for a in self.actions
                 ),
                 id="actions",
@@ -103,48 +135,123 @@ class PickAction(ModalScreen[Action | None]):
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(next(a for a in self.actions if a.name == event.option.id))
 
+    def action_cursor(self, direction: str) -> None:
+        move_cursor(self.focused, direction)
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
 class AskParams(ModalScreen[dict[str, str] | None]):
-    """The action's parameters: a reason, an L3 agent to move to..."""
+    """The action's parameters: a reason, an L3 agent to move to...
 
-    DEFAULT_CSS = MODAL_CSS.format(name="AskParams")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    Completed from the keyboard: choosing in a list moves on to the next field, and
+    Enter on the last field (or on Continue) goes to the confirmation. A list with
+    nothing to choose says why (`unavailable`) instead of showing an empty list."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="AskParams") + (
+        "AskParams .why { color: $text-warning; }\nAskParams #continue { margin: 1 0 0 0; }"
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), *CURSOR_BINDINGS]
 
     def __init__(
-        self, action: Action, target: ActionTarget, options: dict[str, list[tuple[str, str]]]
+        self,
+        action: Action,
+        target: ActionTarget,
+        options: dict[str, list[tuple[str, str]]],
+        unavailable: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.action = action
         self.target = target
         self.options = options
+        self.unavailable = unavailable or {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.action.title}: {self.target.label()}", classes="title")
+            yield Label(
+                f"{self.action.title}: {self.target.label()}", classes="title", markup=False
+            )
             for param in self.action.params:
                 yield Label(param.label + ("" if param.required else " (optional)"))
                 if param.choices:
                     pairs = self.options.get(param.name, [])
-                    yield Select([(label, value) for value, label in pairs], id=f"p-{param.name}")
+                    yield Select(
+                        [(Text(label), value) for value, label in pairs],
+                        id=f"p-{param.name}",
+                        value=pairs[0][0] if len(pairs) == 1 else Select.NULL,
+                        disabled=not pairs,
+                    )
+                    why = self.unavailable.get(param.name)
+                    if why:
+                        yield Static(why, classes="why", markup=False)
                 else:
                     yield Input(max_length=param.max_length, id=f"p-{param.name}")
-            yield Static("Enter to continue, Esc to cancel", classes="hint")
+            yield Button("Continue", id="continue", variant="warning")
+            yield Static(
+                "Enter to choose and go on, Enter on Continue to see what is sent, Esc to cancel",
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
-        if self.action.params:
-            self.query_one(f"#p-{self.action.params[0].name}").focus()
+        self._first_to_fill(self._fields()).focus()
+
+    def _fields(self) -> list[Widget]:
+        """The fields in order, then Continue: what Enter walks through."""
+        fields: list[Widget] = []
+        for param in self.action.params:
+            widget = self.query_one(f"#p-{param.name}")
+            if not widget.disabled:
+                fields.append(widget)
+        return [*fields, self.query_one("#continue", Button)]
+
+    @staticmethod
+    def _first_to_fill(fields: list[Widget]) -> Widget:
+        """The first field still to fill: a list already chosen (the only free agent) is
+        skipped; text boxes are not (an optional reason is worth the stop). Else Continue."""
+        for field in fields:
+            if not (isinstance(field, Select) and field.value is not Select.NULL):
+                return field
+        return fields[-1]
+
+    def _next_field(self, current: Widget) -> None:
+        fields = self._fields()
+        if current in fields:
+            self._first_to_fill(fields[fields.index(current) + 1 :]).focus()
+
+    @on(Select.Changed)
+    def _chosen(self, event: Select.Changed) -> None:
+        """The operator chose (not a list set when the form opened): go on."""
+        focused = self.focused
+        chosen_here = focused is event.select or (
+            focused is not None and event.select in focused.ancestors
+        )
+        if chosen_here and event.value is not Select.NULL:
+            self._next_field(event.select)
 
     @on(Input.Submitted)
-    def _submitted(self) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in a text box: the next field, or the confirmation from the last one."""
+        fields = self._fields()
+        if event.input in fields and fields.index(event.input) + 2 < len(fields):
+            self._next_field(event.input)
+        else:
+            self.dismiss(self.values())
+
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        self.dismiss(self.values())
+
+    def values(self) -> dict[str, str]:
         values: dict[str, str] = {}
         for param in self.action.params:
             widget = self.query_one(f"#p-{param.name}")
             value = widget.value if isinstance(widget, Input | Select) else None
-            values[param.name] = "" if value in (None, Select.BLANK) else str(value)
-        self.dismiss(values)
+            values[param.name] = "" if value in (None, Select.NULL) else str(value)
+        return values
+
+    def action_cursor(self, direction: str) -> None:
+        move_cursor(self.focused, direction)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -176,20 +283,25 @@ class ConfirmPlan(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def _agents(app: App[Any], target: ActionTarget) -> list[Any]:
+    state = getattr(app, "state", None)
+    snapshot = None if state is None else state.snapshots.get((target.ref, Kind.AGENTS))
+    return list(snapshot.items.values()) if snapshot is not None else []
+
+
 def param_options(
     app: App[Any], action: Action, target: ActionTarget
 ) -> dict[str, list[tuple[str, str]]]:
     """Choices for parameters picked from the snapshots (the router move's L3 agents)."""
-    state = getattr(app, "state", None)
-    agents: list[Any] = []
-    if state is not None:
-        snapshot = state.snapshots.get((target.ref, Kind.AGENTS))
-        agents = list(snapshot.items.values()) if snapshot is not None else []
-    found: dict[str, list[tuple[str, str]]] = {}
-    for param in action.params:
-        if param.choices:
-            found[param.name] = choices(param, target, agents)
-    return found
+    agents = _agents(app, target)
+    return {p.name: choices(p, target, agents) for p in action.params if p.choices}
+
+
+def unavailable_choices(app: App[Any], action: Action, target: ActionTarget) -> dict[str, str]:
+    """Why a parameter's list is empty, per parameter (the router is on every L3 agent)."""
+    agents = _agents(app, target)
+    found = {p.name: no_choice_reason(p, target, agents) for p in action.params if p.choices}
+    return {name: why for name, why in found.items() if why}
 
 
 async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None) -> Outcome | None:
@@ -201,7 +313,11 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
         return None
     offered = runner.offered(target)
     if not offered:
-        app.notify(f"No action is offered for {target.label()} (read-only?)", timeout=4)
+        app.notify(
+            f"No action is offered for {target.label()} (read-only, or a GET-only credential)",
+            timeout=4,
+            markup=False,
+        )
         return None
     if chosen is not None and chosen.name in {a.name for a in offered}:
         action: Action | None = chosen
@@ -210,9 +326,14 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     if action is None:
         return None
     params: dict[str, str] = {}
+    unavailable = unavailable_choices(app, action, target)
+    blocking = [why for p in action.params if p.required and (why := unavailable.get(p.name))]
+    if blocking:  # a list with nothing to pick: say why rather than open a dead end
+        app.notify("; ".join(blocking), title=f"{action.title}: not possible", timeout=10)
+        return None
     if action.params:
         given = await app.push_screen_wait(
-            AskParams(action, target, param_options(app, action, target))
+            AskParams(action, target, param_options(app, action, target), unavailable)
         )
         if given is None:
             return None
@@ -220,14 +341,14 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
     try:
         plan = runner.plan(action, target, params)
     except PlanError as exc:
-        app.notify(str(exc), title="Not sent", severity="warning", timeout=8)
+        app.notify(str(exc), title="Not sent", severity="warning", timeout=8, markup=False)
         return None
     if not await app.push_screen_wait(ConfirmPlan(plan)):
         app.notify("Cancelled: nothing was sent", timeout=3)
         return None
     outcome = await runner.run(plan)
     severity = "information" if outcome.result is Result.SUCCEEDED else "error"
-    app.notify(outcome.message, title=action.title, severity=severity, timeout=10)
+    app.notify(outcome.message, title=action.title, severity=severity, timeout=10, markup=False)
     poller = getattr(app, "poller", None)
     for kind in outcome.repoll:
         if poller is not None:
@@ -236,30 +357,54 @@ async def act(app: App[Any], target: ActionTarget, chosen: Action | None = None)
 
 
 class ActionCommands(Provider):
-    """The command palette lists the actions of the object a drill-down shows
-    (nothing in read-only sessions: `offered` is empty there)."""
+    """The command palette lists the actions of the object a drill-down shows, or of
+    the dashboard's selected row (nothing in read-only sessions nor for a GET-only
+    credential: `offered` is empty)."""
 
-    async def search(self, query: str) -> Hits:
+    def _offered(self) -> list[tuple[str, Any]]:
+        from osconsole.tui.dashboard import DashboardScreen
         from osconsole.tui.drill import DrillScreen
 
         screen = self.screen
-        if not isinstance(screen, DrillScreen):
-            return
+        if isinstance(screen, DrillScreen):
+            shown: Target | None = screen.target
+        elif isinstance(screen, DashboardScreen):
+            shown = screen.focused_pane().selected_target  # the selected row's object
+        else:
+            return []
         runner = runner_of(self.app)
-        target = action_target(self.app, screen.target)
+        target = None if shown is None else action_target(self.app, shown)
         if runner is None or target is None:
-            return
+            return []
+        return [
+            (f"{action.title}: {target.label()}", partial(_start, self.app, target, action))
+            for action in runner.offered(target)
+        ]
+
+    async def discover(self) -> Hits:
+        for title, run in self._offered():
+            yield DiscoveryHit(title, run, help=DANGER_HELP)
+
+    async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for action in runner.offered(target):
-            title = f"{action.title}: {target.label()}"
+        for title, run in self._offered():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(_start, self.app, target, action),
-                    help="changes the cloud: you will see exactly what is sent first",
-                )
+                yield Hit(score, highlighted(matcher, title), run, help=DANGER_HELP)
+
+
+DANGER_HELP = "changes the cloud: you will see exactly what is sent first"
+
+
+def highlighted(matcher: Matcher, text: str) -> Content:
+    """`text` with the letters the query matched highlighted, as plain text
+    (Matcher.highlight parses its candidate as markup, and names are not markup)."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def _start(app: App[Any], target: ActionTarget, action: Action) -> None:

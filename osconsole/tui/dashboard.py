@@ -21,11 +21,13 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
-from osconsole.health.findings import Finding
+from osconsole.health.findings import Finding, Severity
+from osconsole.health.incidents import Incident
+from osconsole.health.plane import strip_words
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.tui.drill import open_drill_down
 from osconsole.tui.findings import FindingsBar
-from osconsole.views import RegionStatus, Severity, TableView
+from osconsole.views import RegionStatus, TableView
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.region_strip import RegionStrip
 
@@ -68,6 +70,8 @@ class DashboardScreen(Screen[None]):
             for key, pane in PANE_KEYS.items()
         ),
         Binding("tab", "next_pane", "Next pane", show=False),
+        Binding("g", "focus_regions", "Regions", show=False),
+        Binding("exclamation_mark", "problems_only", "Problems only", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
     DEFAULT_CSS = """
@@ -83,11 +87,13 @@ class DashboardScreen(Screen[None]):
         self.current = "hypervisors"
         self._ready = False  # composed and mounted: the show_* methods may draw
         self._connect_errors: list[str] = []
+        self._filter_target: LivePane | None = None  # the pane the filter box types into
+        self.region_filter: str | None = None  # the region every pane shows (:region), None: all
 
     def compose(self) -> ComposeResult:
         yield RegionStrip(id="regions")
         yield FindingsBar(" Findings: waiting for the first poll", id="findings-bar")
-        yield Static("Connecting to the clouds (authenticating)...", id="progress")
+        yield Static("Connecting to the clouds (authenticating)...", id="progress", markup=False)
         with Container(id="panes", classes="tabs"):
             yield Tabs(
                 *(
@@ -118,14 +124,24 @@ class DashboardScreen(Screen[None]):
     def _layout(self, width: int, height: int) -> None:
         grid = width >= GRID_MIN_WIDTH and height >= GRID_MIN_HEIGHT
         panes = self.query_one("#panes", Container)
+        looked_at = self.focused_pane() if panes.has_class("grid") and not grid else None
         panes.set_class(grid, "grid")
         panes.set_class(not grid, "tabs")
+        if looked_at is not None and looked_at.id != f"pane-{self.current}":
+            self.action_show_pane((looked_at.id or "").removeprefix("pane-"))  # shown, not hidden
 
     def pane(self, name: str) -> LivePane:
         return self.query_one(f"#pane-{name}", LivePane)
 
+    @property
+    def grid(self) -> bool:
+        return self.query_one("#panes", Container).has_class("grid")
+
     def focused_pane(self) -> LivePane:
-        """The pane the operator is looking at: the focused one, else the current tab."""
+        """The pane the operator is looking at: the current tab in the tabs layout (the
+        others are hidden, so never them), the focused one in the grid."""
+        if not self.grid:
+            return self.pane(self.current)
         focused = self.focused
         while focused is not None:
             if isinstance(focused, LivePane):
@@ -142,6 +158,7 @@ class DashboardScreen(Screen[None]):
         self.current = name
         for pane in PANES:
             self.pane(pane).set_class(pane == name, "-active")
+        self._close_filter_box()  # it belonged to the pane that was shown
         self.pane(name).focus()
 
     def action_show_pane(self, name: str) -> None:
@@ -159,31 +176,47 @@ class DashboardScreen(Screen[None]):
         event.stop()
         open_drill_down(self.app, event.target)
 
+    def action_focus_regions(self) -> None:
+        self.query_one("#regions", RegionStrip).focus()
+
+    @on(RegionStrip.Selected)
+    def _open_region(self, event: RegionStrip.Selected) -> None:
+        event.stop()
+        self.app.open_region(event.ref)  # type: ignore[attr-defined]
+
     # -- filter and sort ---------------------------------------------------------------------
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        box.value = self.focused_pane().filter_text
         self._filter_target = self.focused_pane()
+        with box.prevent(Input.Changed):
+            box.value = self._filter_target.filter_text
         box.add_class("-shown")
         box.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
-        getattr(self, "_filter_target", self.focused_pane()).set_filter(event.value)
+        if self._filter_target is not None:
+            self._filter_target.set_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
-        event.input.remove_class("-shown")
-        getattr(self, "_filter_target", self.pane(self.current)).focus()
+        self._close_filter_box()
+        self.focused_pane().focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        target = getattr(self, "_filter_target", None) or self.focused_pane()
-        box.value = ""
-        box.remove_class("-shown")
+        """Esc: clear the filter being typed, else the filter of the pane on screen."""
+        target = self._filter_target or self.focused_pane()
+        self._close_filter_box()
         target.set_filter("")
-        target.focus()
+        self.focused_pane().focus()
+
+    def _close_filter_box(self) -> None:
+        box = self.query_one("#filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.remove_class("-shown")
+        self._filter_target = None
 
     def _sort_columns(self, pane: LivePane) -> list[str]:
         view = pane.view
@@ -210,6 +243,19 @@ class DashboardScreen(Screen[None]):
         pane = self.focused_pane()
         if pane.sort_column is not None:
             pane.sort_by(pane.sort_column[0])
+
+    def action_problems_only(self, everywhere: bool = False) -> None:
+        """`!`: the pane on screen shows only rows that need a look (again: every row);
+        `:problems` does it for every pane."""
+        on = not self.focused_pane().problems_only
+        for pane in [self.pane(p) for p in PANES] if everywhere else [self.focused_pane()]:
+            pane.set_problems_only(on)
+
+    def show_region(self, region: str | None) -> None:
+        """Every pane shows one region's rows (None: every region's)."""
+        self.region_filter = region
+        for name in PANES:
+            self.pane(name).set_region(region)
 
     # -- data -----------------------------------------------------------------------------
 
@@ -241,8 +287,11 @@ class DashboardScreen(Screen[None]):
             self.pane(name).set_age(max(ages) if ages else None, now)
 
     @_when_drawn
-    def show_findings(self, findings: Sequence[Finding]) -> None:
-        self.query_one("#findings-bar", FindingsBar).show(findings)
+    def show_findings(
+        self, findings: Sequence[Finding], incidents: Sequence[Incident] = ()
+    ) -> None:
+        self.query_one("#findings-bar", FindingsBar).show(findings, incidents)
+        self.query_one("#regions", RegionStrip).set_words(strip_words(findings))
 
     @_when_drawn
     def show_mode(self, mode: str) -> None:
@@ -253,6 +302,7 @@ class DashboardScreen(Screen[None]):
     def show_paused(self, paused: bool) -> None:
         for name in PANES:
             self.pane(name).paused = paused
+        self.query_one("#regions", RegionStrip).set_paused(paused)
 
     def show_errors(self, errors: list[str]) -> None:
         """What is not connected, why, and when it is tried next (until it connects)."""

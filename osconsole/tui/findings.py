@@ -1,5 +1,6 @@
-"""What is wrong now and what changed: the findings bar, the findings list (with
-acknowledge) and the event timeline.
+"""What is wrong now and what changed: the findings bar, the findings list (open ones
+grouped by incident, and acknowledged ones apart) and the event timeline (grouped by
+cause).
 
 The health work (rules, debounce, event diffs) is pure and runs in the repaint's
 worker thread; these widgets only show its results.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -20,10 +20,12 @@ from textual.widgets import DataTable, Footer, Static
 
 from osconsole.events import Event
 from osconsole.health.findings import Finding, Severity, counts
+from osconsole.health.incidents import Incident
+from osconsole.tui.acknowledge import AcknowledgeDialog, AckRequest
+from osconsole.tui.context import Console, console_of
+from osconsole.tui.messages import VerdictsChanged
+from osconsole.tui.tables import selected_key, sync_rows
 from osconsole.views import Target
-
-if TYPE_CHECKING:
-    from osconsole.tui.app import ConsoleApp
 
 WORDS = {
     Severity.CRITICAL: "CRITICAL",
@@ -46,9 +48,11 @@ def what(finding: Finding) -> str:
     return f"{finding.reason} (unconfirmed: not read since {clock(finding.last_seen)} UTC)"
 
 
-def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
+def bar_text(
+    findings: Sequence[Finding], mode: str = "", incidents: Sequence[Incident] = ()
+) -> Text:
     """One line: the session's mode ("RO", "GET-ONLY"), counts per severity
-    (acknowledged ones apart) and the worst finding."""
+    (acknowledged ones apart) and the worst incident (or finding)."""
     live = [f for f in findings if not f.acknowledged]
     numbers = counts(findings)
     text = Text()
@@ -64,7 +68,12 @@ def bar_text(findings: Sequence[Finding], mode: str = "") -> Text:
     acked = len(findings) - len(live)
     if acked:
         text.append(f"({acked} acknowledged)  ")
-    if live:
+    open_incidents = [i for i in incidents if not i.acknowledged]
+    if open_incidents:
+        top = open_incidents[0]
+        symptoms = f" (+{len(top.symptoms)})" if top.symptoms else ""
+        text.append(f"| {top.ref.region}: {top.title}{symptoms} (since {clock(top.since)} UTC)")
+    elif live:
         worst = live[0]
         text.append(f"| {worst.subject.region}: {what(worst)} (since {clock(worst.since)} UTC)")
     text.append("   f: findings  e: events", "dim")
@@ -78,75 +87,122 @@ class FindingsBar(Static):
 
     mode = ""  # "RO" for a read-only session, "GET-ONLY" for a GET-only credential
     findings: Sequence[Finding] = ()
+    incidents: Sequence[Incident] = ()
 
-    def show(self, findings: Sequence[Finding]) -> None:
-        self.findings = findings
-        self.update(bar_text(findings, self.mode))
+    def show(self, findings: Sequence[Finding], incidents: Sequence[Incident] = ()) -> None:
+        self.findings, self.incidents = findings, incidents
+        self.update(bar_text(findings, self.mode, incidents))
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
-        self.update(bar_text(self.findings, mode))
+        self.update(bar_text(self.findings, mode, self.incidents))
 
 
 class FindingsScreen(Screen[None]):
-    """Every current finding; Enter opens its subject, `k` acknowledges (or not)."""
+    """Every current finding, open ones first, grouped by incident (its cause, then its
+    symptoms marked "↳"), and acknowledged ones apart (who, when, why, until when);
+    Enter opens its subject, `a` acknowledges after a confirmation (on an incident's
+    first line, the whole incident), `u` takes an acknowledgement back."""
 
     TITLE = "Findings"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("k", "acknowledge", "Acknowledge"),
+        Binding("a", "acknowledge", "Acknowledge"),
+        Binding("u", "unacknowledge", "Un-acknowledge"),
     ]
+    DEFAULT_CSS = """
+    FindingsScreen > #findings { height: 1fr; }
+    FindingsScreen > #acknowledged { height: auto; max-height: 40%; }
+    FindingsScreen > .title { height: 1; background: $boost; }
+    """
 
     def compose(self) -> ComposeResult:
-        yield Static(" Findings (worst first; acknowledged ones are kept but quiet)")
+        yield Static(" Open findings, worst first", classes="title", id="open-title")
         yield DataTable(cursor_type="row", id="findings")
+        yield Static(" Acknowledged: none", classes="title", id="acked-title")
+        yield DataTable(cursor_type="row", id="acknowledged")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in (
-            ("severity", "Severity"),
-            ("where", "Where"),
-            ("what", "What"),
-            ("since", "Since (UTC)"),
-            ("ack", "Ack"),
-        ):
-            table.add_column(label, key=key)
+        for table_id, columns in (("#findings", OPEN_COLUMNS), ("#acknowledged", ACK_COLUMNS)):
+            table = self.query_one(table_id, DataTable)
+            for key, label in columns:
+                table.add_column(label, key=key)
         self.refresh_rows()
-        table.focus()
+        self.query_one("#findings", DataTable).focus()
 
     @property
-    def console(self) -> ConsoleApp:
-        return self.app  # type: ignore[return-value]
+    def console(self) -> Console:
+        return console_of(self.app)
+
+    @on(VerdictsChanged)
+    def _judged_again(self) -> None:
+        self.refresh_rows()
 
     def refresh_rows(self) -> None:
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for f in self.console.findings:
-            table.add_row(
-                Text(WORDS[f.severity], STYLES.get(f.severity, "")),
-                f"{f.subject.cloud}/{f.subject.region}",
-                what(f),
-                clock(f.since),
-                "yes" if f.acknowledged else "",
-                key=f.key,
-            )
-        if table.row_count:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
+        """Show the console's findings now (cursor and scroll stay where they were)."""
+        findings = self.console.findings
+        live = [f for f in findings if not f.acknowledged]
+        acked = [f for f in findings if f.acknowledged]
+        sync_rows(self.query_one("#findings", DataTable), self._by_incident(live))
+        sync_rows(
+            self.query_one("#acknowledged", DataTable), [(f.key, acked_cells(f)) for f in acked]
+        )
+        self.query_one("#open-title", Static).update(
+            f" Open findings, worst first: {len(live)}"
+            + ("" if live else " (nothing needs a look)")
+        )
+        self.query_one("#acked-title", Static).update(
+            f" Acknowledged: {len(acked) or 'none'}  (u takes one back)"
+        )
+
+    def _by_incident(self, live: Sequence[Finding]) -> list[tuple[str, list[Text]]]:
+        """The open findings, each incident's cause then its symptoms ("↳")."""
+        open_keys = {f.key for f in live}
+        rows: list[tuple[str, list[Text]]] = []
+        for incident in self.console.incidents:
+            for f in incident.findings:
+                if f.key not in open_keys:
+                    continue
+                open_keys.discard(f.key)
+                if f is incident.cause:
+                    said = incident.title if incident.symptoms else what(f)
+                else:
+                    said = f"  ↳ {what(f)}"
+                rows.append((f.key, open_cells(f, said)))
+        rows += [(f.key, open_cells(f)) for f in live if f.key in open_keys]
+        return rows
 
     def _selected(self) -> Finding | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        focused = self.focused
+        table = focused if isinstance(focused, DataTable) else self.query_one("#findings")
+        key = selected_key(table)  # type: ignore[arg-type]
         return next((f for f in self.console.findings if f.key == key), None)
 
     def action_acknowledge(self) -> None:
         finding = self._selected()
-        if finding is None:
+        if finding is None or finding.acknowledged:
+            self.notify("Select an open finding to acknowledge", timeout=3)
             return
-        self.console.acknowledge(finding.key, not finding.acknowledged)
+
+        def done(request: AckRequest | None) -> None:
+            if request is None:
+                self.notify("Not acknowledged", timeout=2)
+                return
+            incident = next((i for i in self.console.incidents if i.cause.key == finding.key), None)
+            for f in incident.findings if incident is not None else (finding,):
+                if not f.acknowledged:
+                    self.console.acknowledge(f.key, note=request.note, for_s=request.for_s)
+            self.refresh_rows()
+
+        self.app.push_screen(AcknowledgeDialog(finding), done)
+
+    def action_unacknowledge(self) -> None:
+        finding = self._selected()
+        if finding is None or not finding.acknowledged:
+            self.notify("Select an acknowledged finding to take back", timeout=3)
+            return
+        self.console.unacknowledge(finding.key)
         self.refresh_rows()
 
     @on(DataTable.RowSelected)
@@ -157,6 +213,48 @@ class FindingsScreen(Screen[None]):
         if finding is not None:
             subject = finding.subject
             open_drill_down(self.app, Target(subject.ref, subject.kind, subject.id))
+
+
+OPEN_COLUMNS = (
+    ("severity", "Severity"),
+    ("where", "Where"),
+    ("what", "What"),
+    ("since", "Since (UTC)"),
+)
+ACK_COLUMNS = (
+    ("severity", "Severity"),
+    ("where", "Where"),
+    ("what", "What"),
+    ("by", "By"),
+    ("when", "When (UTC)"),
+    ("until", "Until"),
+    ("note", "Note"),
+)
+
+
+def open_cells(f: Finding, said: str | None = None) -> list[Text]:
+    """A finding's cells (`said`: its What, when not its own reason); every text is data
+    (Text), never parsed as markup."""
+    return [
+        Text(WORDS[f.severity], STYLES.get(f.severity, "")),
+        Text(f"{f.subject.cloud}/{f.subject.region}"),
+        Text(what(f) if said is None else said),
+        Text(clock(f.since)),
+    ]
+
+
+def acked_cells(f: Finding) -> list[Text]:
+    ack = f.ack
+    until = "it changes" if ack is None or ack.expires is None else clock(ack.expires)
+    return [
+        Text(WORDS[f.severity]),
+        Text(f"{f.subject.cloud}/{f.subject.region}"),
+        Text(what(f)),
+        Text(ack.by if ack else ""),
+        Text(clock(ack.at) if ack else ""),
+        Text(until),
+        Text(ack.note if ack else ""),
+    ]
 
 
 class TimelineScreen(Screen[None]):
@@ -179,23 +277,26 @@ class TimelineScreen(Screen[None]):
             ("what", "What"),
         ):
             table.add_column(label, key=key)
-        self.show(self.app.timeline.events)  # type: ignore[attr-defined]
+        self.show(console_of(self.app).timeline.events)
         table.focus()
 
+    @on(VerdictsChanged)
+    def _judged_again(self) -> None:
+        self.show(console_of(self.app).timeline.events)
+
     def show(self, events: Iterable[Event]) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for event in reversed(list(events)):
-            table.add_row(
-                clock(event.time),
-                f"{event.subject.cloud}/{event.subject.region}",
-                Text(WORDS[event.severity], STYLES.get(event.severity, "")),
-                event.description,
-            )
+        """The events, newest first (cursor and scroll stay where they were)."""
+        rows = [(str(id(e)), event_cells(e)) for e in events]
+        sync_rows(self.query_one(DataTable), rows[::-1])
 
 
-def raised_critical(raised: Sequence[Finding]) -> list[Finding]:
-    return [f for f in raised if f.severity is Severity.CRITICAL and not f.acknowledged]
+def event_cells(event: Event) -> list[Text]:
+    return [
+        Text(clock(event.time)),
+        Text(f"{event.subject.cloud}/{event.subject.region}"),
+        Text(WORDS[event.severity], STYLES.get(event.severity, "")),
+        Text(event.description),
+    ]
 
 
-__all__ = ["FindingsBar", "FindingsScreen", "TimelineScreen", "bar_text", "raised_critical"]
+__all__ = ["FindingsBar", "FindingsScreen", "TimelineScreen", "bar_text"]

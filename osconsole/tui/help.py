@@ -10,6 +10,7 @@ from rich.table import Table
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -20,7 +21,8 @@ EXTRA_KEYS = [
 
 
 def _describe(key: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "escape": "esc", "greater_than_sign": ">"}
+    names = {"question_mark": "?", "slash": "/", "escape": "esc", "greater_than_sign": ">",
+             "colon": ":", "exclamation_mark": "!"}  # fmt: skip
     return names.get(key, key)
 
 
@@ -74,5 +76,6 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(f"[b]Keys: {self.underneath.title or 'osconsole'}[/b]  (esc to close)")
+            title = self.underneath.title or "osconsole"  # may hold a router's name
+            yield Static(Content.assemble((f"Keys: {title}", "bold"), "  (esc to close)"))
             yield Static(keys_table(self.underneath))

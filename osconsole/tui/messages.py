@@ -43,3 +43,8 @@ class ViewsApplied(Message):
     def __init__(self, panes: frozenset[str]) -> None:
         super().__init__()
         self.panes = panes
+
+
+class VerdictsChanged(Message):
+    """The one judge ran again (new findings, incidents, events): posted to the screen
+    on top, which redraws what it shows of them (the findings list, the timeline)."""

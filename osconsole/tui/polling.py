@@ -1,6 +1,12 @@
 """The polling core of every live viewer (the console, the wall): connect (each cloud
-tried again until it connects), poll in a worker, keep the latest snapshots, exit
-cleanly when the terminal goes away."""
+tried again until it connects), poll in a worker, keep the latest snapshots, judge
+and repaint them (one pipeline: LiveState), exit cleanly when the terminal goes away.
+
+Repaints: a snapshot marks the panes it changes dirty; the judge and the dirty
+panes' views run in a thread (pure work on frozen snapshots), then the subclass
+shows them (`show`). At once after a quiet spell, then at most every REPAINT_DELAY,
+so that twenty regions reporting at once cost one repaint; never two at a time.
+Polling goes on while paused or while a dialog is open; only repaints wait."""
 
 from __future__ import annotations
 
@@ -8,30 +14,64 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from openstack.config import OpenStackConfig
 from textual import on, work
 from textual.app import App
+from textual.driver import Driver
 
+from osconsole.clean import clean_text
 from osconsole.cloud.connect import CloudAttempt, Connection
 from osconsole.cloud.http import ServiceStats
 from osconsole.cloud.reconnect import CloudProblem, Reconnector
 from osconsole.config import Settings
+from osconsole.controlplane import plane_looks
+from osconsole.health.assess import Verdicts
+from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
 from osconsole.poller import Poller
+from osconsole.probes.mysql import StatusSource
+from osconsole.probes.runner import ProbeRunner
 from osconsole.themes import register_themes, theme_name
-from osconsole.tui.messages import ConnectionFailed, ConnectionReady, SnapshotArrived
+from osconsole.tui.messages import (
+    ConnectionFailed,
+    ConnectionReady,
+    SnapshotArrived,
+    ViewsApplied,
+)
+from osconsole.views import TableView
 
 log = logging.getLogger(__name__)
 
 TERMINAL_CHECK = 5.0  # seconds between checks that our terminal still exists
+REPAINT_DELAY = 0.2  # seconds between repaints: coalesce snapshots that arrive together
+
+
+@dataclass(frozen=True, slots=True)
+class Repaint:
+    """What one repaint shows: the verdicts, the dirty panes' views, the time they were
+    built for, and whether new snapshots were judged (new findings, events)."""
+
+    verdicts: Verdicts
+    views: dict[str, TableView]
+    now: float
+    judged_new: bool
+
+
+def judge_and_build(frozen: LiveState, dirty: set[str], now: float) -> Repaint:
+    """The one judge, then the dirty panes' views (in a worker thread)."""
+    judged_new = frozen.pending_arrivals > 0
+    verdicts = frozen.judge()
+    return Repaint(verdicts, frozen.views(dirty, now), now, judged_new)
 
 
 class PollingApp(App[None]):
@@ -40,9 +80,9 @@ class PollingApp(App[None]):
     SnapshotArrived, an exit when the terminal goes away or on SIGHUP, and the heap
     frozen after the first complete poll.
 
-    ConsoleApp and WallApp inherit it and keep only their screens, bindings and
-    repaint: they implement `start_views` and the `connected`, `not_connected` and
-    `snapshot_arrived` hooks. `errors` always says what is not connected, why, and
+    ConsoleApp and WallApp inherit it and keep only their screens and bindings: they
+    implement `start_views`, `showing` and `show` (a repaint's results), and the
+    `connected` and `not_connected` hooks. `errors` always says what is not connected, why, and
     when it is tried next; `new_connect_errors` what is new in it (for a toast).
     """
 
@@ -71,23 +111,41 @@ class PollingApp(App[None]):
         self.connection: Connection | None = None
         self.poller: Poller | None = None
         self.connector: Reconnector | None = None
+        self.probes: ProbeRunner | None = None
+        self.mysql_sources: dict[RegionRef, StatusSource] = {}  # injected (the demo's)
         self.errors: list[str] = []
         self.new_connect_errors: list[str] = []
         self._told: set[str] = set()
         self.startup_notes: list[str] = []
         self._heap_frozen = False
+        self.paused = False  # repaints wait (polling goes on)
+        self.repaints = 0
+        self._dirty: set[str] = set()
+        self._repaint_scheduled = False
+        self._repainting = False  # judging and building in the thread, or showing
+        self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
 
     def on_mount(self) -> None:
         register_themes(self)
         self.theme = theme_name(self.settings.theme)
         self.start_views()
         for note in self.startup_notes:
-            self.notify(note, severity="warning", timeout=10)
+            self.notify(note, severity="warning", timeout=10, markup=False)
         if self._poll:
             self.start_polling()
         self.set_interval(TERMINAL_CHECK, self._check_terminal)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver, made to exit rather than stall when the terminal
+        goes (see osconsole.tui.terminal); other drivers (tests, browsers) as they are."""
+        driver = super().get_driver_class()
+        try:
+            from osconsole.tui.terminal import HangupSafeDriver, LinuxDriver
+        except ImportError:  # no termios: not a POSIX terminal
+            return driver
+        return HangupSafeDriver if driver is LinuxDriver else driver
 
     def start_views(self) -> None:
         """Push the first screen and start the App's own timers."""
@@ -95,18 +153,20 @@ class PollingApp(App[None]):
     @work(exclusive=True, group="poller", exit_on_error=False)
     async def start_polling(self) -> None:
         """Connect every cloud, each tried again with backoff until it connects, and
-        poll every region of those that did, until we exit."""
+        poll (and probe) every region of those that did, until we exit."""
         poller = Poller((), self.settings, on_snapshot=self._arrived)
+        probes = ProbeRunner(self.settings.probes, (), mysql_sources=self.mysql_sources)
         connector = Reconnector(
             self.settings,
             on_connected=self._cloud_connected,
             on_problems=self._cloud_problems,
             **self._connect_kwargs,
         )
-        self.poller, self.connector = poller, connector
+        self.poller, self.probes, self.connector = poller, probes, connector
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(poller.run(), name="poll")
+                group.create_task(probes.run(), name="probe")
                 group.create_task(connector.run(), name="connect")
         finally:
             await connector.aclose()
@@ -124,6 +184,8 @@ class PollingApp(App[None]):
     def _cloud_connected(self, connection: Connection, attempt: CloudAttempt) -> None:
         if self.poller is not None:
             self.poller.add(attempt.sessions)
+        if self.probes is not None:
+            self.probes.add(s.ref for s in attempt.sessions)
         self.post_message(ConnectionReady(connection))
 
     def _cloud_problems(self, problems: list[CloudProblem]) -> None:
@@ -134,8 +196,10 @@ class PollingApp(App[None]):
         `new_connect_errors` the ones not told before."""
         problems = list(self.connector.problems.values()) if self.connector else []
         left_out = list(self.connection.errors) if self.connection else []
-        self.errors = [p.text() for p in problems] + left_out
-        stable = [p.error for p in problems] + left_out
+        # They may quote Keystone or a proxy: text from outside, cleaned like API text.
+        left_out = [clean_text(e) for e in left_out]
+        self.errors = [clean_text(p.text()) for p in problems] + left_out
+        stable = [clean_text(p.error) for p in problems] + left_out
         self.new_connect_errors = [e for e in stable if e not in self._told]
         for error in self.new_connect_errors:
             log.warning("not connected: %s", error)
@@ -146,6 +210,7 @@ class PollingApp(App[None]):
         self.connection = message.connection
         self._update_errors()
         self.state.expect(r.ref for r in message.connection.regions)
+        self.state.watch_auth({r.ref: r.auth for r in message.connection.regions})
         self.connected(message.connection)
 
     @on(ConnectionFailed)
@@ -166,13 +231,91 @@ class PollingApp(App[None]):
         """Some cloud is not connected (yet): `errors` say why and when it is tried next."""
 
     def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
-        """A poll ended; the subclass keeps it (usually `self.state.apply`) and repaints."""
+        """A poll ended: keep it, and repaint the panes it changes."""
+        self.repaint(self.state.apply(snapshot))
+
+    # -- repaint --------------------------------------------------------------------------
+
+    @property
+    def showing(self) -> bool:
+        """The screen that shows repaints is up (not yet, or no more while exiting)."""
+        return False
+
+    def before_judging(self) -> None:
+        """Anything to take in before the judge runs (on the event loop)."""
+
+    def show(self, repaint: Repaint) -> None:
+        """Show what a repaint judged and built (on the event loop: changed cells only)."""
+
+    def repaint(self, panes: set[str]) -> None:
+        """Refresh `panes` soon: at once after a quiet spell (once the messages already
+        queued are handled, so a burst is one repaint), else REPAINT_DELAY after the
+        previous repaint began; never two at a time."""
+        self._dirty |= panes
+        if self._repaint_scheduled or self._repainting:
+            return  # the running repaint schedules the next one when it ends
+        self._repaint_scheduled = True
+        wait = self._last_repaint + REPAINT_DELAY - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._repaint_now)
+        else:
+            self.call_later(self._repaint_now)
+
+    def _due(self) -> bool:
+        return bool(self._dirty or self.state.pending_arrivals)
+
+    async def _repaint_now(self) -> None:
+        self._repaint_scheduled = False
+        if self.paused or not self._due() or self._repainting:
+            return
+        self._repainting = True
+        self._last_repaint = time.monotonic()
+        try:
+            await self._judge_and_show()
+        finally:
+            self._repainting = False
+        if self._due() and not self.paused:
+            self.repaint(set())
+
+    async def repaint_now(self) -> None:
+        """Repaint at once, after the repaint under way if there is one (tests, and
+        viewers that must show a state before going on)."""
+        while self._repainting:
+            await asyncio.sleep(0)
+        if not self._due():
+            return
+        self._repainting = True
+        self._last_repaint = time.monotonic()
+        try:
+            await self._judge_and_show()
+        finally:
+            self._repainting = False
+
+    async def _judge_and_show(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        self.before_judging()
+        self.state.plane = self.plane_looks(self.state.snapshots.values())
+        frozen = self.state.frozen()
+        repaint = await asyncio.to_thread(judge_and_build, frozen, dirty, self.clock())
+        self.state.verdicts = repaint.verdicts
+        if not self.showing:
+            return  # exiting meanwhile: nothing to draw on
+        self.show(repaint)
+        self.freeze_heap_once()
+        self.repaints += 1
+        self.post_message(ViewsApplied(frozenset(repaint.views)))
 
     def region_stats(self) -> dict[RegionRef, dict[str, ServiceStats]]:
         """Each region's per-service call statistics (latency, errors) so far."""
         if self.connection is None:
             return {}
         return {r.ref: r.client.stats for r in self.connection.regions}
+
+    def plane_looks(self, snapshots: Iterable[Snapshot[Any]] = ()) -> list[PlaneLook]:
+        """Each region's control-plane figures now, for the rules (health.plane)."""
+        if self.connection is None:
+            return []
+        return plane_looks(self.connection.regions, self.clock(), snapshots, self.probes)
 
     def freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent

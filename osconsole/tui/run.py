@@ -29,7 +29,7 @@ def run_console_app(
     if demo:
         print("osconsole: starting the demo cloud (3 simulated regions)...", file=sys.stderr)
         try:
-            cloud, settings, openstack_config = start_demo(settings)
+            cloud, settings, openstack_config = start_demo(settings, probes=True)
         except DemoCloudError as exc:
             print(f"osconsole: {exc}", file=sys.stderr)
             return 1
@@ -43,9 +43,12 @@ def run_console_app(
             openstack_config=openstack_config,
             subtitle=subtitle,
         )
+        app.demo = demo  # its acknowledgements and audit lines go to files of their own
         for warning in warnings:
             log.warning(warning)
         app.startup_notes = warnings
+        if cloud is not None:
+            app.mysql_sources = cloud.mysql_sources
         app.run()
         return app.return_code or 0
     finally:

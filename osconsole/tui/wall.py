@@ -1,64 +1,59 @@
 """The NOC wall: `osconsole wall`, read-only, unattended, for days.
 
 One large tile per region (its RED / AMBER / GREEN, status, data age and, per
-domain, its critical and warning rows), the critical findings, a ticker of the
+domain, its critical and warning rows), the critical incidents, a ticker of the
 latest events, and the four panes of the console shown in turn. Nothing on it can
 change a cloud: the settings are read-only whatever the config says (so every HTTP
 client refuses any method but GET), no action is bound, nothing takes focus, and
 the mouse is ignored. `q` quits.
 
-It polls exactly as the console does (`PollingApp`: connect, Poller, LiveState) and
-must not grow while it runs: one interval timer each for repaints, ticks and the
-terminal check, created once; the event list is a bounded deque; findings are
-replaced, not accumulated; every other structure holds one entry per region and
-kind. tests/tui/test_wall.py measures it.
+It polls, judges and repaints exactly as the console does (`PollingApp`: connect,
+Poller, LiveState's one pipeline: the same judge, tracker and timeline, and the same
+repaint scheduling), and must not grow while it runs: one interval timer each for
+ticks and the terminal check, created once; the event list is a bounded deque;
+incidents are replaced, not accumulated; every other structure holds one entry per
+region and kind.
+tests/tui/test_wall.py measures it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import islice
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 from openstack.config import OpenStackConfig
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from osconsole.acks import AckFile, acks_path
 from osconsole.cloud.connect import Connection
-from osconsole.config import Settings, Thresholds
-from osconsole.events import Event, Timeline
-from osconsole.health.findings import Finding, Scope, Tracker
-from osconsole.health.rules import evaluate
+from osconsole.config import Settings
+from osconsole.health.incidents import Incident
 from osconsole.live import PANE_TITLES, PANES, LiveState
-from osconsole.model import RegionRef, Snapshot
+from osconsole.model import RegionRef
 from osconsole.themes import console_css
-from osconsole.tui.messages import (
-    ViewsApplied,
-)
-from osconsole.tui.polling import PollingApp
-from osconsole.views import Severity, TableView, format_age, region_labels
+from osconsole.tui.polling import PollingApp, Repaint
+from osconsole.views import TableView, region_labels
+from osconsole.widgets.boards import EventTicker, FindingsBoard, utc_clock
 from osconsole.widgets.pane import LivePane
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
+    NO_DATA,
     RED,
+    WAIT,
     Counts,
     RegionTile,
     TileData,
@@ -72,229 +67,10 @@ log = logging.getLogger(__name__)
 
 ROTATE_DEFAULT = 20.0  # seconds each pane is shown
 ROTATE_MIN = 3.0  # faster than this nobody can read a pane (0: no rotation)
-REPAINT_CHECK = 0.25  # seconds between checks for new snapshots to show
 TICK = 1.0  # ages, the clock and the rotation move every second
 EVENTS_KEPT = 200  # the timeline's bound: the ticker never needs more
 TICKER_EVENTS = 60  # newest events handed to the ticker (it shows what fits)
 WIDE = 160  # columns from which the boards sit beside the pane, not above it
-MAX_LINES = 100  # lines a board makes; a wall shows fewer, "+N more" counts the rest
-
-
-def utc_clock(ts: float) -> str:
-    """A moment as "07:06:45" (UTC, said once in each board's heading)."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
-
-
-# -- findings and events, fed every snapshot (no Textual state) ------------------------------
-
-
-class WallFeed:
-    """The wall's memory between polls: a health Tracker and an event Timeline, both fed
-    every snapshot in arrival order.
-
-    Bounded for days: the timeline keeps `keep` events (a deque), the tracker only
-    what is current (and history over its flap window), and one snapshot per (region,
-    kind) is kept for the tracker's look. The tracker looks once per batch, and once
-    more before a scope's second snapshot in the same batch, so no poll goes unjudged.
-    Not thread-safe: the wall feeds it from one worker thread at a time.
-    """
-
-    def __init__(self, thresholds: Thresholds | None = None, keep: int = EVENTS_KEPT) -> None:
-        self.tracker = Tracker(thresholds)
-        self.timeline = Timeline(thresholds, keep=keep)
-        self.findings: tuple[Finding, ...] = ()
-        self._looked: dict[Scope, Snapshot[Any]] = {}
-
-    def take(self, arrivals: Iterable[Snapshot[Any]]) -> bool:
-        """Feed `arrivals` (oldest first); True when there was anything to feed."""
-        pending: set[Scope] = set()
-        for snapshot in arrivals:
-            scope = (snapshot.ref, snapshot.kind)
-            if scope in pending:
-                self._look()
-                pending.clear()
-            self._looked[scope] = snapshot
-            pending.add(scope)
-            self.timeline.observe(snapshot)
-        if pending:
-            self._look()
-        return bool(pending)
-
-    def _look(self) -> None:
-        self.findings = evaluate(self._looked.values(), self.tracker).findings
-
-    def newest_events(self, count: int = TICKER_EVENTS) -> tuple[Event, ...]:
-        """The latest `count` events, newest first."""
-        return tuple(islice(reversed(self.timeline.events), count))
-
-    def sizes(self) -> dict[str, int]:
-        """How much it holds (for the long-run test and the log)."""
-        return {
-            "events": len(self.timeline.events),
-            "findings": len(self.findings),
-            "looked": len(self._looked),
-            "history": len(self.tracker.history),
-            "tracks": len(self.tracker._tracks),  # raised, pending and recently cleared
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """What one repaint shows: rebuilt views, their counts per region, and (when
-    snapshots arrived) the findings and the newest events."""
-
-    views: dict[str, TableView]
-    counts: dict[str, dict[RegionRef, tuple[int, int]]]
-    findings: tuple[Finding, ...] | None
-    events: tuple[Event, ...] | None
-
-
-# -- boards: the findings and the event ticker -------------------------------------------------
-
-
-class Board(Widget):
-    """A heading and one line per item, as many as fit; "+N more" says what does not."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "board--heading",
-        "board--critical",
-        "board--warning",
-        "board--muted",
-    }
-    DEFAULT_CSS = """
-    Board {
-        height: 1fr;
-        padding: 0 1;
-        background: $surface;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    Board > .board--heading { text-style: bold; color: $text; }
-    Board > .board--critical { color: $text-error; text-style: bold reverse; }
-    Board > .board--warning { color: $text-warning; text-style: bold; }
-    Board > .board--muted { color: $text-muted; }
-    Board:nocolor > .board--warning { text-style: bold underline; }
-    """
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._heading = Text()
-        self._lines: tuple[Text, ...] = ()
-        self._total = 0  # items, of which only the first MAX_LINES have a line
-
-    @property
-    def plain(self) -> str:
-        """The heading and every line made (also those that do not fit), as text."""
-        return "\n".join(t.plain for t in (self._heading, *self._lines))
-
-    def style(self, component: str) -> Style:
-        if not self.is_mounted:
-            return Style.null()
-        return self.get_component_rich_style(component, partial=True)
-
-    def put(self, heading: Text, lines: Sequence[Text], total: int | None = None) -> None:
-        """Show `heading` and `lines`; `total` counts items beyond the lines made."""
-        lines = tuple(lines)
-        total = len(lines) if total is None else total
-        if heading == self._heading and lines == self._lines and total == self._total:
-            return
-        self._heading, self._lines, self._total = heading, lines, total
-        self.refresh()
-
-    def render(self) -> Text:
-        room = max(0, self.content_size.height - 1)
-        lines = list(self._lines)
-        if self._total > room:
-            hidden = self._total - room + 1
-            lines = [*lines[: max(0, room - 1)], Text(f"+{hidden} more", style="italic")]
-        text = Text("\n").join([self._heading, *lines])
-        text.no_wrap = True
-        text.overflow = "ellipsis"
-        return text
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        if self.is_mounted:
-            self.call_after_refresh(self.rebuild)
-
-    def rebuild(self) -> None:
-        """Make the lines again (a theme change restyles them)."""
-
-
-class FindingsBoard(Board):
-    """The critical findings, worst and newest first, with since when and why."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._findings: tuple[Finding, ...] = ()
-        self._now = 0.0
-        self._label: Callable[[RegionRef], str] = str
-
-    def show(
-        self, findings: Sequence[Finding], now: float, label: Callable[[RegionRef], str]
-    ) -> None:
-        self._findings, self._now, self._label = tuple(findings), now, label
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        critical = [f for f in self._findings if f.severity >= Severity.CRITICAL]
-        warnings = sum(1 for f in self._findings if f.severity == Severity.WARNING)
-        heading = Text("CRITICAL FINDINGS ", style=self.style("board--heading"))
-        if critical:
-            heading.append(f" {len(critical)} ", style=self.style("board--critical"))
-        else:
-            heading.append("none", style=self.style("board--heading"))
-        if warnings:
-            heading.append(f" · {warnings} warning{'s' if warnings != 1 else ''} (see tiles)")
-        heading.append(" · times UTC", style=self.style("board--muted"))
-        shown = critical[:MAX_LINES]
-        labels = [self._label(f.subject.ref) for f in shown]
-        width = max(map(len, labels), default=0)
-        lines = []
-        for finding, label in zip(shown, labels, strict=True):
-            line = Text(f"{label:<{width}}  ")
-            age = format_age(self._now - finding.since)
-            line.append(f"since {utc_clock(finding.since)} ({age})", style="bold")
-            line.append(f"  {finding.reason}")
-            lines.append(line)
-        self.put(heading, lines, len(critical))
-
-
-SEVERITY_WORDS = {
-    Severity.CRITICAL: ("CRIT", "board--critical"),
-    Severity.WARNING: ("WARN", "board--warning"),
-    Severity.INFO: ("info", "board--muted"),
-    Severity.OK: ("ok", "board--muted"),
-}
-
-
-class EventTicker(Board):
-    """The latest events, newest first, one line each."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._events: tuple[Event, ...] = ()
-        self._label: Callable[[RegionRef], str] = str
-
-    def show(self, latest: Sequence[Event], label: Callable[[RegionRef], str]) -> None:
-        self._events, self._label = tuple(latest), label
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        heading = Text("EVENTS ", style=self.style("board--heading"))
-        heading.append("newest first · times UTC", style=self.style("board--muted"))
-        labels = [self._label(e.subject.ref) for e in self._events]
-        width = max(map(len, labels), default=0)
-        lines = []
-        for event, label in zip(self._events, labels, strict=True):
-            word, component = SEVERITY_WORDS[Severity(int(event.severity))]
-            line = Text(f"{utc_clock(event.time)}  {label:<{width}}  ")
-            line.append(f"{word:<4}", style=self.style(component))
-            line.append(f"  {event.description}")
-            lines.append(line)
-        if not lines:
-            lines.append(Text("no change seen yet (events come from the second poll on)"))
-        self.put(heading, lines)
 
 
 # -- the screen ----------------------------------------------------------------------------------
@@ -325,7 +101,8 @@ def header_text(
     text = Text("osconsole wall  ", style="bold")
     text.append(" READ-ONLY ", style="bold reverse")
     words = [t.word for t in tiles]
-    summary = " · ".join(f"{words.count(w)} {w}" for w in (RED, AMBER, GREEN) if w in words)
+    order = (RED, AMBER, GREEN, NO_DATA, WAIT)  # every tile counted, in the tiles' words
+    summary = " · ".join(f"{words.count(w)} {w}" for w in order if w in words)
     if tiles:
         text.append(f"  {len(tiles)} region{'s' if len(tiles) != 1 else ''}: {summary}")
     elif connecting:
@@ -386,7 +163,9 @@ class WallScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.header
         with self.tiles_grid:
-            yield Static("Connecting to the clouds (authenticating)...", id="tiles-waiting")
+            yield Static(
+                "Connecting to the clouds (authenticating)...", id="tiles-waiting", markup=False
+            )
         with self.body:
             with Container(id="boards"):
                 yield self.findings
@@ -518,20 +297,17 @@ class WallApp(PollingApp):
             poll=poll,
         )
         self.rotate_period = rotate
-        self.feed = WallFeed(self.settings.thresholds)
-        self.findings: tuple[Finding, ...] = ()
-        self.repaints = 0
+        self.state = LiveState(self.settings, keep_events=EVENTS_KEPT)
+        self.incidents: tuple[Incident, ...] = ()
+        self.acks = AckFile(acks_path())  # the console's acknowledgements, read when changed
+        self._acks_stamp: float | None = None
         self._counts: dict[str, Counts] = {}
-        self._dirty: set[str] = set()
-        self._arrivals: list[Snapshot[Any]] = []
-        self._lock = asyncio.Lock()
         self._rotated_at: float | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start_views(self) -> None:
         self.push_screen(WallScreen())
-        self.set_interval(REPAINT_CHECK, self._repaint_if_dirty)
         self.set_interval(TICK, self.tick)
         self.call_after_refresh(self.tick)
 
@@ -560,55 +336,30 @@ class WallApp(PollingApp):
             self.wall.show_waiting("Not connected: " + " | ".join(errors))
         self.tick()
 
-    def snapshot_arrived(self, snapshot: Snapshot[Any]) -> None:
-        self._dirty |= self.state.apply(snapshot)
-        self._arrivals.append(snapshot)
-
-    async def _repaint_if_dirty(self) -> None:
-        if self._dirty or self._arrivals:
-            await self.refresh_wall()
-
     async def refresh_wall(self) -> None:
-        """Show what arrived: findings, events and the dirty views are made in a thread
-        (pure work on frozen snapshots), then applied here, changed cells only."""
-        async with self._lock:
-            if not (self._dirty or self._arrivals):
-                return
-            dirty, self._dirty = self._dirty, set()
-            arrivals, self._arrivals = self._arrivals, []
-            now = self.clock()
-            frozen = self.state.frozen()
-            digest = await asyncio.to_thread(self._digest, frozen, dirty, arrivals, now)
-            self._apply(digest, now)
+        """Show what arrived now (the judge and the dirty views are made in a thread, as
+        PollingApp's repaints do; tests and the long-run check use it)."""
+        await self.repaint_now()
 
-    def _digest(
-        self, frozen: LiveState, dirty: set[str], arrivals: list[Snapshot[Any]], now: float
-    ) -> Digest:
-        fed = self.feed.take(arrivals)
-        views = frozen.views(dirty, now)
-        return Digest(
-            views=views,
-            counts={pane: region_counts(view) for pane, view in views.items()},
-            findings=self.feed.findings if fed else None,
-            events=self.feed.newest_events() if fed else None,
-        )
+    def before_judging(self) -> None:
+        """The console's acknowledgements, when its file changed: the wall shows them
+        too (it never writes them)."""
+        stamp = self.acks.stamp()
+        if stamp != self._acks_stamp:
+            self._acks_stamp = stamp
+            self.state.tracker.restore(self.acks.load())
+            self.state.rejudge()
 
-    def _apply(self, digest: Digest, now: float) -> None:
-        if not self.showing:
-            return
+    def show(self, repaint: Repaint) -> None:
+        """Views, tile counts, incidents and the newest events of one repaint."""
         wall = self.wall
-        for pane, view in digest.views.items():
+        for pane, view in repaint.views.items():
             wall.show_view(pane, view)
-        self._counts.update(digest.counts)
-        label = self._labeller()
-        if digest.findings is not None:
-            self.findings = digest.findings
-        if digest.events is not None:
-            wall.ticker.show(digest.events, label)
+            self._counts[pane] = region_counts(view)
+        if repaint.judged_new:
+            self.incidents = repaint.verdicts.incidents
+            wall.ticker.show(self.state.newest_events(TICKER_EVENTS), self._labeller())
         self.tick()
-        self.freeze_heap_once()
-        self.repaints += 1
-        self.post_message(ViewsApplied(frozenset(digest.views)))
 
     def _labeller(self) -> Callable[[RegionRef], str]:
         labels = region_labels(self.state.regions or [s.ref for s in self.state.snapshots.values()])
@@ -630,7 +381,7 @@ class WallApp(PollingApp):
         wall.show_tiles(tiles)
         connecting = self._poll and self.connection is None and not self.errors
         wall.show_header(header_text(now, tiles, self.errors, connecting))
-        wall.findings.show(self.findings, now, self._labeller())
+        wall.findings.show(self.incidents, now, self._labeller())
         wall.show_ages(self.state, now)
         self._turn(now)
 
@@ -656,11 +407,16 @@ class WallApp(PollingApp):
     def sizes(self) -> dict[str, int]:
         """How much the wall holds, for the long-run test and the log."""
         rows = {f"rows.{pane}": len(self.wall.pane(pane).shown_keys) for pane in PANES}
+        state = self.state
         return {
-            **self.feed.sizes(),
+            "events": len(state.timeline.events),
+            "findings": len(state.findings),
+            "looked": len(state._looked),
+            "history": len(state.tracker.history),
+            "tracks": len(state.tracker._tracks),  # raised, pending and recently cleared
             **rows,
             "snapshots": len(self.state.snapshots),
-            "arrivals": len(self._arrivals),
+            "arrivals": state.pending_arrivals,
             "tiles": len(self.wall.tiles),
             "timers": len(self._timers),
         }
@@ -706,6 +462,8 @@ def run_wall_app(
             region=region,
             openstack_config=openstack_config,
         )
+        if demo:
+            app.acks = AckFile(acks_path(demo=True))
         for warning in warnings:
             log.warning(warning)
         app.startup_notes = warnings
@@ -805,13 +563,8 @@ def serve_wall(
 
 __all__ = [
     "ROTATE_DEFAULT",
-    "Board",
-    "Digest",
-    "EventTicker",
-    "FindingsBoard",
     "PollingApp",
     "WallApp",
-    "WallFeed",
     "WallScreen",
     "header_text",
     "read_only",

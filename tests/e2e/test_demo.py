@@ -11,6 +11,7 @@ import pytest
 from openstack.config import OpenStackConfig
 
 from osconsole.config import CloudSettings, Settings
+from osconsole.model import RegionRef
 from osconsole.sim.background import DemoCloud
 from osconsole.tui.app import ConsoleApp
 from osconsole.widgets.pane import LivePane
@@ -65,3 +66,20 @@ def test_stopping_the_demo_cloud_leaves_nothing_behind() -> None:
     assert not workdir.exists()
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/_sim/state", timeout=2)
+
+
+async def test_the_demo_clouds_probes_answer_over_real_sockets(demo: DemoCloud) -> None:
+    """What `osconsole --demo` probes: RabbitMQ over HTTP, memcached over TCP, Galera
+    through the injected source, all from the demo cloud's own process."""
+    from osconsole.probes.runner import ProbeRunner
+
+    configured = demo.probes()
+    refs = [RegionRef(demo.cloud_name, p.region) for p in configured]
+    assert [r.region for r in refs] == ["RegionOne", "RegionTwo", "RegionThree"]
+    assert all(p.interval == 10 and p.memcached is not None for p in configured)
+    runner = ProbeRunner(configured, refs, mysql_sources=demo.mysql_sources)
+    await runner.poll_once()
+    for ref in refs:
+        results = runner.latest[ref]
+        assert len(results) == 3 and all(r.ok for r in results.values()), results
+        assert results["mysql"].figures["cluster_status"] == "Primary"

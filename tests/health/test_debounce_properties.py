@@ -14,13 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osconsole.health.findings import (
-    Assessment,
     Condition,
     Coverage,
     Severity,
     Subject,
     Tracker,
     Update,
+)
+from osconsole.health.findings import (
+    Look as Seen,
 )
 from osconsole.model import Kind, RegionRef
 
@@ -45,7 +47,7 @@ def apply(tracker: Tracker, look: Look, debounce: float) -> Update:
             Condition("router.split_brain", Severity.CRITICAL, SUBJECT, reason, look.at, debounce),
         )
     fresh = {SCOPE: Coverage(look.at)} if look.fresh else {}
-    return tracker.update(Assessment(conditions, fresh))
+    return tracker.update(Seen(conditions, fresh))
 
 
 debounces = st.integers(min_value=1, max_value=300).map(float)

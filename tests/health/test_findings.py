@@ -16,12 +16,13 @@ from osconsole.collect.base import SweepBudget
 from osconsole.collect.registry import COLLECTORS
 from osconsole.config import Settings, Thresholds
 from osconsole.events import Event, EventKind, Timeline
+from osconsole.health.assess import assess, assess_once
 from osconsole.health.findings import (
-    Assessment,
     Condition,
     Coverage,
     Finding,
     History,
+    Look,
     Severity,
     Subject,
     Tracker,
@@ -32,12 +33,10 @@ from osconsole.health.findings import (
 )
 from osconsole.health.rules import (
     TENANT_SCORE,
-    assess,
-    evaluate,
-    findings_now,
     tenant_conditions,
     tenant_severity,
 )
+from osconsole.health.rules import look as look_at
 from osconsole.model import Agent, Kind, RegionRef, Snapshot, TenantSignals
 from osconsole.sim.scenarios import start_scenario
 from osconsole.sim.world import World
@@ -78,7 +77,7 @@ class Watch:
             assert not snap.error, snap.error
             self.timeline.observe(snap)
             self.latest[kind] = snap
-        update = evaluate(self.latest.values(), self.tracker)
+        update = assess(self.latest.values(), self.tracker)
         self.updates.append((self.world.now() - T0, update))
         return update
 
@@ -131,8 +130,8 @@ def look(
     *conditions: Condition,
     scopes: Iterable[tuple[RegionRef, Kind]] = ((REF, Kind.ROUTERS),),
     ids: frozenset[str] | None = None,
-) -> Assessment:
-    return Assessment(conditions, {scope: Coverage(at, ids) for scope in scopes})
+) -> Look:
+    return Look(conditions, {scope: Coverage(at, ids) for scope in scopes})
 
 
 def test_a_condition_becomes_a_finding_only_after_its_debounce_with_its_first_sighting() -> None:
@@ -349,10 +348,10 @@ def test_evaluate_raises_flapping_after_n_transitions_and_ignores_stale_repeats(
     states = [True, False, True, True, False]
     for i, alive in enumerate(states):
         snap = agents_snap(1000 + 60 * i, agent(alive=alive))
-        update = evaluate([snap], tracker)
+        update = assess([snap], tracker)
         # The same snapshot again, and a stale copy, add nothing.
-        assert evaluate([snap], tracker).raised == ()
-        evaluate([replace(snap, stale=True)], tracker)
+        assert assess([snap], tracker).raised == ()
+        assess([replace(snap, stale=True)], tracker)
     flapping = [f for f in update.findings if f.rule == "agent.flapping"]
     assert [(f.severity, f.since) for f in flapping] == [(Severity.WARNING, 1240)]
     assert (
@@ -362,14 +361,14 @@ def test_evaluate_raises_flapping_after_n_transitions_and_ignores_stale_repeats(
 
 def test_evaluate_notices_a_restart_and_forgets_it_after_the_window() -> None:
     tracker = Tracker(Thresholds(flap_window_s=300))
-    evaluate([agents_snap(1000, agent(started_at=100))], tracker)
-    update = evaluate([agents_snap(1030, agent(started_at=1020))], tracker)
+    assess([agents_snap(1000, agent(started_at=100))], tracker)
+    update = assess([agents_snap(1030, agent(started_at=1020))], tracker)
     restarted = [f for f in update.raised if f.rule == "agent.restarted"]
     assert [(f.severity, f.since) for f in restarted] == [(Severity.INFO, 1030)]
     assert restarted[0].reason == "DHCP agent on net01 restarted at " + _utc(1020) + (
         " (started_at changed)"
     )
-    later = evaluate([agents_snap(1400, agent(started_at=1020))], tracker)
+    later = assess([agents_snap(1400, agent(started_at=1020))], tracker)
     assert [f.rule for f in later.cleared] == ["agent.restarted"]
 
 
@@ -381,27 +380,30 @@ def _utc(ts: float) -> str:
 
 def test_evaluate_with_no_snapshots_or_only_empty_regions_finds_nothing() -> None:
     tracker = Tracker()
-    assert evaluate([], tracker).findings == ()
+    assert assess([], tracker).findings == ()
     empty = Snapshot(REF, Kind.ROUTERS, Snapshot.freeze({}), fetched_at=1.0, complete=False)
-    assert evaluate([empty, agents_snap(5)], tracker).findings == ()
+    assert assess([empty, agents_snap(5)], tracker).findings == ()
     first_failure = Snapshot(
         OTHER, Kind.HYPERVISORS, Snapshot.freeze({}), 1.0, error="HTTP 503", stale=True
     )
-    assert assess([first_failure]).fresh == {}
+    assert look_at([first_failure]).fresh == {}
 
 
 def test_evaluate_neither_raises_nor_clears_from_a_stale_snapshot() -> None:
     tracker = Tracker()
-    evaluate([agents_snap(1000, agent("a1", alive=False))], tracker)
+    assess([agents_snap(1000, agent("a1", alive=False))], tracker)
     assert [f.subject.id for f in tracker.findings()] == ["a1"]
     # A failed poll: the poller keeps the last items, marked stale. Even items that
     # would say otherwise (a recorder replaying a stale snapshot) change nothing.
     stale = agents_snap(1030, agent("a1"), agent("a2", alive=False), stale=True)
-    update = evaluate([stale], tracker)
-    assert update.raised == () and update.cleared == ()
-    assert [(f.subject.id, f.last_seen) for f in update.findings] == [("a1", 1000)]
-    fresh = evaluate([agents_snap(1060, agent("a1"), agent("a2", alive=False))], tracker)
-    assert [f.subject.id for f in fresh.cleared] == ["a1"]
+    update = assess([stale], tracker)
+    assert update.cleared == ()
+    # Only the region's own finding is new: its APIs stopped answering.
+    assert [f.rule for f in update.raised] == ["region.unreachable"]
+    held = [f for f in update.findings if f.subject.kind == Kind.AGENTS]
+    assert [(f.subject.id, f.last_seen) for f in held] == [("a1", 1000)]
+    fresh = assess([agents_snap(1060, agent("a1"), agent("a2", alive=False))], tracker)
+    assert [f.subject.id for f in fresh.cleared] == ["a1", "RegionOne"]  # it answers again
     assert [(f.subject.id, f.since) for f in fresh.raised] == [("a2", 1060)]
 
 
@@ -412,7 +414,7 @@ def test_observed_time_prefers_the_server_clock() -> None:
 
 def test_findings_now_reports_everything_seen_in_one_look() -> None:
     dead = agents_snap(1000, agent(alive=False))
-    found = findings_now([dead])
+    found = assess_once([dead], Tracker()).findings
     assert [(f.rule, f.since) for f in found] == [("agent.down", 1000)]
 
 
@@ -457,12 +459,12 @@ def test_tenant_findings_keep_the_top_n_across_regions_with_severity_by_score() 
 def test_a_tenant_finding_stays_acknowledged_while_only_counts_move() -> None:
     tracker = Tracker()
     first = project("p1", spoofing_ports=("x",), error_servers=("s1",))
-    evaluate([tenants_snap(REF, first)], tracker)
+    assess([tenants_snap(REF, first)], tracker)
     key = tracker.findings()[0].key
     tracker.acknowledge(key)
     more_errors = project("p1", spoofing_ports=("x",), error_servers=("s1", "s2"))
     snap = replace(tenants_snap(REF, more_errors), fetched_at=2100, server_time=2100)
-    assert evaluate([snap], tracker).findings[0].acknowledged
+    assert assess([snap], tracker).findings[0].acknowledged
     opened = project(
         "p1",
         spoofing_ports=("x",),
@@ -471,7 +473,7 @@ def test_a_tenant_finding_stays_acknowledged_while_only_counts_move() -> None:
         open_ingress_rules=("r",),
     )
     snap = replace(tenants_snap(REF, opened), fetched_at=2200, server_time=2200)
-    update = evaluate([snap], tracker)
+    update = assess([snap], tracker)
     assert not update.findings[0].acknowledged  # a new kind of reason: attention again
     assert update.findings[0].rule == TENANT_SCORE
 
@@ -479,7 +481,7 @@ def test_a_tenant_finding_stays_acknowledged_while_only_counts_move() -> None:
 def test_a_tenant_finding_does_not_vanish_when_its_spoofing_ports_are_not_read() -> None:
     tracker = Tracker()
     spoofer = project("p1", spoofing_ports=("x", "y", "z"))  # 50: critical
-    evaluate([tenants_snap(REF, spoofer)], tracker)
+    assess([tenants_snap(REF, spoofer)], tracker)
     assert [(f.subject.id, f.severity) for f in tracker.findings()] == [("p1", Severity.CRITICAL)]
     unknown = project("p1", spoofing_ports=None)  # the ports listing did not answer
     snap = replace(
@@ -489,7 +491,7 @@ def test_a_tenant_finding_does_not_vanish_when_its_spoofing_ports_are_not_read()
         complete=False,
         partly_read=frozenset({"p1"}),
     )
-    update = evaluate([snap], tracker)
+    update = assess([snap], tracker)
     assert update.cleared == ()
     assert [(f.subject.id, f.severity, f.confirmed) for f in update.findings] == [
         ("p1", Severity.CRITICAL, False)

@@ -12,6 +12,7 @@ from osconsole.cloud.http import RegionClient
 from osconsole.config import Thresholds
 from osconsole.events import EventKind
 from osconsole.health import hypervisors as rules
+from osconsole.health.assess import assess
 from osconsole.health.findings import Severity, Tracker
 from osconsole.health.hypervisors import (
     capacity_finding,
@@ -19,7 +20,6 @@ from osconsole.health.hypervisors import (
     hypervisor_problems,
     hypervisor_state_severity,
 )
-from osconsole.health.rules import evaluate
 from osconsole.model import Capacity, Hypervisor, Kind, RegionRef, Snapshot
 from osconsole.sim.scenarios import start_scenario
 from osconsole.sim.world import World
@@ -169,13 +169,13 @@ def snap(at: float, *items: Hypervisor) -> Snapshot[Hypervisor]:
 
 def test_an_acknowledged_down_host_stays_quiet_while_its_servers_are_evacuated() -> None:
     tracker = Tracker()
-    evaluate([snap(1000, hv(state="down"))], tracker)
+    assess([snap(1000, hv(state="down"))], tracker)
     (finding,) = tracker.findings()
     assert tracker.acknowledge(finding.key)
-    update = evaluate([snap(1030, hv(state="down", running_vms=5))], tracker)
+    update = assess([snap(1030, hv(state="down", running_vms=5))], tracker)
     assert update.findings[0].acknowledged
     assert update.findings[0].reason == "hypervisor cmp01 is down with 5 servers at risk"
-    update = evaluate([snap(1060, hv(state="down", running_vms=0))], tracker)
+    update = assess([snap(1060, hv(state="down", running_vms=0))], tracker)
     assert not update.findings[0].acknowledged  # critical -> warning is a change
     assert update.findings[0].since == 1000
 

@@ -12,15 +12,13 @@ from osconsole.cloud.http import RegionClient
 from osconsole.config import Thresholds
 from osconsole.events import EventKind
 from osconsole.health import liveness as rules
-from osconsole.health.findings import History, Severity, clock_time
+from osconsole.health.findings import History, Problem, Severity, clock_time
 from osconsole.health.liveness import (
     agent_conditions,
     agent_problems,
-    agent_severity,
     observe,
     service_conditions,
     service_problems,
-    service_severity,
 )
 from osconsole.model import Agent, Kind, RegionRef, Service, Snapshot
 from osconsole.sim.scenarios import start_scenario
@@ -247,27 +245,29 @@ def test_service_problems(case: str, item: Service, want: list[tuple[str, Severi
     assert [(p.rule, p.severity, p.reason) for p in found] == want
 
 
-def test_the_panes_verdicts_keep_their_short_words() -> None:
+def test_the_panes_words_are_the_problems_labels_and_since_is_the_apis() -> None:
     t = Thresholds()
-    assert agent_severity(agent(), t) == (Severity.OK, [])
-    assert agent_severity(agent(alive=False), t) == (Severity.CRITICAL, ["agent dead"])
-    assert agent_severity(agent(heartbeat_age=50.0), t) == (
-        Severity.WARNING,
-        ["heartbeat late (over 45s)"],
-    )
-    assert service_severity(service(status="disabled", disabled_reason="why"), t) == (
-        Severity.INFO,
-        ["why"],
-    )
-    assert service_severity(service(status="disabled"), t) == (Severity.INFO, ["disabled"])
-    assert service_severity(service(state="down", disabled_reason="r"), t) == (
-        Severity.CRITICAL,
-        ["r", "service down"],
-    )
-    assert service_severity(service(forced_down=True, state="down"), t) == (
-        Severity.WARNING,
-        ["forced down by an operator"],
-    )
+
+    def words(problems: list[Problem]) -> list[tuple[Severity, str, float | None]]:
+        return [(p.severity, p.label, p.began) for p in problems]
+
+    assert agent_problems(agent(), t) == []
+    dead = agent(alive=False)
+    assert words(agent_problems(dead, t)) == [(Severity.CRITICAL, "agent dead", dead.heartbeat_at)]
+    assert words(agent_problems(agent(heartbeat_age=50.0), t)) == [
+        (Severity.WARNING, "heartbeat late (over 45s)", None)
+    ]
+    disabled = service(status="disabled", disabled_reason="why")
+    assert words(service_problems(disabled, t)) == [
+        (Severity.INFO, "disabled: why", disabled.updated_at)
+    ]
+    assert [p.label for p in service_problems(service(status="disabled"), t)] == ["disabled"]
+    down = service(state="down", disabled_reason="r")
+    assert words(service_problems(down, t)) == [
+        (Severity.CRITICAL, "service down", down.updated_at)
+    ]
+    fenced = service(forced_down=True, state="down")
+    assert [p.label for p in service_problems(fenced, t)] == ["forced down by an operator"]
 
 
 def agents_snap(at: float, *items: Agent, complete: bool = True) -> Snapshot[Agent]:

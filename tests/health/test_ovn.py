@@ -10,9 +10,9 @@ import pytest
 
 from osconsole.cloud.http import RegionClient
 from osconsole.config import Thresholds
-from osconsole.events import EventKind
+from osconsole.events import Event, EventKind
 from osconsole.health import ovn as rules
-from osconsole.health.findings import Severity
+from osconsole.health.findings import REGION, Severity
 from osconsole.health.ovn import (
     GatewayChassis,
     chassis_problems,
@@ -188,8 +188,9 @@ def test_gateway_conditions_of_a_snapshot() -> None:
     region = gateway_conditions(snap(router(UP), chassis_extra=agents), Thresholds())
     assert [(c.rule, c.severity, c.subject.id, c.debounce) for c in region] == [
         (rules.ON_DEAD_CHASSIS, Severity.WARNING, "r1", 60.0),
-        (rules.FEW_CHASSIS, Severity.CRITICAL, rules.GATEWAY_CHASSIS_ID, 0.0),
+        (rules.FEW_CHASSIS, Severity.CRITICAL, REF.region, 0.0),
     ]
+    assert region[1].subject.kind == REGION  # the region's own, not a made-up router
 
 
 # -- on the simulated cloud ---------------------------------------------------------------------
@@ -202,6 +203,11 @@ def world(clock: SimClock) -> World:
 
 def watch(world: World, client: RegionClient) -> Watch:
     return Watch(world, client, [Kind.AGENTS, Kind.ROUTERS])
+
+
+def each_event(w: Watch, kind: EventKind) -> list[Event]:
+    """The events of `kind`, inside the timeline's grouped lines too."""
+    return [m for e in w.events() for m in (e.members or (e,)) if m.kind is kind]
 
 
 async def test_a_chassis_dying_moves_gateways_and_its_transient_pages_nobody(
@@ -220,10 +226,10 @@ async def test_a_chassis_dying_moves_gateways_and_its_transient_pages_nobody(
     snapshot = w.latest[Kind.ROUTERS]
     assert {rid for rid, r in snapshot.items.items() if not r.gateway.active} == moved
     assert not update.raised
-    lost = w.events(EventKind.ROUTER_ACTIVE_LOST)
+    lost = each_event(w, EventKind.ROUTER_ACTIVE_LOST)
     assert {e.subject.id for e in lost} == moved
     await w.step(4)  # 6 s: ACTIVE on the next chassis
-    back = w.events(EventKind.ROUTER_ACTIVE_BACK)
+    back = each_event(w, EventKind.ROUTER_ACTIVE_BACK)
     assert {e.subject.id for e in back} == moved
     await w.run(until=200)
     assert not w.raised(rules.NO_GATEWAY)
@@ -233,6 +239,12 @@ async def test_a_chassis_dying_moves_gateways_and_its_transient_pages_nobody(
     assert [f.subject.id for _, f in down] == [victim.id]
     assert "a gateway chassis" in down[0][1].reason
     assert not w.raised(rules.FEW_CHASSIS)  # two are left
+    # The timeline: one line per poll for the gateways leaving the chassis, and its
+    # death tied to them once Neutron declares it.
+    grouped = [e for e in w.events(EventKind.ROUTERS_FAILED_OVER) if e.origin == victim.host]
+    assert grouped and grouped[0].description.startswith(f"from {victim.host}: ")
+    [death] = [e for e in w.events(EventKind.AGENT_DOWN) if e.subject.id == victim.id]
+    assert "→" in death.description and "seen before it was declared dead" in death.description
 
 
 async def test_failover_on_a_long_poll_interval_is_one_failover_event(
@@ -244,7 +256,7 @@ async def test_failover_on_a_long_poll_interval_is_one_failover_event(
     start_scenario(world, "gateway-chassis-dies", region=OVN_REGION)
     victim = next(a for a in region.gateway_agents() if a.stopped_at is not None)
     await w.step(30)
-    failovers = w.events(EventKind.ROUTER_FAILOVER)
+    failovers = each_event(w, EventKind.ROUTER_FAILOVER)
     assert failovers and all(e.severity == Severity.WARNING for e in failovers)
     for event in failovers:
         router_now = region.routers.get(event.subject.id)
@@ -288,7 +300,7 @@ async def test_gateways_stuck_on_a_dead_chassis_warn_then_critical_when_down(
     assert down  # the ports that went DOWN at 90 s are critical (same finding, worse)
     now = {f.subject.id: f.severity for f in w.findings(rules.ON_DEAD_CHASSIS)}
     assert {rid for rid, sev in now.items() if sev == Severity.CRITICAL} == set(down)
-    assert not w.events(EventKind.ROUTER_FAILOVER)  # nothing moved
+    assert not each_event(w, EventKind.ROUTER_FAILOVER)  # nothing moved
 
 
 async def test_too_few_candidates_from_the_sweep(world: World, region_one: RegionClient) -> None:
@@ -315,7 +327,7 @@ async def test_a_region_left_with_one_gateway_chassis(
     await w.run(until=NEUTRON_AGENT_DOWN_TIME + 5, every=NEUTRON_AGENT_DOWN_TIME + 5)
     [(at, finding)] = w.raised(rules.FEW_CHASSIS)
     assert at == 80 and finding.severity == Severity.WARNING
-    assert finding.subject.id == rules.GATEWAY_CHASSIS_ID
+    assert (finding.subject.kind, finding.subject.id) == (REGION, OVN_REGION)
     assert finding.reason.startswith("1 of 3 gateway chassis alive")
 
 
@@ -329,4 +341,5 @@ async def test_gateways_piled_on_one_chassis(world: World, region_one: RegionCli
     await w.run(until=60, every=30)
     [(at, finding)] = w.raised(rules.CONCENTRATED)
     assert at == 60 and finding.severity == Severity.INFO
-    assert finding.subject.name == f"gateway chassis {target.host}"
+    assert (finding.subject.kind, finding.subject.id) == (REGION, OVN_REGION)
+    assert finding.reason.startswith(f"gateway chassis {target.host} holds")

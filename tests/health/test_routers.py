@@ -16,6 +16,7 @@ from osconsole.health.routers import (
     expected_replicas,
     is_ha,
     live_l3_agents,
+    replica_hosts,
     router_conditions,
     router_problems,
 )
@@ -223,7 +224,7 @@ CASES: list[tuple[str, Router, bool, int | None, list[tuple[str, Severity, str]]
     ),
     (
         "ha unreadable, bindings with ha_state: judged HA",
-        router(bind("net01", "active"), bind("net02", "active"), ha=None),
+        router(bind("net01", "active"), bind("net02", "active"), bind("net03", "standby"), ha=None),
         False,
         3,
         [
@@ -236,7 +237,7 @@ CASES: list[tuple[str, Router, bool, int | None, list[tuple[str, Severity, str]]
     ),
     (
         "status ERROR comes first",
-        router(*HEALTHY, status="ERROR", replicas=("net01",)),
+        router(HEALTHY[0], status="ERROR", replicas=HOSTS),
         False,
         3,
         [
@@ -284,8 +285,18 @@ def test_labels_are_the_panes_words() -> None:
     split = router(bind("net01", "active"), bind("net02", "active"), replicas=("net01",))
     assert [p.label for p in router_problems(split, expected=3)] == [
         "SPLIT-BRAIN",
-        "FEW REPLICAS (1)",
+        "FEW REPLICAS (2)",
     ]
+
+
+def test_replicas_are_the_bindings_once_swept_and_the_ha_ports_before() -> None:
+    """One source per fact: never "0 replicas" beside a binding list of 3."""
+    swept = router(*HEALTHY, replicas=())
+    assert replica_hosts(swept) == ("net01", "net02", "net03")
+    assert router_problems(swept, expected=3) == []
+    unswept = router(swept=False, replicas=("net01", "net02"))
+    assert replica_hosts(unswept) == ("net01", "net02")
+    assert [p.label for p in router_problems(unswept, expected=3)] == ["FEW REPLICAS (2)"]
 
 
 def test_is_ha_and_expected_replicas() -> None:
@@ -353,7 +364,7 @@ def test_router_conditions_in_ovn_regions_and_regions_without_data() -> None:
     assert router_conditions(snap(odd, ovn=True, l3_agents={}), Thresholds()) == []
     assert router_conditions(snap(), Thresholds()) == []
     # No agent count in the snapshot, none given: the replica rule is skipped.
-    few = router(*HEALTHY, replicas=("net01",))
+    few = router(*HEALTHY[:1], replicas=HOSTS)
     assert router_conditions(snap(few), Thresholds()) == []
     assert [c.rule for c in router_conditions(snap(few), Thresholds(), 3)] == [rules.FEW_REPLICAS]
 
@@ -384,12 +395,16 @@ async def test_l3_agent_dies_agent_down_then_failovers_then_no_active_after_the_
     events = watch.events()
     assert events[0].kind == EventKind.AGENT_DOWN and events[0].time == T0 + 90
     assert events[0].description == f"L3 agent on {victim.host} is dead"
-    failovers = watch.events(EventKind.ROUTER_FAILOVER)
-    lost = watch.events(EventKind.ROUTER_ACTIVE_LOST)
+    # One line for what the agent's death did to its routers, each router under it.
+    [grouped] = watch.events(EventKind.ROUTERS_FAILED_OVER)
+    assert grouped.description.startswith(f"L3 agent on {victim.host} dead → ")
+    assert grouped.count == len(moved) + len(orphans)
+    failovers = [e for e in grouped.members if e.kind is EventKind.ROUTER_FAILOVER]
+    lost = [e for e in grouped.members if e.kind is EventKind.ROUTER_ACTIVE_LOST]
     assert {e.subject.id for e in failovers} == set(moved)
     assert {e.subject.id for e in lost} == set(orphans)
     assert all(e.time == T0 + 90 for e in failovers + lost)
-    assert all(events.index(e) > 0 for e in failovers + lost)
+    assert events.index(grouped) > 0  # after the agent's death
     for event in failovers:
         new_host = _live_actives(world, event.subject.id, now)[0]
         name = region.routers.get(event.subject.id).name  # type: ignore[union-attr]
@@ -398,8 +413,11 @@ async def test_l3_agent_dies_agent_down_then_failovers_then_no_active_after_the_
     assert lost[0].description.endswith(f"lost its active agent (was active on {victim.host})")
 
     # Findings: the dead agent at once; no-active only once it lasted 60 s (90 -> 150).
+    # Since is when it began, as Neutron says (its last heartbeat), not when we noticed.
     down = watch.raised("agent.down")
-    assert [(t, f.subject.id, f.since) for t, f in down] == [(90, victim.id, T0 + 90)]
+    assert [(t, f.subject.id, f.since_from) for t, f in down] == [(90, victim.id, "api")]
+    assert victim.stopped_at is not None
+    assert victim.stopped_at - 30 <= down[0][1].since <= victim.stopped_at
     no_active = watch.raised(rules.NO_ACTIVE)
     assert {f.subject.id for _, f in no_active} == set(orphans)
     assert all(t == 150 and f.since == T0 + 90 for t, f in no_active)

@@ -9,7 +9,7 @@ from osconsole.sim.app import create_app
 from osconsole.sim.clock import iso
 from osconsole.sim.generate import ADMIN_PASSWORD
 from osconsole.sim.scenarios import SCENARIOS, runner
-from osconsole.sim.world import L3_AGENT, World
+from osconsole.sim.world import L3_AGENT, SERVICES, World
 from tests.conftest import T0
 
 AGENTS = "/RegionTwo/network/v2.0/agents"
@@ -158,7 +158,8 @@ async def test_token_ttl_applies_to_new_tokens(sim: httpx.AsyncClient, world: Wo
 async def test_faults_listing_update_and_reset(sim: httpx.AsyncClient, world: World) -> None:
     world.regions["RegionTwo"].faults.latency_ms = 15.0  # as build_world(latency=True) does
     listing = (await sim.get("/_sim/faults")).json()
-    assert list(listing) == ["identity", *world.regions]
+    services = [f"{r}/{s}" for r in world.regions for s in SERVICES]
+    assert list(listing) == ["identity", *world.regions, *services]
     assert listing["RegionTwo"]["latency_ms"] == 15.0
     assert listing["identity"] == {
         "latency_ms": 0.0,
@@ -168,6 +169,13 @@ async def test_faults_listing_update_and_reset(sim: httpx.AsyncClient, world: Wo
         "malformed_rate": 0.0,
         "unreachable": False,
         "hang_seconds": 120.0,
+        "status": 0,
+        "retry_after": 0.0,
+        "html": False,
+        "truncate": False,
+        "shape": "",
+        "refuse": False,
+        "hang": False,
     }
 
     changed = await sim.put("/_sim/faults/RegionTwo", json={"error_rate": 0.5, "unreachable": True})

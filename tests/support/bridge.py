@@ -2,12 +2,15 @@
 
 keystoneauth speaks `requests`, which cannot use httpx's ASGITransport. This adapter
 hands each request to an httpx.AsyncClient on the test's event loop and waits for
-the answer from the worker thread, so the real auth code path runs in process.
+the answer from the worker thread, so the real auth code path runs in process. A
+timeout keystoneauth asks for, and a connection the simulator drops, reach it as the
+requests errors they would be over a socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,20 @@ class AsgiAdapter(BaseAdapter):
         coro = self.client.request(
             request.method, request.url, headers=dict(request.headers), content=request.body
         )
-        answer = asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+        try:
+            pending = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # a thread left hanging by a test whose loop has closed
+            coro.close()
+            raise requests.exceptions.ConnectionError("the test's event loop is closed") from None
+        # As requests would over a socket: keystoneauth's (read) timeout, and its
+        # connection errors.
+        try:
+            answer = pending.result(timeout=_seconds(timeout))
+        except concurrent.futures.TimeoutError:
+            pending.cancel()
+            raise requests.exceptions.ReadTimeout(f"no answer within {timeout}s") from None
+        except httpx.TransportError as exc:
+            raise requests.exceptions.ConnectionError(str(exc), request=request) from None
         response = requests.Response()
         response.status_code = answer.status_code
         response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
@@ -51,6 +67,13 @@ class AsgiAdapter(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+def _seconds(timeout: float | tuple[float | None, float | None] | None) -> float:
+    """requests' timeout (one number, or connect and read) as one bound; 30 s if none."""
+    if isinstance(timeout, tuple):
+        timeout = sum(t for t in timeout if t is not None) or None
+    return float(timeout) if timeout else 30.0
 
 
 def bridged_config(

@@ -32,8 +32,9 @@ from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock
 from osconsole.sim.generate import build_world
 from osconsole.sim.world import L3_AGENT, World
-from osconsole.tui.app import REPAINT_DELAY, ConsoleApp
+from osconsole.tui.app import ConsoleApp
 from osconsole.tui.messages import SnapshotArrived, ViewsApplied
+from osconsole.tui.polling import REPAINT_DELAY
 from tests.conftest import SIM_URL
 from tests.support import waiting
 from tests.support.bridge import bridged_config

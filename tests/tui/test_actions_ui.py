@@ -156,6 +156,39 @@ async def test_the_header_says_get_only_for_a_get_only_credential(
         await wait_for(pilot, lambda: bar.mode == "GET-ONLY")
 
 
+async def test_a_get_only_credential_has_no_action_key_and_no_palette_entry(
+    world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
+) -> None:
+    """Once the credential is known to be GET-only, nothing is offered, as in read-only:
+    before, `a` led to "This will be sent", then a refusal after `y`."""
+    from textual.command import CommandList, CommandPalette
+
+    settings = Settings(clouds=[CloudSettings(name="osconsole-sim-readonly")], sweep_budget=1000)
+    app = ConsoleApp(
+        settings,
+        openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
+        transport=httpx.ASGITransport(app=sim_app),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None)
+        await open_hypervisor(pilot, app, world)
+        screen = app.screen
+        assert "a" not in screen.active_bindings or not screen.active_bindings["a"].enabled
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        assert app.screen is screen  # no PickAction, no ConfirmPlan
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Disable")
+        await pilot.pause(0.5)
+        commands = app.screen.query_one(CommandList)
+        shown = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        assert not any("Disable" in line for line in shown), shown
+        await pilot.press("escape")
+    assert not mutating(world)
+    assert not (state_dir / "audit.jsonl").exists()  # nothing was even attempted
+
+
 async def test_the_command_palette_offers_the_actions_of_the_drilled_object(
     world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path, state_dir: Path
 ) -> None:

@@ -17,10 +17,13 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
+from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import Input, Static, Tab, Tabs
 
 from osconsole.config import CloudSettings, Settings
+from osconsole.health.findings import Severity
 from osconsole.live import PANES
 from osconsole.model import Agent, Kind, Snapshot
 from osconsole.sim.world import L3_AGENT, World
@@ -135,14 +138,20 @@ async def test_tab_labels_count_the_rows_that_need_attention() -> None:
         await load_fixed_world(pilot, app)
         tabs = app.dashboard.query_one("#pane-tabs", Tabs)
         labels = {tab.id: str(tab.label) for tab in tabs.query("Tab")}
-        # One compute host down; a split brain and a router with no active; two tenants
-        # warned; a dead L3 agent and a dead nova-compute.
+        # One compute host down; two tenants warned; a dead L3 agent and a dead
+        # nova-compute. The split brain and the router with no active are seen once: they
+        # are pending their debounce, not findings yet, and their rows say so.
         assert labels == {
             "tab-hypervisors": "1 Hypervisors (1!)",
-            "tab-routers": "2 L3 HA routers (2!)",
+            "tab-routers": "2 L3 HA routers",
             "tab-tenants": "3 Tenants (2!)",
             "tab-liveness": "4 Liveness (2!)",
         }
+        routers = app.dashboard.pane("routers").view
+        assert routers is not None
+        pending = [r for r in routers.rows if "(pending until" in r.text()]
+        assert {r.severity for r in pending} == {Severity.OK} and len(pending) == 2
+        assert any("SPLIT-BRAIN (pending until" in r.text() for r in pending)
 
 
 async def test_tab_labels_are_set_again_only_when_they_change() -> None:
@@ -258,6 +267,10 @@ async def test_s_cycles_sort_columns_and_shift_s_reverses() -> None:
         assert regions == sorted(regions, key=str.casefold)
         await pilot.press("s")
         await pilot.pause()
+        assert hypervisors.sort_column == ("severity", False)  # worst first, as the default
+        assert column(hypervisors, "severity")[0] == "CRIT"
+        await pilot.press("s")
+        await pilot.pause()
         assert hypervisors.sort_column == ("host", False)
         assert column(hypervisors, "host") == sorted(column(hypervisors, "host"))
         assert "sorted by Host asc" in hypervisors.header_text
@@ -268,7 +281,7 @@ async def test_s_cycles_sort_columns_and_shift_s_reverses() -> None:
         assert hosts == sorted(hosts, reverse=True)
         assert "sorted by Host desc" in hypervisors.header_text
         columns = len(hypervisors.view.columns) if hypervisors.view else 0
-        await pilot.press(*"s" * (columns - 1))  # past the last column: worst first again
+        await pilot.press(*"s" * (columns - 2))  # past the last column: worst first again
         await pilot.pause()
         assert hypervisors.sort_column is None
         assert hypervisors.shown_keys == worst_first
@@ -409,7 +422,7 @@ async def post_while_paused(pilot: Any, app: WatchedConsole, snapshot: Snapshot[
 async def test_a_quiet_console_repaints_at_once_and_one_right_behind_waits_its_turn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("osconsole.tui.app.REPAINT_DELAY", 1.0)
+    monkeypatch.setattr("osconsole.tui.polling.REPAINT_DELAY", 1.0)
     app = fixed_console()
     async with app.run_test(size=WIDE) as pilot:
         await load_fixed_world(pilot, app)
@@ -594,3 +607,40 @@ async def test_stale_kinds_keep_their_rows_and_say_stale_in_the_header() -> None
         assert f"STALE: {STALE_REGION}" in hypervisors.header_text
         assert f"{STALE_REGION} STALE" in strip(app)
         assert "STALE" not in pane(app, "tenants").header_text
+
+
+# -- notifications: per incident, one at a time, never over a dialog ---------------------------
+
+
+class Dialog(ModalScreen[None]):
+    """Stands for any dialog (an action's confirmation) that a toast must not cover."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Send it? y/n")
+
+
+async def test_one_toast_for_the_new_incidents_at_80x24() -> None:
+    """The fixed world raises three critical findings of two causes at once (a dead L3
+    agent; a compute host down: its hypervisor and its nova-compute): one toast, which
+    names the first incident and counts the other."""
+    app = fixed_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await load_fixed_world(pilot, app)
+        critical = [f for f in app.findings if f.severity is Severity.CRITICAL]
+        assert len(critical) == 3
+        toasts = list(app._notifications)
+        assert len(toasts) == 1
+        assert toasts[0].title.startswith("New critical incident in Region")
+        assert "(+1 other new incident)" in toasts[0].message
+        assert "compute host rtwo-cmp00001 down: hypervisor down, nova-compute down" in {
+            i.title for i in app.incidents
+        }
+
+
+async def test_no_toast_over_a_dialog() -> None:
+    app = fixed_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(Dialog())
+        await load_fixed_world(pilot, app)
+        assert list(app._notifications) == []
+        assert "CRITICAL" in app.dashboard.query_one("#findings-bar", Static).render().plain

@@ -30,21 +30,19 @@ from textual.widgets import DataTable
 from osconsole import cli
 from osconsole.cloud.http import SAFE_METHODS
 from osconsole.config import CloudSettings, Settings
-from osconsole.health.findings import Severity as FindingSeverity
-from osconsole.live import PANES
+from osconsole.health.findings import Severity
+from osconsole.live import PANES, LiveState
 from osconsole.model import Kind, RegionRef, Router, Snapshot
 from osconsole.sim.world import L3_AGENT, World
+from osconsole.tui import wall as wall_module
 from osconsole.tui.messages import SnapshotArrived
 from osconsole.tui.wall import (
-    EVENTS_KEPT,
     WallApp,
-    WallFeed,
     read_only,
     rotation_text,
     serve_wall,
     wall_command,
 )
-from osconsole.views import Severity
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
@@ -180,7 +178,8 @@ def first_poll_shown(app: WallApp) -> Callable[[], bool]:
             and arrived >= expected
             and len(app.wall.tiles) == expected // len(Kind)
             and all(d.known for t in tiles for d in t.data.domains)
-            and not app._arrivals
+            and not app.state.pending_arrivals
+            and not app._repainting  # taken, judged and shown
         )
 
     return shown
@@ -257,23 +256,26 @@ async def test_a_region_in_trouble_goes_red_while_the_others_stay_green(
     assert mutations(world) == []
 
 
-async def test_critical_findings_appear_after_an_agent_dies(wall: WallApp, world: World) -> None:
+async def test_critical_incidents_appear_after_an_agent_dies(wall: WallApp, world: World) -> None:
     async with wall.run_test(size=(200, 50)) as pilot:
         await wait_for(pilot, first_poll_shown(wall), what="first poll on the tiles")
-        assert "CRITICAL FINDINGS none" in wall.wall.findings.plain
+        assert "CRITICAL INCIDENTS none" in wall.wall.findings.plain
         region = world.regions["RegionTwo"]
         agent = min((a for a in region.agents if a.agent_type == L3_AGENT), key=lambda a: a.host)
         agent.stop(world.now())
         world.clock.step(80)
         assert wall.poller is not None
         wall.poller.refresh()
-        dead = f"{L3_AGENT} on {agent.host} is dead"
-        await wait_for(pilot, lambda: dead in wall.wall.findings.plain, what="the finding")
-        finding = next(f for f in wall.findings if dead in f.reason)
-        assert finding.severity == FindingSeverity.CRITICAL
-        assert finding.subject.region == "RegionTwo"
+        # One line for the agent and whatever its death did to its routers.
+        gone = f"{L3_AGENT} on {agent.host} dead"
+        await wait_for(pilot, lambda: gone in wall.wall.findings.plain, what="the incident")
+        incident = next(i for i in wall.incidents if i.title.startswith(gone))
+        assert incident.severity == Severity.CRITICAL
+        assert incident.ref.region == "RegionTwo"
         lines = wall.wall.findings.plain.splitlines()
-        assert lines[0].startswith("CRITICAL FINDINGS")
+        assert lines[0].startswith("CRITICAL INCIDENTS")
+        assert sum(gone in line for line in lines) == 1
+        dead = f"{L3_AGENT} on {agent.host} is dead"
         assert any(line.startswith("RegionTwo") and "since" in line for line in lines[1:])
         assert domain(tile_of(wall, "RegionTwo"), "Liveness").word == RED
         # The event ticker saw it die (between two polls of the agents).
@@ -372,7 +374,8 @@ async def test_q_quits() -> None:
 
 # -- runs for days -----------------------------------------------------------------------------
 
-WARMUP_POLLS = 16  # fills the event deque (20 events a look) and the flap window (15 looks)
+WARMUP_POLLS = 16  # fills the event deque (a line or two a look) and the flap window (15 looks)
+KEPT_IN_TEST = 10
 MEASURED_POLLS = 24
 POLL_EVERY = 60.0  # seconds of the wall's clock between two looks at every region
 MEMORY_BOUND = 160 * 1024  # bytes the wall may grow by over MEASURED_POLLS polls
@@ -406,6 +409,14 @@ async def one_look(app: WallApp, snapshots: list[Snapshot[Any]]) -> None:
     await asyncio.sleep(0.002)  # a screen refresh may run
 
 
+async def repaints_done(app: WallApp) -> None:
+    """No repaint under way or scheduled (a scheduled one is a task while it waits)."""
+    await waiting.wait_for(
+        lambda: not (app._repainting or app._repaint_scheduled), what="repaints done", step=0
+    )
+    await asyncio.sleep(0.01)
+
+
 def forget_render_caches(app: WallApp) -> None:
     """Empty the bounded render caches (DataTable's 10,000 cells, rich's 4,096 cell
     widths): they fill over thousands of polls, which would hide a leak in the figures."""
@@ -415,7 +426,10 @@ def forget_render_caches(app: WallApp) -> None:
     gc.collect()
 
 
-async def test_many_polls_leave_memory_and_tasks_flat() -> None:
+async def test_many_polls_leave_memory_and_tasks_flat(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The timeline groups a look's events by cause (every agent of a region dying is
+    # one line): a smaller bound is full after the warm-up, as EVENTS_KEPT is in days.
+    monkeypatch.setattr(wall_module, "EVENTS_KEPT", KEPT_IN_TEST)
     refs, snapshots = deterministic_snapshots()
     now = [FIXED]
     # Traced from the start: a traced object that replaces an untraced one would count
@@ -432,18 +446,20 @@ async def test_many_polls_leave_memory_and_tasks_flat() -> None:
                     await one_look(app, churning(snapshots, look, now[0]))
 
             await polls(0, WARMUP_POLLS)
+            await repaints_done(app)
             forget_render_caches(app)
             tasks = len(asyncio.all_tasks())
             sizes = app.sizes()
             before = tracemalloc.get_traced_memory()[0]
             await polls(WARMUP_POLLS, MEASURED_POLLS)
+            await repaints_done(app)
             forget_render_caches(app)
             grown = tracemalloc.get_traced_memory()[0] - before
             print(f"wall: {grown / 1024:+.1f} KiB over {MEASURED_POLLS} polls, {tasks} tasks")
             assert len(asyncio.all_tasks()) == tasks
             assert app.sizes() == sizes
-            assert sizes["events"] == EVENTS_KEPT  # the ticker's deque is full and stays so
-            assert sizes["timers"] == 3  # repaint check, tick, terminal check: no more
+            assert sizes["events"] == KEPT_IN_TEST  # the ticker's deque is full and stays so
+            assert sizes["timers"] <= 3  # tick, terminal check and at most one repaint due
             assert app.repaints >= WARMUP_POLLS + MEASURED_POLLS
             assert grown < MEMORY_BOUND, f"the wall grew by {grown:,} bytes"
     finally:
@@ -520,21 +536,26 @@ def test_tiles_fold_into_columns_and_drop_digits_when_many() -> None:
     assert needs_compact(20, 200, 50)
 
 
-def test_the_feed_judges_every_snapshot_even_two_of_one_scope_in_a_batch() -> None:
+def test_the_pipeline_judges_every_snapshot_even_two_of_one_scope_in_a_batch() -> None:
     """Two looks at RegionOne's routers in one batch: the tracker sees both, so the
     debounced split brain (60 s) is reported, as it would be one look at a time."""
     _, snapshots = deterministic_snapshots()
     routers = next(s for s in snapshots if s.kind is Kind.ROUTERS and s.ref.region == "RegionOne")
-    feed = WallFeed(keep=5)
-    assert feed.take([healed(timed(routers, HEALTHY)), timed(routers, ONSET), routers])
-    assert any("split brain" in f.reason for f in feed.findings)
-    assert any("split brain begins" in e.description for e in feed.newest_events())
-    assert not feed.take([])
+    state = LiveState(Settings(), keep_events=5)
+    for snap in (healed(timed(routers, HEALTHY)), timed(routers, ONSET), routers):
+        state.apply(snap)
+    assert state.pending_arrivals == 3
+    state.judge()
+    assert state.pending_arrivals == 0
+    assert any("split brain" in f.reason for f in state.findings)
+    assert any("split brain begins" in e.description for e in state.newest_events(60))
     many = [healed(timed(routers, HEALTHY + i)) if i % 2 else timed(routers, HEALTHY + i)
             for i in range(40)]  # fmt: skip
-    feed.take(many)
-    assert len(feed.timeline.events) == 5  # bounded
-    newest = feed.newest_events()
+    for snap in many:
+        state.apply(snap)
+    state.judge()
+    assert len(state.timeline.events) == 5  # bounded
+    newest = state.newest_events(60)
     assert [e.time for e in newest] == sorted((e.time for e in newest), reverse=True)
 
 

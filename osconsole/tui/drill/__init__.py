@@ -14,12 +14,14 @@ from textual.app import App
 
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.model import Kind
+from osconsole.tui.context import console_of
+from osconsole.tui.drill.context import host_target
 from osconsole.tui.drill.pages import build_page, can_open
 from osconsole.tui.drill.screen import DrillScreen, push_drill
 from osconsole.views import Target, region_labels
 from osconsole.widgets.pane import LivePane
 
-__all__ = ["DrillScreen", "build_page", "open_drill_down"]
+__all__ = ["DrillScreen", "build_page", "open_drill_down", "open_host"]
 
 
 def pane_of(kind: Kind) -> str:
@@ -28,8 +30,7 @@ def pane_of(kind: Kind) -> str:
 
 def start_trail(app: App[Any], target: Target) -> tuple[str, str, str]:
     """("Dashboard", the pane, the region) that every top-level breadcrumb starts with."""
-    state = getattr(app, "state", None)
-    refs = [*(getattr(state, "regions", None) or ()), target.ref]
+    refs = [*console_of(app).state.regions, target.ref]
     pane = pane_of(target.kind)
     return "Dashboard", PANE_TITLES.get(pane, pane), region_labels(refs)[target.ref]
 
@@ -58,3 +59,35 @@ def open_drill_down(app: App[Any], target: Target) -> None:
             pane.select_key(key)
 
     push_drill(app, target, start_trail(app, target), callback)
+
+
+def hosts_named(app: App[Any], name: str) -> list[tuple[Any, str]]:
+    """(region ref, host) of every host called `name` (case-insensitive) in the last polls."""
+    state = getattr(app, "state", None)
+    found: dict[tuple[Any, str], None] = {}
+    wanted = name.strip().lower()
+    fields = ((Kind.HYPERVISORS, "hostname"), (Kind.SERVICES, "host"), (Kind.AGENTS, "host"))
+    for kind, field in fields:
+        for snapshot in state.of_kind(kind) if state is not None else ():
+            for item in snapshot.items.values():
+                host = getattr(item, field, "")
+                if host and host.lower() == wanted:
+                    found[(snapshot.ref, host)] = None
+    refs = list(getattr(state, "regions", None) or ())
+    return sorted(found, key=lambda pair: refs.index(pair[0]) if pair[0] in refs else len(refs))
+
+
+def open_host(app: App[Any], name: str) -> None:
+    """`:host NAME`: the host page (its first region when several have that name)."""
+    found = hosts_named(app, name)
+    if not found:
+        app.notify(f"no host {name!r} in the last poll", title=":host", severity="warning",
+                   markup=False)  # fmt: skip
+        return
+    (ref, host), others = found[0], found[1:]
+    if others:
+        where = ", ".join(str(r) for r, _ in others)
+        app.notify(f"{host} is also in {where}", title=":host", markup=False)
+    target = host_target(ref, host)
+    assert target is not None
+    push_drill(app, target, (*start_trail(app, target)[::2], "Host"))

@@ -10,18 +10,11 @@ from typing import Any
 
 from osconsole.collect.parse import as_bool, utc_timestamp
 from osconsole.config import Thresholds
+from osconsole.health.findings import Assessment
 from osconsole.live import LiveState
-from osconsole.model import Agent, Hypervisor, Kind, Service, Snapshot
+from osconsole.model import Agent, Hypervisor, Kind, RegionRef, Service, Snapshot
 from osconsole.tui.drill.sections import Line, Page, Section, age_cell, aged, freshness
-from osconsole.views import (
-    Cell,
-    Column,
-    Target,
-    Tone,
-    agent_severity,
-    project_names,
-    service_severity,
-)
+from osconsole.views import Cell, Column, Target, Tone, project_names
 
 
 @dataclass(frozen=True)
@@ -37,7 +30,15 @@ class Context:
         return self.state.settings.thresholds
 
     def snapshot(self, kind: Kind) -> Snapshot[Any] | None:
-        return self.state.snapshots.get((self.target.ref, kind))
+        """The latest snapshot of `kind` in the target's region, as judged (the facts
+        the panes show: see osconsole.health.assess.reconcile)."""
+        key = (self.target.ref, kind)
+        judged = self.state.verdicts.snapshots.get(key)
+        return judged if judged is not None else self.state.snapshots.get(key)
+
+    def verdict(self, kind: Kind, item_id: str) -> Assessment:
+        """The one judge's assessment of an object of the target's region."""
+        return self.state.verdicts.of(self.target.ref, kind, item_id)
 
     def items(self, kind: Kind) -> Mapping[str, Any]:
         snap = self.snapshot(kind)
@@ -64,6 +65,14 @@ class Context:
             if h.service_host:
                 found[h.service_host] = h.id
         return found
+
+
+HOST = "host"  # Target.detail of a host page: its id is the host name
+
+
+def host_target(ref: RegionRef, host: str) -> Target | None:
+    """The host page of `host` (None when the host is not known): Enter on a "Host" line."""
+    return Target(ref, Kind.HYPERVISORS, host, HOST) if host else None
 
 
 # -- servers (a hypervisor's, a project's) -----------------------------------------------
@@ -185,7 +194,7 @@ def host_neighbours(ctx: Context, host: str, but: str) -> list[Line]:
     for a in ctx.items(Kind.AGENTS).values():
         if a.host != host or a.id == but:
             continue
-        severity, _ = agent_severity(a, ctx.thresholds)
+        severity = ctx.verdict(Kind.AGENTS, a.id).severity
         cells = (
             Cell("neutron"),
             Cell(a.agent_type),
@@ -193,12 +202,12 @@ def host_neighbours(ctx: Context, host: str, but: str) -> list[Line]:
             agent_admin(a),
             age_cell(aged(a.heartbeat_age, agents, ctx.now), late),
         )
-        ranked.append((-severity, Line(a.id, cells, ctx.to(Kind.AGENTS, a.id, "agent"))))
+        ranked.append((-severity.rank, Line(a.id, cells, ctx.to(Kind.AGENTS, a.id, "agent"))))
     services = ctx.snapshot(Kind.SERVICES)
     for s in ctx.items(Kind.SERVICES).values():
         if s.host != host or s.id == but:
             continue
-        severity, _ = service_severity(s, ctx.thresholds)
+        severity = ctx.verdict(Kind.SERVICES, s.id).severity
         cells = (
             Cell(s.project),
             Cell(s.binary),
@@ -206,7 +215,7 @@ def host_neighbours(ctx: Context, host: str, but: str) -> list[Line]:
             service_admin(s),
             age_cell(aged(s.heartbeat_age, services, ctx.now), late),
         )
-        ranked.append((-severity, Line(s.id, cells, ctx.to(Kind.SERVICES, s.id, s.project))))
+        ranked.append((-severity.rank, Line(s.id, cells, ctx.to(Kind.SERVICES, s.id, s.project))))
     ranked.sort(key=lambda pair: (pair[0], pair[1].cells[0].text, pair[1].cells[1].text))
     return [line for _, line in ranked]
 

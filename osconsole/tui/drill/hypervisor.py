@@ -3,12 +3,15 @@ and its Placement capacity. What an operator needs before evacuating or draining
 
 from __future__ import annotations
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import compute, placement
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.hypervisors import RESOURCE_CLASSES, capacity_from_placement
+from osconsole.health.hypervisors import capacity_finding
 from osconsole.model import Capacity, Hypervisor, Kind, Service
 from osconsole.tui.drill.context import (
     Context,
+    host_target,
     missing_page,
     server_columns,
     server_lines,
@@ -27,16 +30,10 @@ from osconsole.tui.drill.sections import (
     fact,
     facts,
     freshness,
+    verdict_cell,
     yes_no,
 )
-from osconsole.views import (
-    Cell,
-    Column,
-    Tone,
-    capacity_finding,
-    format_ratio,
-    hypervisor_state_severity,
-)
+from osconsole.views import Cell, Column, Tone, format_ratio
 
 SERVICE_COLUMNS = (
     Column("binary", "Binary"),
@@ -81,19 +78,15 @@ def hypervisor_page(ctx: Context) -> Page:
 
 
 def _facts(ctx: Context, h: Hypervisor) -> Section:
-    severity = hypervisor_state_severity(h)
+    judged = ctx.verdict(Kind.HYPERVISORS, h.id)
+    severity = judged.severity
     state = "up" if h.state == "up" else ("DOWN" if h.state == "down" else h.state)
-    findings = [
-        finding
-        for label, cap in (("vCPU", h.vcpu), ("RAM", h.memory_mb), ("disk", h.disk_gb))
-        if (finding := capacity_finding(label, cap and cap.used_ratio, ctx.thresholds))
-    ]
     lines = [
-        fact("Host", h.hostname),
+        fact("Verdict", verdict_cell(judged)),
+        fact("Host", h.hostname, host_target(ctx.target.ref, h.service_host or h.hostname)),
         fact("State", Cell(state, SEVERITY_TONES[severity] if state != "up" else Tone.NONE)),
         fact("Status", h.status + (f" ({h.disabled_reason})" if h.disabled_reason else "")),
         fact("Running VMs", "-" if h.running_vms is None else str(h.running_vms)),
-        fact("Findings", Cell("; ".join(findings), Tone.WARNING) if findings else "none"),
         *([fact("Type", h.hypervisor_type)] if h.hypervisor_type else []),
         *([fact("Host IP", h.host_ip)] if h.host_ip else []),
         fact("Id", h.id),
@@ -114,7 +107,8 @@ def _servers_placeholder(h: Hypervisor) -> Section:
 
 def _servers_loader(ctx: Context, host: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, server_time = await compute.servers(client, host=host)
+        found, server_time = await compute.servers(client, host=host)
+        bodies = clean_tree(found)
         lines, note = capped(server_lines(bodies, ctx, "project", server_time), "")
         return Section(
             "servers",
@@ -193,8 +187,8 @@ def _usage_section(
 
 def _usage_loader(ctx: Context, provider: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        inventories = await placement.inventories(client, provider)
-        usages = await placement.usages(client, provider)
+        inventories = clean_tree(await placement.inventories(client, provider))
+        usages = clean_tree(await placement.usages(client, provider))
         classes = sorted(set(inventories) | set(RESOURCE_CLASSES.values()))
         caps = {rc: capacity_from_placement(inventories, usages, rc) for rc in classes}
         return _usage_section(ctx, caps, "source: placement, live", live=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import network
 from osconsole.cloud.http import RegionClient
 from osconsole.model import Agent, Hypervisor, Kind, Router, Service
@@ -17,12 +18,12 @@ from osconsole.tui.drill.context import (
     agent_admin,
     agent_state,
     host_neighbours,
+    host_target,
     hypervisors_of_host,
     missing_page,
     service_admin,
     service_state,
 )
-from osconsole.tui.drill.router import verdict_cell
 from osconsole.tui.drill.sections import (
     SEVERITY_TONES,
     Line,
@@ -33,20 +34,11 @@ from osconsole.tui.drill.sections import (
     fact,
     facts,
     freshness,
+    verdict_cell,
     when,
     yes_no,
 )
-from osconsole.views import (
-    Cell,
-    Column,
-    Severity,
-    Tone,
-    agent_severity,
-    format_age,
-    format_ratio,
-    hypervisor_state_severity,
-    service_severity,
-)
+from osconsole.views import Cell, Column, Tone, format_age, format_ratio
 
 L3_AGENT = "L3 agent"
 ROUTER_COLUMNS = (
@@ -66,12 +58,6 @@ HYPERVISOR_COLUMNS = (
     Column("disk", "Disk %", numeric=True),
     Column("vms", "VMs", numeric=True),
 )
-
-
-def verdict(severity: Severity, reasons: list[str]) -> Cell:
-    if severity is Severity.OK and not reasons:
-        return Cell("OK")
-    return Cell(f"{severity.name}: {'; '.join(reasons)}", SEVERITY_TONES[severity])
 
 
 def _heartbeat_fact(age: float | None, late_after: float) -> Cell:
@@ -106,13 +92,12 @@ def agent_page(ctx: Context) -> Page:
 
 def _agent_facts(ctx: Context, a: Agent) -> Section:
     snap = ctx.snapshot(Kind.AGENTS)
-    severity, reasons = agent_severity(a, ctx.thresholds)
     server_now = _server_now(ctx, Kind.AGENTS)
     lines = [
-        fact("Verdict", verdict(severity, reasons)),
+        fact("Verdict", verdict_cell(ctx.verdict(Kind.AGENTS, a.id))),
         fact("Type", a.agent_type),
         fact("Binary", a.binary or "-"),
-        fact("Host", a.host),
+        fact("Host", a.host, host_target(ctx.target.ref, a.host)),
         fact("Alive", agent_state(a)),
         fact("Admin", agent_admin(a)),
         fact(
@@ -151,7 +136,9 @@ def _router_line(ctx: Context, router_id: str, a: Agent, body: dict[str, Any] | 
     cells = (
         Cell(str(body.get("name") or (r.name if r else "")) or router_id),
         state_cell,
-        verdict_cell(r, _ovn(ctx)) if r else Cell("not in the last poll", Tone.DIM),
+        verdict_cell(ctx.verdict(Kind.ROUTERS, r.id))
+        if r
+        else Cell("not in the last poll", Tone.DIM),
         Cell(ctx.names.get(project, project) or "-"),
         Cell(str(body.get("status") or (r.status if r else "?"))),
         Cell(router_id),
@@ -182,7 +169,8 @@ def _router_order(line: Line) -> tuple[int, str]:
 
 def _routers_loader(ctx: Context, a: Agent) -> Loader:
     async def load(client: RegionClient) -> Section:
-        items, _ = await network.agent_l3_routers(client, a.id)
+        found, _ = await network.agent_l3_routers(client, a.id)
+        items = clean_tree(found)
         bodies = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
         lines = sorted((_router_line(ctx, b["id"], a, b) for b in bodies), key=_router_order)
         active = sum(1 for line in lines if line.cells[1].text == "active")
@@ -210,12 +198,11 @@ def service_page(ctx: Context) -> Page:
 
 def _service_facts(ctx: Context, s: Service) -> Section:
     snap = ctx.snapshot(Kind.SERVICES)
-    severity, reasons = service_severity(s, ctx.thresholds)
     server_now = _server_now(ctx, Kind.SERVICES)
     lines = [
-        fact("Verdict", verdict(severity, reasons)),
+        fact("Verdict", verdict_cell(ctx.verdict(Kind.SERVICES, s.id))),
         fact("Service", f"{s.project} {s.binary}"),
-        fact("Host", s.host),
+        fact("Host", s.host, host_target(ctx.target.ref, s.host)),
         fact("State", service_state(s)),
         fact("Status", service_admin(s)),
         fact("Forced down", Cell("FORCED DOWN", Tone.WARNING) if s.forced_down else "no"),
@@ -238,7 +225,7 @@ def _pct(cap: Any) -> Cell:
 
 
 def hypervisor_line(ctx: Context, h: Hypervisor) -> Line:
-    severity = hypervisor_state_severity(h)
+    severity = ctx.verdict(Kind.HYPERVISORS, h.id).severity
     state = "up" if h.state == "up" else ("DOWN" if h.state == "down" else h.state)
     cells = (
         Cell(h.hostname),

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from osconsole.live import LiveState
 from osconsole.model import Kind
-from osconsole.tui.drill.context import Context
+from osconsole.tui.drill.context import HOST, Context
+from osconsole.tui.drill.host import host_page
 from osconsole.tui.drill.hypervisor import hypervisor_page
 from osconsole.tui.drill.liveness import agent_page, service_page
 from osconsole.tui.drill.router import router_page
@@ -31,4 +32,6 @@ def can_open(target: Target) -> bool:
 def build_page(state: LiveState, target: Target, now: float) -> Page:
     """The page of `target` from the latest snapshots (pure; cheap enough to rebuild
     every few seconds while the screen is open)."""
+    if target.detail == HOST:
+        return host_page(Context(state, target, now))
     return BUILDERS[target.kind](Context(state, target, now))

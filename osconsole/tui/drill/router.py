@@ -13,11 +13,18 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
 from osconsole.collect.routers import parse_binding
 from osconsole.health import ovn as ovn_rules
+from osconsole.health.routers import (
+    expected_replicas,
+    live_l3_agents,
+    replica_hosts,
+    router_problems,
+)
 from osconsole.model import Kind, Router, RouterBinding
 from osconsole.tui.drill.context import Context, missing_page
 from osconsole.tui.drill.sections import (
@@ -31,18 +38,10 @@ from osconsole.tui.drill.sections import (
     fact,
     facts,
     freshness,
+    verdict_cell,
     yes_no,
 )
-from osconsole.views import (
-    Cell,
-    Chassis,
-    Column,
-    Severity,
-    Tone,
-    active_on_text,
-    format_age,
-    router_verdict,
-)
+from osconsole.views import Cell, Chassis, Column, Tone, active_on_text, actives_text, format_age
 
 AGENT_COLUMNS = (
     Column("host", "Host"),
@@ -101,15 +100,6 @@ def _chassis(ctx: Context) -> Chassis | None:
     return None if listed is None else {c.host: c for c in listed}
 
 
-def verdict_cell(r: Router, ovn: bool, chassis: Chassis | None = None) -> Cell:
-    """'CRITICAL: SPLIT-BRAIN, FEW REPLICAS (1)' or 'OK'; the words carry the meaning."""
-    verdict = router_verdict(r, ovn, chassis)
-    if verdict.severity is Severity.OK:
-        return Cell("OK")
-    text = f"{verdict.severity.name}: {', '.join(verdict.findings)}"
-    return Cell(text, SEVERITY_TONES[verdict.severity])
-
-
 def _sweep_age(ctx: Context, r: Router) -> float | None:
     snap = ctx.snapshot(Kind.ROUTERS)
     if snap is None or r.bindings_checked_at is None:
@@ -128,14 +118,14 @@ def _facts(ctx: Context, r: Router) -> Section:
     project = ctx.to(Kind.TENANTS, r.project_id) if r.project_id else None
     lines = [
         fact("Name", r.name or "-"),
-        fact("Verdict", verdict_cell(r, ovn)),
-        fact("Actives", router_verdict(r, ovn).actives),
+        fact("Verdict", verdict_cell(ctx.verdict(Kind.ROUTERS, r.id))),
+        fact("Actives", actives_text(r, ovn)[0]),
         fact("Project", ctx.project_text(r.project_id), project),
         fact("Status", Cell(r.status, Tone.CRITICAL if r.status == "ERROR" else Tone.NONE)),
         fact("Admin", "up" if r.admin_state_up else Cell("ADMIN-DOWN", Tone.INFO)),
         fact("HA", yes_no(r.ha)),
         fact("Distributed", yes_no(r.distributed)),
-        fact("Replica hosts", ", ".join(r.replica_hosts) or "none"),
+        fact("Replica hosts", ", ".join(replica_hosts(r)) or "none"),
         fact("Last sweep", "never" if swept is None else f"{format_age(swept)} ago"),
         fact("Id", r.id),
     ]
@@ -153,7 +143,7 @@ def _ovn_facts(ctx: Context, r: Router) -> Section:
     status = "-" if gateway is None else gateway.status
     lines = [
         fact("Name", r.name or "-"),
-        fact("Verdict", verdict_cell(r, True, chassis)),
+        fact("Verdict", verdict_cell(ctx.verdict(Kind.ROUTERS, r.id))),
         fact("HA", "OVN (gateway chassis)"),
         fact(
             "Active on",
@@ -247,12 +237,12 @@ def _describe(bindings: Iterable[RouterBinding]) -> str:
 
 def _agents_loader(ctx: Context, r: Router) -> Loader:
     async def load(client: RegionClient) -> Section:
-        items, server_time = await network.router_l3_agents(client, r.id)
+        found, server_time = await network.router_l3_agents(client, r.id)
+        items = clean_tree(found)
         pairs = [(b, item) for item in items if (b := parse_binding(item)) is not None]
         bindings = tuple(b for b, _ in pairs)
         lines = [binding_line(ctx, b, _heartbeat(item, server_time)) for b, item in pairs]
-        live = replace(r, bindings=bindings)
-        verdict = verdict_cell(live, _ovn(ctx), _chassis(ctx))
+        verdict = _live_verdict(ctx, replace(r, bindings=bindings))
         if r.bindings is None:
             compared = "not swept before"
         elif _summary(r.bindings) == _summary(bindings):
@@ -265,6 +255,24 @@ def _agents_loader(ctx: Context, r: Router) -> Loader:
         return Section("agents", title, columns, tuple(lines), note=note, note_tone=tone, live=True)
 
     return load
+
+
+def _live_verdict(ctx: Context, live: Router) -> Cell:
+    """The judge's rules on this live look (not debounced: a look, not a finding)."""
+    snap = ctx.snapshot(Kind.ROUTERS)
+    expected = expected_replicas(ctx.thresholds, live_l3_agents(snap.extra if snap else {}))
+    ovn = _ovn(ctx)
+    problems = router_problems(live, ovn=ovn, expected=expected)
+    if ovn:  # its gateway, as health.ovn judges it (candidates from this live look)
+        chassis = _chassis(ctx)
+        alive = None if chassis is None else len(ovn_rules.live_chassis(list(chassis.values())))
+        required = ovn_rules.required_candidates(ctx.thresholds, alive)
+        problems += ovn_rules.gateway_problems(live, chassis, required)
+        problems.sort(key=lambda p: -p.severity)
+    if not problems:
+        return Cell("OK")
+    worst = max(p.severity for p in problems)
+    return Cell(f"{worst.name}: {', '.join(p.label for p in problems)}", SEVERITY_TONES[worst])
 
 
 def _heartbeat(item: Any, server_time: float | None) -> float | None:
@@ -319,7 +327,8 @@ def _ports_loader(ctx: Context, r: Router) -> Loader:
     title = "Gateway port" if ovn else "HA ports"
 
     async def load(client: RegionClient) -> Section:
-        items, _ = await network.ports(client, device_id=r.id, device_owner=owner)
+        found, _ = await network.ports(client, device_id=r.id, device_owner=owner)
+        items = clean_tree(found)
         lines = [line for line in map(port_line, items) if line is not None]
         lines.sort(key=lambda line: line.cells[0].text)
         note = "live" if lines else f"live: this router has no {title.lower()}"

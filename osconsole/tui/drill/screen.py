@@ -24,6 +24,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from osconsole.cloud.http import ApiFailure, RegionClient
+from osconsole.tui.actions import act, action_target
+from osconsole.tui.context import console_of
 from osconsole.tui.drill.pages import build_page
 from osconsole.tui.drill.sections import KIND_LABELS, Loader, Page, Section, failure_text
 from osconsole.tui.drill.widgets import Breadcrumb, SectionView, app_now
@@ -111,7 +113,7 @@ class DrillScreen(Screen[None]):
     def _build(self) -> Page:
         """The page from the latest snapshots; a bug here shows as text, not a traceback."""
         try:
-            return build_page(self.app.state, self.target, self._now())  # type: ignore[attr-defined]
+            return build_page(console_of(self.app).state, self.target, self._now())
         except Exception as exc:
             log.exception("drill-down page of %s failed", self.target)
             error = Section(
@@ -120,8 +122,8 @@ class DrillScreen(Screen[None]):
             return Page(self.target.id, self.target.id, (error,))
 
     def _client(self) -> RegionClient | None:
-        connection = getattr(self.app, "connection", None)
-        for region in getattr(connection, "regions", None) or ():
+        connection = console_of(self.app).connection
+        for region in connection.regions if connection is not None else ():
             if region.ref == self.target.ref:
                 return region.client
         return None
@@ -176,7 +178,7 @@ class DrillScreen(Screen[None]):
 
     def _follow_snapshots(self) -> None:
         """Redraw the snapshot sections from the latest polls (unless paused)."""
-        if getattr(self.app, "paused", False):
+        if console_of(self.app).paused:
             return
         page = self._build()
         now = self._now()
@@ -192,14 +194,15 @@ class DrillScreen(Screen[None]):
     # -- keys -----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only sessions have no action key at all (not merely hidden)."""
-        if action == "act" and getattr(self.app, "settings", None) is not None:
-            return not self.app.settings.readonly  # type: ignore[attr-defined]
+        """Read-only sessions and GET-only credentials have no action key at all (not
+        merely hidden)."""
+        if action == "act":
+            from osconsole.tui.actions import actions_allowed
+
+            return actions_allowed(self.app, self.target.ref)
         return True
 
     def action_act(self) -> None:
-        from osconsole.tui.actions import act, action_target
-
         subject = None
         node = self.focused
         while node is not None and not isinstance(node, SectionView):
@@ -207,7 +210,7 @@ class DrillScreen(Screen[None]):
         if isinstance(node, SectionView):
             line = node.cursor_line()
             subject = line.subject if line is not None else None
-        target = action_target(self.app, self.target, subject)
+        target = action_target(console_of(self.app), self.target, subject)
         if target is None:
             self.notify("No action applies here", timeout=3)
             return

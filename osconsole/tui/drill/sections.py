@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from osconsole.clean import clean_text
 from osconsole.cloud.http import ApiFailure, RegionClient
+from osconsole.health.findings import Assessment, Severity
 from osconsole.model import Kind, Snapshot
-from osconsole.views import Cell, Column, Severity, Target, Tone, format_age
+from osconsole.views import Cell, Column, Target, Tone, format_age, problem_words
 
 MAX_LINES = 1000  # a live listing longer than this shows its first lines and says so
 KIND_LABELS = {
@@ -27,11 +29,23 @@ KIND_LABELS = {
     Kind.TENANTS: "Tenants",
 }
 SEVERITY_TONES = {
+    Severity.UNKNOWN: Tone.DIM,
     Severity.OK: Tone.OK,
     Severity.INFO: Tone.INFO,
     Severity.WARNING: Tone.WARNING,
     Severity.CRITICAL: Tone.CRITICAL,
 }
+
+
+def verdict_cell(assessment: Assessment) -> Cell:
+    """The object's assessment, as the pane's row says it: "OK", "CRITICAL: SPLIT-BRAIN",
+    "UNKNOWN: ? not checked yet", "OK: NO ACTIVE (pending until 12:03:04 UTC)"."""
+    words = problem_words(assessment)
+    severity = assessment.severity
+    if not words:
+        return Cell(severity.name)
+    tone = SEVERITY_TONES[severity] if severity is not Severity.OK else Tone.DIM
+    return Cell(f"{severity.name}: {words}", tone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +155,8 @@ def freshness(snapshot: Snapshot[Any] | None, now: float, what: str = "last poll
 def failure_text(exc: BaseException) -> str:
     """An error as an operator reads it: the API's own words, never a traceback."""
     if isinstance(exc, ApiFailure):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc} (details in the log)"
+        return clean_text(exc)
+    return f"unexpected {type(exc).__name__}: {clean_text(exc)} (details in the log)"
 
 
 def capped(lines: list[Line], note: str) -> tuple[tuple[Line, ...], str]:

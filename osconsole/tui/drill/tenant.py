@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from osconsole.clean import clean_tree
 from osconsole.cloud import compute, network
 from osconsole.cloud.http import RegionClient
 from osconsole.collect.parse import utc_timestamp
@@ -25,8 +26,9 @@ from osconsole.tui.drill.sections import (
     fact,
     facts,
     freshness,
+    verdict_cell,
 )
-from osconsole.views import Cell, Column, Tone, tenant_severity
+from osconsole.views import Cell, Column, Tone
 
 PORT_BATCH = 50  # port ids per request: keeps the query string well under URL limits
 PORT_COLUMNS = (
@@ -82,10 +84,12 @@ def _why(ctx: Context, s: TenantSignals | None) -> Section:
         note = f"not in the last tenants poll ({freshness(snap, ctx.now)})"
         return facts("why", "Why it is listed", [fact("Project", ctx.target.id)], note)
     result = score(s, ctx.thresholds)
-    severity = tenant_severity(result.score)
+    judged = ctx.verdict(Kind.TENANTS, s.project_id)
+    severity = judged.severity
     lines = [
+        fact("Verdict", verdict_cell(judged)),
         fact("Project", f"{s.project_name} ({s.project_id})"),
-        fact("Score", Cell(f"{result.score:.0f} {severity.name}", SEVERITY_TONES[severity])),
+        fact("Score", Cell(f"{result.score:.0f}", SEVERITY_TONES[severity])),
     ]
     for i, reason in enumerate(result.reasons or ("nothing found",), start=1):
         lines.append(fact(f"Reason {i}", Cell(reason, SEVERITY_TONES[severity])))
@@ -138,7 +142,8 @@ def _port_word(port: int) -> str:
 
 def _servers_loader(ctx: Context, pid: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, server_time = await compute.servers(client, project_id=pid)
+        found, server_time = await compute.servers(client, project_id=pid)
+        bodies = clean_tree(found)
         lines, note = capped(server_lines(bodies, ctx, "host", server_time), "live")
         return Section(
             "servers",
@@ -200,7 +205,7 @@ def _ports_loader(ids: tuple[str, ...]) -> Loader:
         bodies: list[dict[str, Any]] = []
         for start in range(0, len(ids), PORT_BATCH):
             found, _ = await network.ports(client, id=list(ids[start : start + PORT_BATCH]))
-            bodies.extend(found)
+            bodies.extend(clean_tree(found))
         lines = [line for line in map(port_line, bodies) if line is not None]
         gone = len(ids) - len(lines)
         note = "live" + (f"; {gone} deleted since the last poll" if gone else "")
@@ -253,7 +258,8 @@ def rule_line(body: dict[str, Any]) -> Line | None:
 
 def _rules_loader(pid: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, _ = await network.security_group_rules(client, project_id=pid, direction="ingress")
+        found, _ = await network.security_group_rules(client, project_id=pid, direction="ingress")
+        bodies = clean_tree(found)
         open_rules = [b for b in bodies if is_open_prefix(b.get("remote_ip_prefix"))]
         lines = [line for line in map(rule_line, open_rules) if line is not None]
         lines.sort(key=lambda line: (line.cells[3].text != "SENSITIVE", line.cells[1].text))
@@ -293,7 +299,8 @@ def fip_line(body: dict[str, Any], now: float) -> Line | None:
 
 def _fips_loader(ctx: Context, pid: str) -> Loader:
     async def load(client: RegionClient) -> Section:
-        bodies, server_time = await network.floating_ips(client, project_id=pid)
+        found, server_time = await network.floating_ips(client, project_id=pid)
+        bodies = clean_tree(found)
         now = server_time if server_time is not None else ctx.now
         mine = [b for b in bodies if (b.get("project_id") or b.get("tenant_id")) == pid]
         lines = sorted(

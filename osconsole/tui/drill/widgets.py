@@ -8,7 +8,6 @@ cells are touched, so the cursor and the scroll position stay where they were.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -18,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from osconsole.tui.context import console_of
 from osconsole.tui.drill.sections import Line, Section, fit_trail
 from osconsole.views import Cell, Column, Target, Tone, format_age
 from osconsole.widgets.pane import TONE_CLASSES, ToneCell, ToneStyles
@@ -26,9 +26,8 @@ EMPTY = Cell("")
 
 
 def app_now(app: App[Any]) -> float:
-    """The console's clock (injectable for tests and replay), else the wall clock."""
-    clock = getattr(app, "clock", time.time)
-    return float(clock())
+    """The console's clock (injectable for tests and replay)."""
+    return float(console_of(app).clock())
 
 
 class DrillTable(DataTable[ToneCell]):

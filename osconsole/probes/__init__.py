@@ -1,0 +1,1 @@
+"""Optional probes of what lies beneath OpenStack: RabbitMQ, MySQL/Galera, memcached."""

@@ -1,0 +1,80 @@
+"""Lead times against the simulator's slow-boots scenario: the collector's figures agree
+with a computation straight from the API listing, and the slow-boot finding appears
+while boots are slow and clears once they have left the hour."""
+
+from __future__ import annotations
+
+import pytest
+
+from osconsole.cloud import compute
+from osconsole.cloud.connect import Connection
+from osconsole.collect.parse import iso_utc
+from osconsole.config import Settings
+from osconsole.controlplane import plane_looks
+from osconsole.health.assess import assess
+from osconsole.health.findings import Tracker
+from osconsole.health.leadtimes import BOOT_SLOW
+from osconsole.leadtimes import HOUR, LeadTimeSummary, _quantile, boot_sample
+from osconsole.model import Kind
+from osconsole.poller import Poller
+from osconsole.sim.clock import SimClock
+from osconsole.sim.plane_incidents import SlowBoots
+from osconsole.sim.scenarios import SCENARIOS, Plan, ScenarioFactory, Step, start_scenario
+from osconsole.sim.world import World
+
+REGION = "RegionOne"
+STEP = 10.0  # below the deletes' 20 s: every delete is seen deleting
+DURATIONS = [30.0] * 6 + [120.0, 240.0, 240.0]
+
+
+@pytest.fixture
+def short_slow_boots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow-boots scenario, shorter (fewer boots, slower deletes, fewer polls)."""
+
+    def steps(plan: Plan) -> list[Step]:
+        incident = SlowBoots(plan, REGION, durations=DURATIONS, delete_after=10, delete_s=20)
+        return incident.steps(0.0)
+
+    monkeypatch.setitem(SCENARIOS, "slow-boots", ScenarioFactory("slow-boots", "", steps))
+
+
+async def test_lead_times_agree_with_the_listing_and_the_finding_comes_and_goes(
+    connection: Connection, world: World, clock: SimClock, short_slow_boots: None
+) -> None:
+    session = next(r for r in connection.regions if r.ref.region == REGION)
+    settings = Settings()
+    poller = Poller([session], settings, kinds=[Kind.TENANTS], clock=clock.now)
+    tracker = Tracker(settings.thresholds)
+    started = clock.now()
+    await poller.poll_once()
+    run = start_scenario(world, "slow-boots", region=REGION)
+    end = started + max(s.offset for s in run.scenario.steps) + 2 * STEP
+    raised = False
+    while clock.now() < end:
+        clock.step(STEP)
+        (snapshot,) = await poller.poll_once()
+        looks = plane_looks([session], clock.now(), [snapshot])
+        keys = [f.rule for f in assess([snapshot], tracker, looks).findings]
+        raised = raised or BOOT_SLOW in keys
+    assert raised, "boots slowed from 30 s to 4 minutes: a finding"
+
+    summary = snapshot.extra["lead_times"]
+    assert isinstance(summary, LeadTimeSummary)
+    # Straight from the API: every server changed since the start, deleted ones too.
+    bodies, _ = await compute.servers(session.client, changes_since=iso_utc(started))
+    now = summary.at
+    boots = [b[1] for b in map(boot_sample, bodies) if b is not None and b[0] > now - HOUR]
+    durations = DURATIONS
+    assert sorted(boots) == sorted(durations)  # the world's boot times, through the API
+    assert summary.boot.count == len(boots)
+    assert summary.boot.p50_s == _quantile(boots, 0.5)
+    assert summary.boot.p95_s == _quantile(boots, 0.95) == 240.0
+    assert summary.usual_boot_s == 30.0
+    deleted = [b for b in bodies if b.get("status") == "DELETED"]
+    assert summary.delete.count == len(deleted) == len(durations)
+    assert summary.delete.p50_s == summary.delete.p95_s == 20.0
+
+    clock.step(HOUR)  # the slow boots leave the last hour
+    (snapshot,) = await poller.poll_once()
+    looks = plane_looks([session], clock.now(), [snapshot])
+    assert [f for f in assess([snapshot], tracker, looks).findings if f.rule == BOOT_SLOW] == []
