@@ -71,7 +71,6 @@ CASES = [
     ("no_ids", "compute"),
 ]
 BUGS = {
-    ("html", "placement"): "issue 12 item 9: an HTML 502 page is reported as 'malformed JSON'",
     ("truncate", "volume"): "issue 12 items 9, 7: a body cut off mid-stream is reported as "
     "'cannot connect (RemoteProtocolError)'; the Cinder rows vanish",
     ("null", "volume"): "issue 12 item 7: a null Cinder services list is read as none: the "
@@ -124,11 +123,6 @@ async def test_the_console_names_the_failing_region_keeps_its_data_and_recovers(
         assert app.is_running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 8: Retry-After is ignored (polled again at once) and the strip "
-    "does not show the back-off",
-)
 async def test_retry_after_is_honoured_per_region_and_service_and_shown(
     make_console: MakeConsole, world: World
 ) -> None:
@@ -251,11 +245,6 @@ async def test_a_hung_token_refresh_is_said_in_the_strip_and_polls_recover_after
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 6: a region failing at start never has its microversions "
-    "negotiated again, and is polled on the base versions once it is back",
-)
 async def test_a_region_failing_at_start_is_discovered_again_when_it_comes_back(
     make_console: MakeConsole, world: World
 ) -> None:
@@ -276,11 +265,6 @@ async def test_a_region_failing_at_start_is_discovered_again_when_it_comes_back(
 # -- hostile text -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: escape sequences, controls and bidi overrides in names and "
-    "reasons reach the terminal",
-)
 @pytest.mark.parametrize(("kind", "pane"), [("router", "routers"), ("host", "hypervisors")])
 async def test_hostile_names_and_reasons_are_shown_as_visible_text(
     make_console: MakeConsole, sim: httpx.AsyncClient, world: World, kind: str, pane: str
@@ -305,11 +289,6 @@ async def test_hostile_names_and_reasons_are_shown_as_visible_text(
         assert raw_controls(app.export_screenshot()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 2: a router name holding '[/]' is parsed as markup by the "
-    "notification of its finding: MarkupError kills the console when the toast is drawn",
-)
 async def test_a_router_named_like_markup_in_a_split_brain_is_notified_as_plain_text(
     make_console: MakeConsole, world: World
 ) -> None:

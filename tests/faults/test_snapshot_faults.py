@@ -47,38 +47,14 @@ from tests.faults.matrix import (
     raw_controls,
 )
 
-ITEM_7_SHAPE = "issue 12 item 7: a wrongly shaped {what} is read as {read}, the kind complete"
 BUGS = {
-    **{
-        ("html", s): "issue 12 item 9: an HTML 502 page is reported as 'malformed JSON'"
-        for s in (*SERVICES, WHOLE_REGION)
-    },
     **{
         ("truncate", s): "issue 12 item 9: a body cut off mid-stream is reported as "
         "'cannot connect (RemoteProtocolError)'"
         for s in (*SERVICES, WHOLE_REGION)
     },
-    **{
-        (shape, service): ITEM_7_SHAPE.format(what="Nova or Cinder services list", read="none")
-        for shape in ("null", "dict")
-        for service in ("compute", WHOLE_REGION)
-    },
-    **{
-        ("no_ids", service): ITEM_7_SHAPE.format(what="list without ids", read="empty")
-        for service in ("compute", "network", WHOLE_REGION)
-    },
-    ("dict", "network"): "issue 12 item 7: a quota set shaped as a list is an internal "
-    "error (ValueError, a traceback in the log), not a wrongly shaped answer",
-    **{
-        (shape, "placement"): ITEM_7_SHAPE.format(
-            what="resource provider list", read="no providers"
-        )
-        for shape in ("null", "dict", "no_ids")
-    },
-    **{
-        (shape, "volume"): ITEM_7_SHAPE.format(what="Cinder services list", read="none")
-        for shape in ("null", "dict", "no_ids")
-    },
+    ("no_ids", "volume"): "issue 12 item 7: a wrongly shaped Cinder services list is read as "
+    "none, the kind complete",
 }
 CASES = [(fault, service) for fault in FAULTS for service in (*SERVICES, WHOLE_REGION)]
 
@@ -124,11 +100,6 @@ async def test_the_snapshot_names_the_failing_region_and_kind_and_recovers(
     assert again.exit_code == EXIT_OK, again.problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 13: the JSON 'errors' list holds connection errors only, "
-    "not the regions and kinds that failed",
-)
 @pytest.mark.parametrize("service", ["compute", "network", "every region"])
 async def test_the_json_errors_list_every_failed_region_and_kind(
     run_snapshot: RunSnapshot, world: World, service: str
@@ -161,11 +132,6 @@ async def test_a_kind_that_could_not_be_read_is_not_counted_as_zero(
         assert not re.match(rf"== \S+ {kind.value}: 0 \[", title), title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 7: a first poll says 'open ingress from the previous poll' when "
-    "there was none, and prints unknown spoofing and open-ingress counts as 0",
-)
 async def test_a_partial_tenants_poll_claims_no_previous_poll_and_no_zero_counts(
     run_snapshot: RunSnapshot, world: World
 ) -> None:
@@ -184,11 +150,6 @@ async def test_a_partial_tenants_poll_claims_no_previous_poll_and_no_zero_counts
         assert (cells["SPOOF"], cells["OPEN"], cells["FIPS"]) != ("0", "0", "0"), row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: names and reasons from the API are printed with their raw "
-    "escape sequences, controls and bidi overrides",
-)
 @pytest.mark.parametrize("kind", ["router", "project", "host"])
 async def test_hostile_names_are_printed_as_visible_text(
     run_snapshot: RunSnapshot, sim: httpx.AsyncClient, world: World, kind: str
