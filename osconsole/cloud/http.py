@@ -432,9 +432,7 @@ class RegionClient:
         if left > 0:
             _met_backoff(left)
             stats = self.stats[service]
-            raise BackingOff(
-                service, method, path, stats.backoff_status, stats.backoff_asked, left
-            )
+            raise BackingOff(service, method, path, stats.backoff_status, stats.backoff_asked, left)
 
     def _note_retry_after(self, service: str, reply: Reply) -> float | None:
         """Back off `service` for as long as a 429 or 503 asked (capped); the seconds."""
