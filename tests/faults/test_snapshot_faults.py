@@ -117,9 +117,6 @@ async def test_the_json_errors_list_every_failed_region_and_kind(
         assert any(region in e and kind in e for e in errors), (region, kind, errors)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12 item 7: a kind that could not be read is printed as '0'"
-)
 async def test_a_kind_that_could_not_be_read_is_not_counted_as_zero(
     run_snapshot: RunSnapshot, world: World
 ) -> None:
