@@ -72,8 +72,8 @@ CASES = [
     ("no_ids", "compute"),
 ]
 BUGS = {
-    ("truncate", "volume"): "issue 12 items 9, 7: a body cut off mid-stream is reported as "
-    "'cannot connect (RemoteProtocolError)'; the Cinder rows vanish",
+    ("truncate", "volume"): "issue 12 item 7: with Cinder failing and Nova answering, the "
+    "Cinder service rows vanish instead of staying, marked stale",
     ("null", "volume"): "issue 12 item 7: a null Cinder services list is read as none: the "
     "region stays ok and the Cinder rows vanish",
     ("503", "compute"): "issue 12 item 7: with Nova failing and Cinder answering, the Nova "

@@ -47,13 +47,7 @@ from tests.faults.matrix import (
     raw_controls,
 )
 
-BUGS = {
-    **{
-        ("truncate", s): "issue 12 item 9: a body cut off mid-stream is reported as "
-        "'cannot connect (RemoteProtocolError)'"
-        for s in (*SERVICES, WHOLE_REGION)
-    },
-}
+BUGS: dict[tuple[str, str], str] = {}
 # Cinder's services have no ids (host and binary name them, as in the real API) and
 # nothing else read from Cinder needs one: that fault changes nothing there (below).
 CASES = [
@@ -226,7 +220,13 @@ async def test_dropped_connections_read_over_a_socket_as_they_do_in_process(
         over_socket = await reasons(
             lambda: take_snapshot(settings(), kinds=[Kind.AGENTS], openstack_config=config)
         )
-    assert over_socket["truncate"] == in_process["truncate"] != ""
+    # The same words; byte counts aside (heartbeat timestamps move between the runs).
+    assert figures_aside(over_socket["truncate"]) == figures_aside(in_process["truncate"])
+    assert "the answer was cut short: HTTP 200" in in_process["truncate"]
     # A refused connection cannot be had per region on one listener: closed unanswered.
     assert "RemoteProtocolError" in over_socket["refuse"]
     assert "ConnectError" in in_process["refuse"]
+
+
+def figures_aside(reason: str) -> str:
+    return re.sub(r"\d+", "N", reason)
