@@ -325,6 +325,18 @@ def _stale_rows(make: Callable[[Any], tuple[Any, Row]]) -> Callable[[Any], tuple
     return made_stale
 
 
+def _held_rows(
+    make: Callable[[Any], tuple[Any, Row]], held: Mapping[str, float]
+) -> Callable[[Any], tuple[Any, Row]]:
+    """Rows of items held from an earlier poll (Snapshot.held) dimmed as stale ones."""
+
+    def made(item: Any) -> tuple[Any, Row]:
+        rank, row = make(item)
+        return (rank, stale_row(row)) if item.id in held else (rank, row)
+
+    return made
+
+
 def _table(
     kind: str,
     name: str,
@@ -435,10 +447,13 @@ class IncrementalRows:
     ) -> _SnapshotRows:
         """Bring `snap`'s rows up to date; `make(item)` builds one (rank, row).
 
-        `context` must include `snap.stale`: a snapshot going stale (or fresh again)
-        redoes its rows, dimmed (stale_row) while it is stale."""
+        `context` must include `snap.stale` and `snap.held`: a snapshot going stale (or
+        fresh again) redoes its rows, dimmed (stale_row) while it is stale; so do the
+        items it holds from an earlier poll."""
         if snap.stale:
             make = _stale_rows(make)
+        elif snap.held:
+            make = _held_rows(make, snap.held)
         key = (snap.ref, snap.kind)
         entry = self._snaps.get(key)
         if entry is None:
@@ -611,7 +626,7 @@ class HypervisorRows(IncrementalRows):
             for snap in snapshots:
                 region = labels[snap.ref]
                 make = functools.partial(_hypervisor_row, snap.ref, region, thresholds, self._cells)
-                self._take(snap, (region, thresholds, snap.stale), make)
+                self._take(snap, (region, thresholds, snap.stale, snap.held), make)
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "hypervisors",
@@ -1205,18 +1220,45 @@ class LivenessRows(IncrementalRows):
             self._begin(snapshots)
             for snap in agents:
                 region = labels[snap.ref]
-                ages = _Heartbeats(snap.fetched_at, now, thresholds)
-                make = functools.partial(_ranked_agent, snap.ref, region, ages, cells)
-                self._take(snap, (region, thresholds, snap.stale), make, tag="agent:")
+                make = _liveness_rows(_ranked_agent, snap, region, now, thresholds, cells)
+                context = (region, thresholds, snap.stale, snap.held)
+                self._take(snap, context, make, tag="agent:")
             for snap in services:
                 region = labels[snap.ref]
-                ages = _Heartbeats(snap.fetched_at, now, thresholds)
-                make = functools.partial(_ranked_service, snap.ref, region, ages, cells)
-                self._take(snap, (region, thresholds, snap.stale), make, tag="service:")
+                make = _liveness_rows(_ranked_service, snap, region, now, thresholds, cells)
+                context = (region, thresholds, snap.stale, snap.held)
+                self._take(snap, context, make, tag="service:")
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "liveness", "Liveness", LIVENESS_COLUMNS, rows, snapshots, labels, now, counts=counts
         )
+
+
+def _liveness_rows(
+    ranked: Callable[[RegionRef, str, _Heartbeats, _Cells, Any], tuple[Any, Row]],
+    snap: Snapshot[Any],
+    region: str,
+    now: float,
+    thresholds: Thresholds,
+    cells: _Cells,
+) -> Callable[[Any], tuple[Any, Row]]:
+    """How one agents or services snapshot's rows are made: heartbeat ages count from
+    the poll that read each item (an earlier one for the items it holds)."""
+    ages = _Heartbeats(snap.fetched_at, now, thresholds)
+    fresh = functools.partial(ranked, snap.ref, region, ages, cells)
+    if not snap.held:
+        return fresh
+    held: dict[float, _Heartbeats] = {}
+
+    def make(item: Any) -> tuple[Any, Row]:
+        read_at = snap.held.get(item.id)
+        if read_at is None:
+            return fresh(item)
+        if read_at not in held:
+            held[read_at] = _Heartbeats(read_at, now, thresholds)
+        return ranked(snap.ref, region, held[read_at], cells, item)
+
+    return make
 
 
 def _ranked_agent(
