@@ -177,12 +177,6 @@ def drawn(cell: Any) -> str:
 # -- Keystone hanging, a region failing at start ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 5 (its branch is not merged yet): identity calls have no "
-    "timeout, so with Keystone hanging at start connecting never ends and the screen never "
-    "says authentication is failing (retrying once it gives up, item 6, is merged)",
-)
 async def test_a_console_started_while_keystone_hangs_says_so_and_connects_once_it_answers(
     make_console: MakeConsole, world: World
 ) -> None:
@@ -209,12 +203,6 @@ async def test_a_console_started_while_keystone_hangs_says_so_and_connects_once_
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 5 (its branch is not merged yet): a token refresh has no "
-    "timeout; while Keystone hangs it holds every region's polls, and the strip keeps "
-    "saying ok",
-)
 async def test_a_hung_token_refresh_is_said_in_the_strip_and_polls_recover_after_it(
     make_console: MakeConsole, world: World
 ) -> None:

@@ -175,11 +175,6 @@ async def test_hostile_names_are_printed_as_visible_text(
     assert raw_controls(outcome.output) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 5 (its branch is not merged yet): identity calls have no "
-    "timeout: the snapshot blocks while Keystone hangs, whatever request_timeout says",
-)
 async def test_the_snapshot_gives_up_on_a_hanging_keystone_within_its_timeout(
     run_snapshot: RunSnapshot, world: World
 ) -> None:

@@ -106,12 +106,6 @@ async def test_the_wall_says_which_region_fails_and_how_and_recovers(
         assert tile(app).data.word != STALE and app.is_running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 5 (its branch is not merged yet): identity calls have no "
-    "timeout, so with Keystone hanging at start connecting never ends and the header never "
-    "says authentication is failing (retrying by itself, item 6, is merged)",
-)
 async def test_a_wall_started_while_keystone_hangs_says_so_and_connects_once_it_answers(
     make_wall: MakeWall, world: World
 ) -> None:
