@@ -218,6 +218,11 @@ class Snapshot(Generic[T]):
     and `stale` is true); `complete` is false when some parts could not be read, and
     `partly_read` names the items some of whose facts are unknown: they are shown,
     but what they lack proves nothing (no finding of theirs clears on them).
+    `held` names the items this poll could not read at all (their part of the kind
+    failed, or their records were unreadable), kept as the poll that last read them
+    saw them, with when that was: shown dimmed, their ages counting from then; they
+    neither raise, clear nor confirm a finding (the rows of a part that failed stay,
+    as a failed kind's do, instead of vanishing).
     """
 
     ref: RegionRef
@@ -233,6 +238,7 @@ class Snapshot(Generic[T]):
     notes: tuple[str, ...] = ()  # e.g. "OVN: no L3 agents", "swept 120 of 2000 routers"
     extra: Mapping[str, Any] = field(default_factory=dict)
     partly_read: frozenset[str] = frozenset()  # ids of items read only in part
+    held: Mapping[str, float] = field(default_factory=dict)  # id -> fetched_at it was read
 
     @staticmethod
     def freeze(items: Mapping[str, T]) -> Mapping[str, T]:

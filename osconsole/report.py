@@ -165,7 +165,7 @@ def snapshot_document(
                 "notes": list(snap.notes),
                 "requests": snap.requests,
                 "duration_ms": round(snap.duration_ms, 1),
-                "count": len(snap.items),
+                "count": item_count(snap),
                 "items": [jsonable(item) for item in snap.items.values()],
                 **_backend_facts(snap),
             }
@@ -219,6 +219,14 @@ def assessments_document(verdicts: Verdicts) -> list[dict[str, Any]]:
             entry["unknown"] = assessment.unknown
         found.append(entry)
     return found
+
+
+def item_count(snap: Snapshot[Any]) -> int | None:
+    """How many items a snapshot holds; None (unknown, never 0) when its poll failed
+    with nothing read before: no items then says nothing about how many there are."""
+    if snap.stale and not snap.items:
+        return None
+    return len(snap.items)
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -397,8 +405,9 @@ def snapshot_tables(
         state = "complete" if snap.complete else "PARTIAL"
         if snap.stale:  # errors and notes quote exceptions: cleaned like API text
             state = f"STALE ({clean_text(snap.error)})"
+        count = item_count(snap)
         title = (
-            f"== {snap.ref} {snap.kind.value}: {len(snap.items)} "
+            f"== {snap.ref} {snap.kind.value}: {'?' if count is None else count} "
             f"[{state}; {snap.requests} requests, {snap.duration_ms:.0f} ms, "
             f"age {format_age(snap.age(now))}]"
         )

@@ -18,6 +18,7 @@ from osconsole.logs import state_dir
 from osconsole.sim.app import create_app
 from osconsole.sim.clock import SimClock
 from osconsole.sim.generate import ADMIN_PASSWORD, MEMBER_PASSWORD, build_world
+from osconsole.sim.transport import SimTransport
 from osconsole.sim.world import World
 from tests.support.bridge import bridged_config
 from tests.support.home import changes, fingerprint, point_home_at
@@ -84,8 +85,9 @@ def sim_app(world: World) -> Any:
 
 @pytest.fixture
 async def sim(sim_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client talking to the simulator in process (ASGITransport)."""
-    transport = httpx.ASGITransport(app=sim_app)
+    """An httpx client talking to the simulator in process (SimTransport: ASGITransport,
+    with bodies cut off failing as they are read, as over a socket)."""
+    transport = SimTransport(sim_app)
     async with httpx.AsyncClient(transport=transport, base_url=SIM_URL) as client:
         yield client
 
@@ -96,12 +98,12 @@ async def connection(
 ) -> AsyncIterator[Connection]:
     """Every region of the simulated cloud, connected the way the product connects:
     openstacksdk's config loader and keystoneauth (bridged in process), then one
-    httpx client per region on ASGITransport, microversions negotiated."""
+    httpx client per region on SimTransport, microversions negotiated."""
     settings = Settings(clouds=[CloudSettings(name="osconsole-sim")])
     connection = await connect(
         settings,
         openstack_config=bridged_config(world, sim, tmp_path, SIM_URL),
-        transport=httpx.ASGITransport(app=sim_app),
+        transport=SimTransport(sim_app),
     )
     assert not connection.errors, connection.errors
     try:

@@ -85,6 +85,14 @@ async def test_a_failing_region_leaves_the_others_intact(run: Any, world: World)
         ("osconsole-sim", "RegionTwo", kind.value) for kind in FAST_KINDS
     }
     assert all("HTTP 50" in e["reason"] and not e["partial"] for e in errors)
+    # Nothing read is an unknown count, not 0; what was read is counted.
+    counts = {
+        (s["region"], s["kind"]): s["count"] for s in json.loads(outcome.json_text)["snapshots"]
+    }
+    for kind in FAST_KINDS:
+        assert counts[("RegionTwo", kind.value)] is None
+        assert counts[("RegionOne", kind.value)] == len(snaps[("RegionOne", kind)].items) > 0
+        assert f"== osconsole-sim/RegionTwo {kind.value}: ? [STALE" in outcome.output
 
 
 async def test_nothing_read_anywhere_exits_3_and_lists_every_region_and_kind(

@@ -809,6 +809,29 @@ def test_heartbeat_ages_keep_counting_from_the_poll() -> None:
     assert view.columns[column(view, "heartbeat")].ticks
 
 
+def test_rows_held_from_an_earlier_poll_are_dimmed_their_ages_counting_from_then() -> None:
+    """Nova did not answer this poll (Cinder did): its rows stay, as read 65 s ago."""
+    services = [
+        service("nova:s1", heartbeat_age=12.0),
+        service("cinder:vol1:cinder-volume", project="cinder", binary="cinder-volume", host="vol1"),
+    ]
+    polled = snap(ONE, Kind.SERVICES, services, complete=False, held={"nova:s1": NOW - 65})
+    rows = LivenessRows()
+    view = rows.view([], [polled], NOW)
+    held = row_of(view, "prod/RegionOne/nova:s1")
+    assert {cell.tone for cell in held["_"].cells} == {Tone.DIM}
+    assert held["heartbeat"].text == "77s" and held["heartbeat"].origin == NOW - 77
+    fresh = row_of(view, "prod/RegionOne/cinder:vol1:cinder-volume")
+    assert {cell.tone for cell in fresh["_"].cells} != {Tone.DIM}
+    assert view.stale_regions == ()  # the kind was read: partial, not stale
+    # Read again: the very same item, no longer held, is redone undimmed.
+    again = rows.view([], [dataclasses.replace(polled, held={}, complete=True)], NOW)
+    assert {cell.tone for cell in row_of(again, "prod/RegionOne/nova:s1")["_"].cells} != {Tone.DIM}
+    held_hv = snap(ONE, Kind.HYPERVISORS, [hyp("h1")], held={"id-h1": NOW - 65})
+    dimmed = HypervisorRows().view([held_hv], NOW)
+    assert {cell.tone for cell in row_of(dimmed, "prod/RegionOne/id-h1")["_"].cells} == {Tone.DIM}
+
+
 # -- the region strip -----------------------------------------------------------------------
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -80,12 +82,15 @@ async def connect(
     openstack_config: OpenStackConfig | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     env: dict[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Connection:
-    """Authenticate every cloud (in threads) and build a client per region (once)."""
+    """Authenticate every cloud (in threads) and build a client per region (once).
+    `clock` is the clients' (Retry-After back-offs): the same as the poller's and the
+    viewer's, or the strip would measure a back-off on one clock against another."""
     targets = clouds_to_watch(settings, os_cloud, env)
     attempts = await asyncio.gather(
         *(
-            connect_cloud(settings, target, region, openstack_config, transport)
+            connect_cloud(settings, target, region, openstack_config, transport, clock=clock)
             for target in targets
         )
     )
@@ -115,6 +120,8 @@ async def connect_cloud(
     region_filter: str | None,
     openstack_config: OpenStackConfig | None,
     transport: httpx.AsyncBaseTransport | None,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> CloudAttempt:
     """Authenticate one cloud and build its regions' clients; never raises for the
     cloud's trouble. Refused credentials are not worth retrying on their own: each
@@ -169,6 +176,7 @@ async def connect_cloud(
             readonly=readonly,
             interface=auth.interface,
             negotiator=negotiate_service,
+            clock=clock,
         )
         sessions.append(RegionSession(RegionRef(label, region), client, auth, readonly))
     notes = await asyncio.gather(*(negotiate(s.client) for s in sessions))

@@ -194,11 +194,18 @@ class NotDeployed(ApiFailure):
 
 
 class BackingOff(ApiFailure):
-    """Refused without sending: the service asked us to wait (Retry-After)."""
+    """Refused without sending: the service asked us to wait (Retry-After). Says which
+    answer asked: a 429 (we are too many) is not a 503 (it is down for maintenance),
+    and every call refused meanwhile is all that other kinds and later polls see."""
 
-    def __init__(self, service: str, method: str, path: str, asked: float, left: float) -> None:
-        reason = f"backing off: Retry-After {asked:.0f}s ({math.ceil(left):.0f}s left)"
-        super().__init__(service, method, path, reason)
+    def __init__(
+        self, service: str, method: str, path: str, status: int, asked: float, left: float
+    ) -> None:
+        reason = (
+            f"backing off: HTTP {status} with Retry-After {asked:.0f}s "
+            f"({math.ceil(left):.0f}s left)"
+        )
+        super().__init__(service, method, path, reason)  # status 0: nothing was sent
         self.left = left
 
 
@@ -230,6 +237,7 @@ class ServiceStats:
     last_status: int = 0
     backoff_until: float | None = None  # the client's clock: no call before (Retry-After)
     backoff_asked: float = 0.0  # the Retry-After that set it, in seconds
+    backoff_status: int = 0  # the status of the answer that asked (429 or 503)
     # Also told of every call: the region's RequestHistory (availability over time).
     sink: Callable[[float, int, str | None], None] | None = field(default=None, repr=False)
 
@@ -429,8 +437,8 @@ class RegionClient:
         left = self.backoff_left(service)
         if left > 0:
             _met_backoff(left)
-            asked = self.stats[service].backoff_asked
-            raise BackingOff(service, method, path, asked, left)
+            stats = self.stats[service]
+            raise BackingOff(service, method, path, stats.backoff_status, stats.backoff_asked, left)
 
     def _note_retry_after(self, service: str, reply: Reply) -> float | None:
         """Back off `service` for as long as a 429 or 503 asked (capped); the seconds."""
@@ -442,6 +450,7 @@ class RegionClient:
         stats = self.stats.setdefault(service, ServiceStats())
         stats.backoff_until = self.clock() + seconds
         stats.backoff_asked = seconds
+        stats.backoff_status = reply.status
         _met_backoff(seconds)
         log.info(
             "%s/%s %s: backing off %.0fs (Retry-After)", self.cloud, self.region, service, seconds

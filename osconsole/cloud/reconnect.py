@@ -146,7 +146,12 @@ class Reconnector:
     async def _attempt(self, target: CloudSettings | None, label: str) -> CloudAttempt:
         try:
             return await connect_cloud(
-                self.settings, target, self.region, self.openstack_config, self.transport
+                self.settings,
+                target,
+                self.region,
+                self.openstack_config,
+                self.transport,
+                clock=self.clock,
             )
         except Exception as exc:  # a bug must not end the tries of a wall left for days
             log.exception("connecting cloud %s failed", label)

@@ -79,6 +79,24 @@ class Collected:
     notes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     partly_read: frozenset[str] = frozenset()  # see Snapshot.partly_read
+    held: Mapping[str, float] = field(default_factory=dict)  # see Snapshot.held
+
+
+def hold_unread(
+    previous: Snapshot[Any] | None, items: dict[str, Any], unread: Callable[[Any], bool]
+) -> dict[str, float]:
+    """Keep in `items` the items of the last poll that this one could not read (`unread`:
+    their part failed, or their records were unreadable so which ones they were is not
+    known), as they were read; their ids and when they were read (Snapshot.held)."""
+    if previous is None:
+        return {}
+    held: dict[str, float] = {}
+    for key, item in previous.items.items():
+        if key in items or not unread(item):
+            continue
+        items[key] = item
+        held[key] = previous.held.get(key, previous.fetched_at)
+    return held
 
 
 class Collector(ABC):
@@ -125,6 +143,7 @@ class Collector(ABC):
             notes=found.notes,
             extra=dict(found.extra),
             partly_read=found.partly_read,
+            held=Snapshot.freeze(found.held),
         )
 
     async def _same_versions(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, placement
 from osconsole.cloud.http import ApiFailure, NotDeployed
-from osconsole.collect.base import Collected, Collector
+from osconsole.collect.base import Collected, Collector, hold_unread
 from osconsole.collect.parse import as_int
 from osconsole.model import Capacity, Hypervisor, Kind, Snapshot
 
@@ -173,14 +173,19 @@ class HypervisorCollector(Collector):
                 skipped += 1
                 continue
             items[parsed.id] = parsed
-        if skipped:
-            notes.append(f"{skipped} hypervisor record(s) unreadable, skipped")
-            complete = False
         extra = {"microversion": client.current_version("compute"), "usage_cached": len(usage)}
         # From 2.88 usage comes only from Placement: a hypervisor without it is read in
         # part (its capacity is unknown, so no capacity finding of its clears).
         partly = frozenset(i for i in items if i not in usage) if modern else frozenset()
-        return Collected(items, server_time, complete, tuple(notes), extra, partly)
+        held: dict[str, float] = {}
+        if skipped:
+            notes.append(f"{skipped} hypervisor record(s) unreadable, skipped")
+            complete = False
+            # Which hypervisors they are is unknown: those not read stay, held.
+            held = hold_unread(previous, items, lambda _: True)
+            if held:
+                notes.append(f"{len(held)} hypervisor(s) not read, shown as last read")
+        return Collected(items, server_time, complete, tuple(notes), extra, partly, held)
 
     def versions_changed(self, services: list[str]) -> None:
         self._usage.clear()  # inventories and usages read at the old version

@@ -13,7 +13,7 @@ from typing import Any
 from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, network, volume
 from osconsole.cloud.http import ApiFailure, NotDeployed
-from osconsole.collect.base import Collected, Collector
+from osconsole.collect.base import Collected, Collector, hold_unread
 from osconsole.collect.parse import age, as_bool, utc_timestamp
 from osconsole.model import Agent, Kind, Service, Snapshot
 
@@ -86,7 +86,7 @@ class ServiceCollector(Collector):
         server_time = None
         failures: list[ApiFailure] = []
         absent: list[NotDeployed] = []
-        unreadable = 0
+        unread: set[str] = set()  # projects not read in full: their last rows are held
         for project, result in (("nova", nova), ("cinder", cinder)):
             if isinstance(result, NotDeployed):  # not deployed here: a note, not a failure
                 absent.append(result)
@@ -96,6 +96,7 @@ class ServiceCollector(Collector):
                 if not isinstance(result, ApiFailure):
                     raise result
                 failures.append(result)
+                unread.add(project)
                 notes.append(f"{project} services unavailable: {result.reason}")
                 continue
             bodies, when = result
@@ -105,15 +106,19 @@ class ServiceCollector(Collector):
             ]
             found, skipped = _index(parsed)
             items.update(found)
-            unreadable += skipped
             if skipped:
+                unread.add(project)
                 notes.append(f"{skipped} {project} service record(s) unreadable, skipped")
         if failures and len(failures) + len(absent) == 2:
             raise failures[0]  # nothing could be read
         if len(absent) == 2:
             raise absent[0]
-        complete = not failures and not unreadable
-        return Collected(items, server_time, complete=complete, notes=tuple(notes))
+        held = hold_unread(previous, items, lambda s: s.project in unread)
+        for project in sorted(unread):
+            count = sum(1 for key in held if items[key].project == project)
+            if count:
+                notes.append(f"{count} {project} service(s) not read, shown as last read")
+        return Collected(items, server_time, complete=not unread, notes=tuple(notes), held=held)
 
 
 class AgentCollector(Collector):
@@ -125,6 +130,12 @@ class AgentCollector(Collector):
         bodies, server_time = await network.agents(self.client)
         parsed = [parse_agent(b, server_time) if isinstance(b, dict) else None for b in bodies]
         items, skipped = _index(parsed)
-        notes = (f"{skipped} agent record(s) unreadable, skipped",) if skipped else ()
         ovn = any(a.is_ovn for a in items.values())
-        return Collected(items, server_time, not skipped, notes, extra={"ovn": ovn})
+        notes = [f"{skipped} agent record(s) unreadable, skipped"] if skipped else []
+        # Which agents the unreadable records are is unknown: those not read stay held.
+        held = hold_unread(previous, items, lambda _: True) if skipped else {}
+        if held:
+            notes.append(f"{len(held)} agent(s) not read, shown as last read")
+        return Collected(
+            items, server_time, not skipped, tuple(notes), extra={"ovn": ovn}, held=held
+        )

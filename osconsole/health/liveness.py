@@ -288,13 +288,16 @@ def service_conditions(
 
 def observe(history: History, snapshot: Snapshot[Agent] | Snapshot[Service]) -> None:
     """Feed one fresh agents or services snapshot into `history` (stale ones are ignored:
-    they show nothing new). A complete snapshot also forgets deleted subjects."""
+    they show nothing new, nor do items held from an earlier poll). A complete snapshot
+    also forgets deleted subjects."""
     if snapshot.stale or snapshot.kind not in (Kind.AGENTS, Kind.SERVICES):
         return
     at = observed_time(snapshot)
     prefix = _prefix(snapshot)
     keys = []
     for item in snapshot.items.values():
+        if item.id in snapshot.held:
+            continue
         key = prefix + item.id
         keys.append(key)
         if isinstance(item, Agent):

@@ -62,9 +62,9 @@ def latest(snapshots: Iterable[Snapshot[Any]]) -> dict[Scope, Snapshot[Any]]:
 def _coverage(snap: Snapshot[Any]) -> Coverage:
     """What a fresh snapshot read in full: everything, or (partial) its items less
     those read only in part."""
-    if snap.complete and not snap.partly_read:
+    if snap.complete and not snap.partly_read and not snap.held:
         return Coverage(observed_time(snap))
-    return Coverage(observed_time(snap), frozenset(snap.items) - snap.partly_read)
+    return Coverage(observed_time(snap), frozenset(snap.items) - snap.partly_read - set(snap.held))
 
 
 def _live_l3_from_agents(snap: Snapshot[Any] | None) -> int | None:
@@ -139,20 +139,23 @@ def look(
     conditions: list[Condition] = []
     tenants: list[Snapshot[TenantSignals]] = []
     for (ref, kind), snap in fresh.items():
+        found: list[Condition] = []
         if kind == Kind.ROUTERS:
             live = routers.live_l3_agents(snap.extra)
             if live is None:
                 live = _live_l3_from_agents(newest.get((ref, Kind.AGENTS)))
-            conditions += routers.router_conditions(snap, thresholds, live, memo)
-            conditions += ovn.gateway_conditions(snap, thresholds)
+            found = routers.router_conditions(snap, thresholds, live, memo)
+            found += ovn.gateway_conditions(snap, thresholds)
         elif kind == Kind.AGENTS:
-            conditions += liveness.agent_conditions(snap, thresholds, history)
+            found = liveness.agent_conditions(snap, thresholds, history)
         elif kind == Kind.SERVICES:
-            conditions += liveness.service_conditions(snap, thresholds, history)
+            found = liveness.service_conditions(snap, thresholds, history)
         elif kind == Kind.HYPERVISORS:
-            conditions += hypervisors.hypervisor_conditions(snap, thresholds, memo)
+            found = hypervisors.hypervisor_conditions(snap, thresholds, memo)
         elif kind == Kind.TENANTS:
             tenants.append(snap)
+        # Items held from an earlier poll were not looked at: they say nothing new.
+        conditions += [c for c in found if c.subject.id not in snap.held]
     conditions += tenant_conditions(tenants, thresholds)
     coverage = {scope: _coverage(snap) for scope, snap in fresh.items()}
     return Look(tuple(conditions), coverage)

@@ -7,9 +7,11 @@ a 200 whose JSON has the wrong shape, a refused connection, a Keystone that hang
 
 Connection-level faults must look to the client as they would over a socket. Over a
 socket (`SimServer`) the connection is really closed, mid-body or before any answer
-(serve.py). In process (`httpx.ASGITransport`) there is no connection to close: the
-app raises the very httpx error a client gets over a socket, which ASGITransport
-hands to the caller as a transport would.
+(serve.py). In process there is no connection to close: the app raises the very
+httpx error a client gets over a socket, which `httpx.ASGITransport` hands to the
+caller as a transport would; for a body cut off mid-stream, the simulator's own
+`SimTransport` (transport.py) hands over the answer begun, and the error when its
+body is read, as a socket does.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ HTML_PAGE = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-DROP = "osconsole.sim.drop"  # scope key: the server must close this connection unanswered
+DROP = "osconsole.sim.drop"  # scope key: the server must close this connection as it is
+CUT = "osconsole.sim.cut"  # scope key: ... and it is mid-body (the answer had begun)
 HANG_POLL = 0.05  # seconds between looks at a `hang` fault that may have been cleared
 _DEFAULTS = Faults()
 
@@ -73,7 +76,7 @@ def refused(scope: Scope) -> httpx.ConnectError:
 def cut_short(scope: Scope, received: int, expected: int) -> httpx.RemoteProtocolError:
     """The error of a body cut off after `received` of `expected` bytes (httpx's words
     over a socket); marks the scope so a socket server drops the connection there."""
-    scope[DROP] = True
+    scope[DROP] = scope[CUT] = True
     return httpx.RemoteProtocolError(
         "peer closed connection without sending complete message body "
         f"(received {received} bytes, expected {expected})"

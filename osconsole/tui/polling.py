@@ -154,12 +154,14 @@ class PollingApp(App[None]):
     async def start_polling(self) -> None:
         """Connect every cloud, each tried again with backoff until it connects, and
         poll (and probe) every region of those that did, until we exit."""
-        poller = Poller((), self.settings, on_snapshot=self._arrived)
+        # One clock for the data's times, the clients' back-offs and the screen's now.
+        poller = Poller((), self.settings, on_snapshot=self._arrived, clock=self.clock)
         probes = ProbeRunner(self.settings.probes, (), mysql_sources=self.mysql_sources)
         connector = Reconnector(
             self.settings,
             on_connected=self._cloud_connected,
             on_problems=self._cloud_problems,
+            clock=self.clock,
             **self._connect_kwargs,
         )
         self.poller, self.probes, self.connector = poller, probes, connector

@@ -176,6 +176,18 @@ def _stale_rows(
     return made_stale
 
 
+def _held_rows(
+    make: Callable[[Any, Assessment], tuple[Any, Row]], held: Mapping[str, float]
+) -> Callable[[Any, Assessment], tuple[Any, Row]]:
+    """Rows of items held from an earlier poll (Snapshot.held) dimmed as stale ones."""
+
+    def made(item: Any, judged: Assessment) -> tuple[Any, Row]:
+        rank, row = make(item, judged)
+        return (rank, stale_row(row)) if item.id in held else (rank, row)
+
+    return made
+
+
 def _table(
     kind: str,
     name: str,
@@ -305,10 +317,13 @@ class IncrementalRows:
         """Bring `snap`'s rows up to date; `make(item, assessment)` builds one (rank,
         row); `judged` holds the items' assessments that are not OK.
 
-        `context` must include `snap.stale`: a snapshot going stale (or fresh again)
-        redoes its rows, dimmed (stale_row) while it is stale."""
+        `context` must include `snap.stale` and `snap.held`: a snapshot going stale (or
+        fresh again) redoes its rows, dimmed (stale_row) while it is stale; so do the
+        items it holds from an earlier poll."""
         if snap.stale:
             make = _stale_rows(make)
+        elif snap.held:
+            make = _held_rows(make, snap.held)
         key = (snap.ref, snap.kind)
         entry = self._snaps.get(key)
         if entry is None:

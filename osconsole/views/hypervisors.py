@@ -85,7 +85,7 @@ class HypervisorRows(IncrementalRows):
                 region = labels[snap.ref]
                 make = functools.partial(_hypervisor_row, snap.ref, region, thresholds, self._cells)
                 judged = verdicts.scope(snap.ref, snap.kind)
-                self._take(snap, (region, thresholds, snap.stale), make, judged)
+                self._take(snap, (region, thresholds, snap.stale, snap.held), make, judged)
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "hypervisors",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from osconsole.config import Thresholds
@@ -80,20 +80,47 @@ class LivenessRows(IncrementalRows):
             self._begin(snapshots)
             for snap in agents:
                 region = labels[snap.ref]
-                ages = _Heartbeats(snap.fetched_at, now, thresholds)
-                make = functools.partial(_ranked_agent, snap.ref, region, ages, cells)
+                make = _liveness_rows(_ranked_agent, snap, region, now, thresholds, cells)
                 judged = verdicts.scope(snap.ref, snap.kind)
-                self._take(snap, (region, thresholds, snap.stale), make, judged, tag="agent:")
+                context = (region, thresholds, snap.stale, snap.held)
+                self._take(snap, context, make, judged, tag="agent:")
             for snap in services:
                 region = labels[snap.ref]
-                ages = _Heartbeats(snap.fetched_at, now, thresholds)
-                make = functools.partial(_ranked_service, snap.ref, region, ages, cells)
+                make = _liveness_rows(_ranked_service, snap, region, now, thresholds, cells)
                 judged = verdicts.scope(snap.ref, snap.kind)
-                self._take(snap, (region, thresholds, snap.stale), make, judged, tag="service:")
+                context = (region, thresholds, snap.stale, snap.held)
+                self._take(snap, context, make, judged, tag="service:")
             rows, counts = self._ordered(), self._severities()
         return _table_of(
             "liveness", "Liveness", LIVENESS_COLUMNS, rows, snapshots, labels, now, counts=counts
         )
+
+
+def _liveness_rows(
+    ranked: Callable[..., tuple[Any, Row]],
+    snap: Snapshot[Any],
+    region: str,
+    now: float,
+    thresholds: Thresholds,
+    cells: _Cells,
+) -> Callable[[Any, Assessment], tuple[Any, Row]]:
+    """How one agents or services snapshot's rows are made: heartbeat ages count from
+    the poll that read each item (an earlier one for the items it holds)."""
+    ages = _Heartbeats(snap.fetched_at, now, thresholds)
+    fresh = functools.partial(ranked, snap.ref, region, ages, cells)
+    if not snap.held:
+        return fresh
+    held: dict[float, _Heartbeats] = {}
+
+    def make(item: Any, judged: Assessment) -> tuple[Any, Row]:
+        read_at = snap.held.get(item.id)
+        if read_at is None:
+            return fresh(item, judged)
+        if read_at not in held:
+            held[read_at] = _Heartbeats(read_at, now, thresholds)
+        return ranked(snap.ref, region, held[read_at], cells, item, judged)
+
+    return make
 
 
 def _ranked_agent(

@@ -104,8 +104,11 @@ async def test_retry_after_silences_that_service_in_that_region_until_the_time_i
         clock.step(1.0)
         with pytest.raises(BackingOff) as refused:
             await network.agents(one)
-        assert refused.value.reason.startswith("backing off: Retry-After 30s")
-        assert f"({30 - second}s left)" in refused.value.reason
+        # Says which answer asked: other kinds and later polls see only this.
+        assert refused.value.reason == (
+            f"backing off: HTTP 429 with Retry-After 30s ({30 - second}s left)"
+        )
+        assert refused.value.status == 0  # nothing was sent
     assert proxy.count("RegionOne", "network") == 1  # nothing was sent meanwhile
 
     # Other services of the region, and the same service elsewhere, are not held back.
@@ -136,7 +139,7 @@ async def test_a_503_with_retry_after_backs_off_and_one_without_does_not(
         await network.agents(one)
     assert "(Retry-After 45s)" in failed.value.reason
     clock.step(44.0)
-    with pytest.raises(BackingOff):
+    with pytest.raises(BackingOff, match=r"HTTP 503 with Retry-After 45s \(1s left\)"):
         await network.agents(one)
     assert proxy.count("RegionOne", "network") == 3
 

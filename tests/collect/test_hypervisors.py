@@ -95,6 +95,27 @@ async def test_usage_not_read_marks_the_hypervisors_read_in_part(
     assert not second.complete
 
 
+async def test_hypervisors_whose_records_are_unreadable_are_held_as_last_read(
+    world: World, region_one: RegionClient
+) -> None:
+    collector = _collector(region_one)
+    first = await collector.poll(None)
+    world.regions["RegionOne"].service_faults["compute"].update(shape="no_ids")
+    second = await collector.poll(first)
+    # Which hypervisors the records without ids are is unknown: none vanishes.
+    assert not second.complete
+    assert set(second.items) == set(first.items) == set(second.held)
+    assert all(second.items[k] is first.items[k] for k in first.items)
+    assert set(second.held.values()) == {first.fetched_at}
+    count = len(first.items)
+    assert f"{count} hypervisor record(s) unreadable, skipped" in second.notes
+    assert f"{count} hypervisor(s) not read, shown as last read" in second.notes
+
+    world.regions["RegionOne"].service_faults["compute"].update(shape="")
+    third = await collector.poll(second)
+    assert third.complete and third.held == {} and set(third.items) == set(first.items)
+
+
 async def test_below_2_88_usage_comes_from_nova_detail(
     world: World, region_one: RegionClient
 ) -> None:

@@ -111,3 +111,54 @@ def test_cinder_rows_without_id_are_named_by_host_and_binary() -> None:
     service = parse_service(row, "cinder", None)
     assert service is not None and service.id == "cinder:stor1@ceph:cinder-volume"
     assert service.heartbeat_age is None
+
+
+# -- a part not read: its last rows held ----------------------------------------------------
+
+
+async def test_a_failing_nova_keeps_its_last_rows_held_while_cinder_is_read(
+    world: World, region_one: RegionClient
+) -> None:
+    """The rows of the part that failed stay, as last read and when, instead of
+    vanishing; the part that answered is read as usual."""
+    now = [1000.0]
+    collector = ServiceCollector(region_one, Settings(), SweepBudget(None), lambda: now[0])
+    first = await collector.poll(None)
+    nova = {k for k, s in first.items.items() if s.project == "nova"}
+    assert nova and first.complete and first.held == {}
+
+    world.regions["RegionOne"].service_faults["compute"].update(status=503)
+    world.clock.step(30)
+    now[0] = 1030.0
+    second = await collector.poll(first)
+    assert not second.complete and not second.stale
+    assert dict(second.held) == dict.fromkeys(nova, 1000.0)
+    assert all(second.items[k] is first.items[k] for k in nova)  # as they were read
+    assert f"{len(nova)} nova service(s) not read, shown as last read" in second.notes
+    cinder = [s for s in second.items.values() if s.project == "cinder"]
+    assert cinder and all(s.id not in second.held for s in cinder)
+    assert all(s.heartbeat_age is not None and s.heartbeat_age <= 11 for s in cinder)
+
+    now[0] = 1060.0
+    third = await collector.poll(second)  # still failing: still read at 1000
+    assert dict(third.held) == dict.fromkeys(nova, 1000.0)
+
+    world.regions["RegionOne"].service_faults["compute"].update(status=0)
+    now[0] = 1090.0
+    fourth = await collector.poll(third)
+    assert fourth.complete and fourth.held == {} and nova <= set(fourth.items)
+
+
+async def test_agents_whose_records_are_unreadable_are_held_as_last_read(
+    world: World, region_one: RegionClient
+) -> None:
+    collector = _collector(AgentCollector, region_one)
+    first = await collector.poll(None)
+    world.regions["RegionOne"].service_faults["network"].update(shape="no_ids")
+    second = await collector.poll(first)
+    # Which agents the records without ids are is unknown: every one not read stays.
+    assert not second.complete
+    assert set(second.held) == set(first.items) == set(second.items)
+    assert second.held[next(iter(first.items))] == first.fetched_at
+    assert f"{len(first.items)} agent record(s) unreadable, skipped" in second.notes
+    assert f"{len(first.items)} agent(s) not read, shown as last read" in second.notes

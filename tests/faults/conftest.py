@@ -13,6 +13,7 @@ import pytest
 
 from osconsole.config import CloudSettings, Settings
 from osconsole.model import Kind
+from osconsole.sim.transport import SimTransport
 from osconsole.sim.world import World
 from osconsole.snapshot import SnapshotOutcome, take_snapshot
 from osconsole.tui.wall import WallApp
@@ -34,12 +35,13 @@ def settings(**changes: Any) -> Settings:
 def connect_kwargs(
     world: World, sim: httpx.AsyncClient, sim_app: Any, tmp_path: Path
 ) -> Callable[[], dict[str, Any]]:
-    """How every surface reaches the simulator: keystoneauth bridged, httpx in process."""
+    """How every surface reaches the simulator: keystoneauth bridged, httpx in process
+    (SimTransport: a body cut off fails as it is read, as over a socket)."""
 
     def kwargs() -> dict[str, Any]:
         return {
             "openstack_config": bridged_config(world, sim, tmp_path, SIM_URL),
-            "transport": httpx.ASGITransport(app=sim_app),
+            "transport": SimTransport(sim_app),
         }
 
     return kwargs

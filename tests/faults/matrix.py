@@ -110,6 +110,14 @@ AUTH_FAILING = (
 )
 
 
+def touch_a_server(world: World) -> None:
+    """A server of REGION changes, as one does every minute in a real cloud: a poll that
+    lists only the servers changed since the last one (the console's tenants poll) has
+    an item for a fault that rewrites items (no ids) to meet."""
+    server = next(iter(world.regions[REGION].servers))
+    server.updated_at = world.now()
+
+
 def revoke_tokens(world: World) -> None:
     """Every token the simulator issued expires: the next call of each region gets a 401
     and must authenticate again."""

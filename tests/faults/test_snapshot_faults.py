@@ -47,40 +47,15 @@ from tests.faults.matrix import (
     raw_controls,
 )
 
-ITEM_7_SHAPE = "issue 12 item 7: a wrongly shaped {what} is read as {read}, the kind complete"
-BUGS = {
-    **{
-        ("html", s): "issue 12 item 9: an HTML 502 page is reported as 'malformed JSON'"
-        for s in (*SERVICES, WHOLE_REGION)
-    },
-    **{
-        ("truncate", s): "issue 12 item 9: a body cut off mid-stream is reported as "
-        "'cannot connect (RemoteProtocolError)'"
-        for s in (*SERVICES, WHOLE_REGION)
-    },
-    **{
-        (shape, service): ITEM_7_SHAPE.format(what="Nova or Cinder services list", read="none")
-        for shape in ("null", "dict")
-        for service in ("compute", WHOLE_REGION)
-    },
-    **{
-        ("no_ids", service): ITEM_7_SHAPE.format(what="list without ids", read="empty")
-        for service in ("compute", "network", WHOLE_REGION)
-    },
-    ("dict", "network"): "issue 12 item 7: a quota set shaped as a list is an internal "
-    "error (ValueError, a traceback in the log), not a wrongly shaped answer",
-    **{
-        (shape, "placement"): ITEM_7_SHAPE.format(
-            what="resource provider list", read="no providers"
-        )
-        for shape in ("null", "dict", "no_ids")
-    },
-    **{
-        (shape, "volume"): ITEM_7_SHAPE.format(what="Cinder services list", read="none")
-        for shape in ("null", "dict", "no_ids")
-    },
-}
-CASES = [(fault, service) for fault in FAULTS for service in (*SERVICES, WHOLE_REGION)]
+BUGS: dict[tuple[str, str], str] = {}
+# Cinder's services have no ids (host and binary name them, as in the real API) and
+# nothing else read from Cinder needs one: that fault changes nothing there (below).
+CASES = [
+    (fault, service)
+    for fault in FAULTS
+    for service in (*SERVICES, WHOLE_REGION)
+    if (fault, service) != ("no_ids", "volume")
+]
 
 
 def by_key(outcome: SnapshotOutcome) -> dict[tuple[str, Kind], Snapshot[Any]]:
@@ -124,11 +99,17 @@ async def test_the_snapshot_names_the_failing_region_and_kind_and_recovers(
     assert again.exit_code == EXIT_OK, again.problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 13: the JSON 'errors' list holds connection errors only, "
-    "not the regions and kinds that failed",
-)
+async def test_cinder_answers_without_ids_are_read_in_full(
+    run_snapshot: RunSnapshot, world: World
+) -> None:
+    inject(world, FAULTS["no_ids"], "volume")
+    outcome = await run_snapshot()
+    assert outcome.exit_code == EXIT_OK, outcome.problems
+    services = by_key(outcome)[(REGION, Kind.SERVICES)].items.values()
+    cinder = [s for s in services if s.project == "cinder"]
+    assert cinder and len(cinder) == len(world.regions[REGION].volume_services)
+
+
 @pytest.mark.parametrize("service", ["compute", "network", "every region"])
 async def test_the_json_errors_list_every_failed_region_and_kind(
     run_snapshot: RunSnapshot, world: World, service: str
@@ -146,9 +127,6 @@ async def test_the_json_errors_list_every_failed_region_and_kind(
         assert any(region in e and kind in e for e in errors), (region, kind, errors)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12 item 7: a kind that could not be read is printed as '0'"
-)
 async def test_a_kind_that_could_not_be_read_is_not_counted_as_zero(
     run_snapshot: RunSnapshot, world: World
 ) -> None:
@@ -161,11 +139,6 @@ async def test_a_kind_that_could_not_be_read_is_not_counted_as_zero(
         assert not re.match(rf"== \S+ {kind.value}: 0 \[", title), title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 7: a first poll says 'open ingress from the previous poll' when "
-    "there was none, and prints unknown spoofing and open-ingress counts as 0",
-)
 async def test_a_partial_tenants_poll_claims_no_previous_poll_and_no_zero_counts(
     run_snapshot: RunSnapshot, world: World
 ) -> None:
@@ -184,11 +157,6 @@ async def test_a_partial_tenants_poll_claims_no_previous_poll_and_no_zero_counts
         assert (cells["SPOOF"], cells["OPEN"], cells["FIPS"]) != ("0", "0", "0"), row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: names and reasons from the API are printed with their raw "
-    "escape sequences, controls and bidi overrides",
-)
 @pytest.mark.parametrize("kind", ["router", "project", "host"])
 async def test_hostile_names_are_printed_as_visible_text(
     run_snapshot: RunSnapshot, sim: httpx.AsyncClient, world: World, kind: str
@@ -207,10 +175,6 @@ async def test_hostile_names_are_printed_as_visible_text(
     assert raw_controls(outcome.output) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 5: Keystone calls have no timeout: the snapshot blocks while it hangs",
-)
 async def test_the_snapshot_gives_up_on_a_hanging_keystone_within_its_timeout(
     run_snapshot: RunSnapshot, world: World
 ) -> None:
@@ -223,7 +187,8 @@ async def test_the_snapshot_gives_up_on_a_hanging_keystone_within_its_timeout(
         await asyncio.sleep(0.2)
     assert outcome.exit_code == EXIT_USAGE
     assert any(re.search(r"(?i)keystone|authenticat", p) for p in outcome.problems)
-    assert any(re.search(r"(?i)time|no answer|hang", p) for p in outcome.problems)
+    said = r"(?i)time|no answer|not answer|hang"  # e.g. "Keystone did not answer within 0.5s"
+    assert any(re.search(said, p) for p in outcome.problems), outcome.problems
 
 
 async def test_dropped_connections_read_over_a_socket_as_they_do_in_process(
@@ -252,7 +217,13 @@ async def test_dropped_connections_read_over_a_socket_as_they_do_in_process(
         over_socket = await reasons(
             lambda: take_snapshot(settings(), kinds=[Kind.AGENTS], openstack_config=config)
         )
-    assert over_socket["truncate"] == in_process["truncate"] != ""
+    # The same words; byte counts aside (heartbeat timestamps move between the runs).
+    assert figures_aside(over_socket["truncate"]) == figures_aside(in_process["truncate"])
+    assert "the answer was cut short: HTTP 200" in in_process["truncate"]
     # A refused connection cannot be had per region on one listener: closed unanswered.
     assert "RemoteProtocolError" in over_socket["refuse"]
     assert "ConnectError" in in_process["refuse"]
+
+
+def figures_aside(reason: str) -> str:
+    return re.sub(r"\d+", "N", reason)

@@ -60,17 +60,9 @@ CASES = [
     ("refuse", WHOLE_REGION),
     ("null", "network"),
     ("dict", "placement"),
-    ("no_ids", "volume"),
+    ("no_ids", "placement"),  # Cinder's services have no ids: the fault changes nothing
 ]
-BUGS = {
-    ("html", "network"): "issue 12 item 9: an HTML 502 page is reported as 'malformed JSON'",
-    ("truncate", "compute"): "issue 12 item 9: a body cut off mid-stream is reported as "
-    "'cannot connect (RemoteProtocolError)'",
-    ("dict", "placement"): "issue 12 item 7: a wrongly shaped resource provider list is read "
-    "as no providers: the tile stays GREEN, ok",
-    ("no_ids", "volume"): "issue 12 item 7: Cinder services without ids are read as none: "
-    "the tile stays GREEN, ok",
-}
+BUGS: dict[tuple[str, str], str] = {}
 
 
 def healthy(app: WallApp, region: str = REGION) -> bool:
@@ -114,11 +106,6 @@ async def test_the_wall_says_which_region_fails_and_how_and_recovers(
         assert tile(app).data.word != STALE and app.is_running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 items 5, 6: with Keystone hanging at start the wall waits for it "
-    "with no timeout and says nothing (once it gives up, it must retry by itself)",
-)
 async def test_a_wall_started_while_keystone_hangs_says_so_and_connects_once_it_answers(
     make_wall: MakeWall, world: World
 ) -> None:
@@ -142,11 +129,6 @@ async def test_a_wall_started_while_keystone_hangs_says_so_and_connects_once_it_
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 1: escape sequences, controls and bidi overrides in a router's "
-    "name reach the wall's findings board and ticker",
-)
 async def test_a_hostile_router_name_is_shown_on_the_boards_as_visible_text(
     make_wall: MakeWall, sim: httpx.AsyncClient, world: World
 ) -> None:

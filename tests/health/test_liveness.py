@@ -12,7 +12,8 @@ from osconsole.cloud.http import RegionClient
 from osconsole.config import Thresholds
 from osconsole.events import EventKind
 from osconsole.health import liveness as rules
-from osconsole.health.findings import History, Problem, Severity, clock_time
+from osconsole.health.assess import assess as evaluate
+from osconsole.health.findings import History, Problem, Severity, Tracker, clock_time
 from osconsole.health.liveness import (
     agent_conditions,
     agent_problems,
@@ -328,6 +329,42 @@ def test_services_flap_too() -> None:
             "nova-compute on cmp01 is flapping: 2 up/down changes in the last 15m",
         )
     ]
+
+
+def services_snap(
+    at: float, *items: Service, held: dict[str, float] | None = None
+) -> Snapshot[Service]:
+    return Snapshot(
+        REF,
+        Kind.SERVICES,
+        Snapshot.freeze({s.id: s for s in items}),
+        fetched_at=at,
+        server_time=at,
+        complete=not held,
+        held=held or {},
+    )
+
+
+def test_items_held_from_an_earlier_poll_neither_raise_clear_nor_confirm() -> None:
+    """Nova did not answer: its rows are shown as last read, and say nothing new."""
+    tracker = Tracker()
+    cmp02 = service(id="nova:8", host="cmp02")
+    evaluate([services_snap(BEAT, service(state="down"), cmp02)], tracker)
+    (down,) = tracker.findings()
+    assert down.subject.id == "nova:7" and down.confirmed
+
+    # Held items are never looked at: not even one that reads down (never raised).
+    held = {"nova:7": BEAT, "nova:8": BEAT}
+    update = evaluate(
+        [services_snap(BEAT + 30, service(state="up"), replace(cmp02, state="down"), held=held)],
+        tracker,
+    )
+    assert update.raised == () and update.cleared == ()
+    assert [(f.subject.id, f.confirmed) for f in update.findings] == [("nova:7", False)]
+    assert tracker.history.transitions("cloud/RegionOne/services/nova:8", BEAT + 30) == ()
+
+    update = evaluate([services_snap(BEAT + 60, service(state="up"), cmp02)], tracker)
+    assert [f.subject.id for f in update.cleared] == ["nova:7"] and update.findings == ()
 
 
 # -- the agent-flap scenario ------------------------------------------------------------------

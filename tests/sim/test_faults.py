@@ -260,6 +260,27 @@ async def test_truncate_cuts_a_successful_body_mid_stream(
     assert refused.status_code == 401 and refused.json()
 
 
+async def test_in_process_a_cut_body_fails_as_it_is_read_after_the_answer_began(
+    sim: httpx.AsyncClient, world: World, admin_headers: dict[str, str]
+) -> None:
+    """As over a socket: the status and headers arrive, then the body stops short."""
+    path = collection_path("RegionOne", "network")
+    whole = await sim.get(path, headers=admin_headers)
+    await service_faults(sim, "RegionOne", "network", truncate=True)
+    request = sim.build_request("GET", path, headers=admin_headers)
+    response = await sim.send(request, stream=True)
+    try:
+        assert response.status_code == 200
+        assert response.headers["content-length"] == str(len(whole.content))
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending complete"):
+            await response.aread()
+        assert response.num_bytes_downloaded == len(whole.content) // 2
+    finally:
+        await response.aclose()
+    await service_faults(sim, "RegionOne", "network", truncate=False)
+    assert (await sim.get(path, headers=admin_headers)).content == whole.content
+
+
 @pytest.mark.parametrize("service", list(COLLECTIONS))
 async def test_shape_faults_misshape_the_collection(
     sim: httpx.AsyncClient, admin_headers: dict[str, str], service: str

@@ -146,7 +146,10 @@ async def test_a_service_asking_to_wait_is_left_alone_and_the_strip_says_so(
     async with app.run_test(size=(200, 50)) as pilot:
         await wait_for(
             pilot,
-            lambda: re.search(r"RegionOne \w+ \d+s backing off network 1[12]\ds", strip_text(app)),
+            # After the region's state and age (and any word on its control plane).
+            lambda: re.search(
+                r"RegionOne \w+ \d+s (\S+ \S+ )*backing off network 1[12]\ds", strip_text(app)
+            ),
             what="the back-off in the strip",
         )
         sent = proxy.count("RegionOne", "network")
