@@ -13,7 +13,7 @@ from osconsole.config import Settings
 from osconsole.controlplane import plane_looks
 from osconsole.health.assess import assess
 from osconsole.health.findings import Tracker
-from osconsole.health.leadtimes import BOOT_SLOW
+from osconsole.health.leadtimes import BOOT_SLOW, STUCK
 from osconsole.leadtimes import HOUR, LeadTimeSummary, _quantile, boot_sample
 from osconsole.model import Kind
 from osconsole.poller import Poller
@@ -78,3 +78,34 @@ async def test_lead_times_agree_with_the_listing_and_the_finding_comes_and_goes(
     (snapshot,) = await poller.poll_once()
     looks = plane_looks([session], clock.now(), [snapshot])
     assert [f for f in assess([snapshot], tracker, looks).findings if f.rule == BOOT_SLOW] == []
+
+
+async def test_a_generated_world_has_no_stuck_boot_until_its_boots_really_hang(
+    connection: Connection, world: World, clock: SimClock
+) -> None:
+    """The generated boots in flight began moments ago: nothing is stuck (an operator must
+    never see a false STUCK); once they hang past the threshold, each of them is."""
+    settings = Settings()
+    building = {
+        name: {s.id for s in region.servers if s.status == "BUILD" and not s.deleted}
+        for name, region in world.regions.items()
+    }
+    assert any(building.values()), "the tiny world has boots in flight"
+    poller = Poller(connection.regions, settings, kinds=[Kind.TENANTS], clock=clock.now)
+    tracker = Tracker(settings.thresholds)
+    snapshots = await poller.poll_once()
+    looks = plane_looks(connection.regions, clock.now(), snapshots)
+    rules = {f.rule for f in assess(snapshots, tracker, looks).findings}
+    assert STUCK not in rules
+    for snapshot in snapshots:
+        summary = snapshot.extra["lead_times"]
+        assert (summary.boot.stuck, summary.delete.stuck) == (0, 0), snapshot.ref.region
+
+    clock.step(settings.thresholds.stuck_server_s + STEP)  # nothing moves: they hang
+    snapshots = await poller.poll_once()
+    for snapshot in snapshots:
+        stuck = set(snapshot.extra["lead_times"].stuck_boot_ids)
+        assert stuck == building[snapshot.ref.region], snapshot.ref.region
+        # The project rule (no update past the threshold) agrees on the same servers.
+        by_projects = {i for sig in snapshot.items.values() for i in sig.stuck_servers}
+        assert stuck <= by_projects
