@@ -109,3 +109,34 @@ async def test_a_generated_world_has_no_stuck_boot_until_its_boots_really_hang(
         # The project rule (no update past the threshold) agrees on the same servers.
         by_projects = {i for sig in snapshot.items.values() for i in sig.stuck_servers}
         assert stuck <= by_projects
+
+
+async def test_a_port_in_build_too_long_is_stuck_from_the_same_listing(
+    connection: Connection, world: World, clock: SimClock
+) -> None:
+    """The ports listing the tenants collector reads anyway says which ports hang in
+    BUILD (its `status` asked in the same request), until they leave it."""
+    settings = Settings()
+    session = next(r for r in connection.regions if r.ref.region == REGION)
+    region = world.regions[REGION]
+    hanging, fresh = list(region.ports)[:2]
+    now = clock.now()
+    hanging.status, hanging.updated_at = "BUILD", now - settings.thresholds.stuck_server_s - 60
+    fresh.status, fresh.updated_at = "BUILD", now - 60
+    poller = Poller([session], settings, kinds=[Kind.TENANTS], clock=clock.now)
+    (snapshot,) = await poller.poll_once()
+    summary = snapshot.extra["lead_times"]
+    assert summary.stuck_port_ids == (hanging.id,)
+    tracker = Tracker(settings.thresholds)
+    looks = plane_looks([session], clock.now(), [snapshot])
+    found = [f for f in assess([snapshot], tracker, looks).findings if f.rule == STUCK]
+    assert [(f.subject.id, f.reason) for f in found] == [
+        ("port", "1 port in BUILD for more than 30 min")
+    ]
+
+    clock.step(STEP)
+    hanging.status, hanging.updated_at = "ACTIVE", clock.now()
+    clock.step(STEP)
+    (snapshot,) = await poller.poll_once()
+    assert snapshot.extra["ports_mode"] == "incremental"
+    assert snapshot.extra["lead_times"].stuck_port_ids == ()

@@ -7,7 +7,8 @@ status (ok, DEGRADED, STALE, DOWN), how old its data is, and for each domain
 GREEN, or STALE when its last poll failed. A line for the control plane counts the
 region's own findings (API availability and response times, lead times, probes: the
 one judge's, as the console's region strip words them), and a last line gives the
-boot p95 of the last hour and how many boots and deletes are stuck, `?` when unknown.
+boot p95 of the last hour and how many boots, deletes and ports are stuck, `?` when
+unknown.
 The region's critical and warning counts (the control plane's included) are drawn in
 large digits.
 
@@ -84,7 +85,7 @@ class DomainHealth:
 @dataclass(frozen=True, slots=True)
 class TileLeadTimes:
     """The region's boots of the last hour, from its latest tenants poll: the p95 (None:
-    no boot finished in the hour) and how many boots and deletes hang right now."""
+    no boot finished in the hour) and how many boots, deletes and ports hang now."""
 
     p95_s: float | None
     stuck: int
@@ -92,7 +93,7 @@ class TileLeadTimes:
 
     @classmethod
     def of(cls, summary: LeadTimeSummary, stale: bool) -> TileLeadTimes:
-        return cls(summary.boot.p95_s, summary.boot.stuck + summary.delete.stuck, stale)
+        return cls(summary.boot.p95_s, summary.stuck, stale)
 
     @property
     def p95_word(self) -> str:
