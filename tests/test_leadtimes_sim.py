@@ -4,10 +4,13 @@ while boots are slow and clears once they have left the hour."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from osconsole.cloud import compute
 from osconsole.cloud.connect import Connection
+from osconsole.cloud.http import ApiFailure
 from osconsole.collect.parse import iso_utc
 from osconsole.config import Settings
 from osconsole.controlplane import plane_looks
@@ -140,3 +143,28 @@ async def test_a_port_in_build_too_long_is_stuck_from_the_same_listing(
     (snapshot,) = await poller.poll_once()
     assert snapshot.extra["ports_mode"] == "incremental"
     assert snapshot.extra["lead_times"].stuck_port_ids == ()
+
+
+async def test_no_lead_times_from_a_poll_whose_servers_listing_failed(
+    connection: Connection, world: World, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nova's listing failing while Neutron answers: the servers last seen in BUILD are
+    not known to be still building, so they never age into a false STUCK; the lead
+    times are unknown until the listing answers again."""
+    settings = Settings()
+    session = next(r for r in connection.regions if r.ref.region == REGION)
+    assert any(s.status == "BUILD" for s in world.regions[REGION].servers)
+    poller = Poller([session], settings, kinds=[Kind.TENANTS], clock=clock.now)
+    (snapshot,) = await poller.poll_once()
+    assert isinstance(snapshot.extra["lead_times"], LeadTimeSummary)
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise ApiFailure("compute", "GET", "/servers/detail", "HTTP 503", 503)
+
+    monkeypatch.setattr(compute, "servers", failing)
+    clock.step(settings.thresholds.stuck_server_s + STEP)
+    (snapshot,) = await poller.poll_once()
+    assert not snapshot.stale and "lead_times" not in snapshot.extra
+    tracker = Tracker(settings.thresholds)
+    looks = plane_looks([session], clock.now(), [snapshot])
+    assert [f for f in assess([snapshot], tracker, looks).findings if f.rule == STUCK] == []

@@ -542,10 +542,11 @@ class TenantCollector(Collector):
         extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
         extra["quota_reads"] = swept
         stuck_after = self.settings.thresholds.stuck_server_s
-        ports = self.ports.records if self.ports.full_at is not None else None
-        extra["lead_times"] = self.lead_times.summary(
-            now, self.servers.records, stuck_after, ports=ports
-        )
+        if isinstance(srv, Listing):  # else unknown: held BUILD records would age into STUCK
+            ports = self.ports.records if self.ports.full_at is not None else None
+            extra["lead_times"] = self.lead_times.summary(
+                now, self.servers.records, stuck_after, ports=ports
+            )
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,
