@@ -8,9 +8,11 @@ first seen deleting (its `updated`, set when task_state became `deleting`) ->
 poll interval is not timed: the listing does not say when it was asked). Nothing is
 created in the cloud to measure this, and no request is added.
 
-Volumes are not listed by any collector yet, so `volume_create` is unknown (None),
-not zero. Samples are kept a day (one per server id), so memory follows the day's
-boots, not the cloud's size.
+Ports in BUILD come from the ports listing of the same collector (its `status` and
+`updated_at`): stuck past the threshold, they count as the servers do (None until a
+full ports listing has been read). Volumes are not listed by any collector yet, so
+`volume_create` is unknown (None), not zero. Samples are kept a day (one per server
+id), so memory follows the day's boots, not the cloud's size.
 """
 
 from __future__ import annotations
@@ -74,12 +76,23 @@ class LeadTimeSummary:
     hours: tuple[HourStat, ...] = ()
     stuck_boot_ids: tuple[str, ...] = ()
     stuck_delete_ids: tuple[str, ...] = ()
+    stuck_port_ids: tuple[str, ...] | None = None  # None: no full ports listing read
+
+    @property
+    def port_stuck(self) -> int | None:
+        return None if self.stuck_port_ids is None else len(self.stuck_port_ids)
+
+    @property
+    def stuck(self) -> int:
+        """Everything hanging right now: boots, deletes and ports (those known)."""
+        return self.boot.stuck + self.delete.stuck + (self.port_stuck or 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "window_s": HOUR,
             "boot": self.boot.as_dict(),
             "delete": self.delete.as_dict(),
+            "port_build": None if self.port_stuck is None else {"stuck": self.port_stuck},
             "volume_create": None,  # no collector lists volumes yet: unknown
             "usual_boot_s": None if self.usual_boot_s is None else round(self.usual_boot_s, 1),
         }
@@ -138,10 +151,15 @@ class LeadTimes:
             del self.deleting_since[key]
 
     def summary(
-        self, now: float, servers: Mapping[str, Any], stuck_after: float
+        self,
+        now: float,
+        servers: Mapping[str, Any],
+        stuck_after: float,
+        ports: Mapping[str, Any] | None = None,
     ) -> LeadTimeSummary:
         """The last hour's figures at `now`; `servers` are the collector's current records
-        (status, task_state, created, updated) for what is stuck right now."""
+        (status, task_state, created, updated) and `ports` its port records (with
+        `building_since`; None: not read yet) for what is stuck right now."""
         stuck_boots = sorted(
             sid
             for sid, rec in servers.items()
@@ -150,6 +168,15 @@ class LeadTimes:
         stuck_deletes = sorted(
             sid for sid, since in self.deleting_since.items() if now - since > stuck_after
         )
+        stuck_ports = None
+        if ports is not None:
+            stuck_ports = tuple(
+                sorted(
+                    pid
+                    for pid, rec in ports.items()
+                    if rec.building_since is not None and now - rec.building_since > stuck_after
+                )
+            )
         boot = _stat(self.boots.values(), now - HOUR, now, len(stuck_boots))
         delete = _stat(self.deletes.values(), now - HOUR, now, len(stuck_deletes))
         before = [s for at, s in self.boots.values() if at < now - HOUR]
@@ -164,6 +191,7 @@ class LeadTimes:
             hours=self.hours(now),
             stuck_boot_ids=tuple(stuck_boots),
             stuck_delete_ids=tuple(stuck_deletes),
+            stuck_port_ids=stuck_ports,
         )
 
     def hours(self, now: float) -> tuple[HourStat, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from osconsole.collect.tenants import ServerRecord
+from osconsole.collect.tenants import PortRecord, ServerRecord, parse_port
 from osconsole.config import Thresholds
 from osconsole.health.leadtimes import BOOT_SLOW, STUCK, lead_time_problems
 from osconsole.leadtimes import HOUR, LeadTimes
@@ -102,6 +102,26 @@ def test_stuck_is_a_problem_and_a_normal_hour_is_not() -> None:
     problems = lead_time_problems(times.summary(NOW, records, 1800), Thresholds())
     assert [(what, p.rule) for what, p in problems] == [("boot", STUCK)]
     assert "1 server in BUILD for more than 30 min" in problems[0][1].reason
+
+
+def test_ports_in_build_too_long_are_stuck_and_unknown_until_listed() -> None:
+    body = {"id": "q", "project_id": "p", "status": "BUILD", "updated_at": iso(NOW - 4000)}
+    assert parse_port(body) == ("q", PortRecord("p", False, NOW - 4000))
+    assert parse_port({**body, "status": "ACTIVE"}) == ("q", PortRecord("p", False, None))
+    ports = {
+        "q": PortRecord("p", False, NOW - 4000),
+        "r": PortRecord("p", False, NOW - 60),  # building, not for long
+        "s": PortRecord("p", False, None),
+    }
+    times = LeadTimes()
+    summary = times.summary(NOW, {}, 1800, ports=ports)
+    assert (summary.stuck_port_ids, summary.port_stuck, summary.stuck) == (("q",), 1, 1)
+    assert summary.as_dict()["port_build"] == {"stuck": 1}
+    problems = lead_time_problems(summary, Thresholds())
+    assert [(what, p.rule) for what, p in problems] == [("port", STUCK)]
+    assert "1 port in BUILD for more than 30 min" in problems[0][1].reason
+    unread = times.summary(NOW, {}, 1800)  # no full ports listing yet: unknown, not 0
+    assert unread.port_stuck is None and unread.as_dict()["port_build"] is None
 
 
 def test_the_slow_boots_scenario_goes_from_30_s_to_4_minutes_within_a_demo_cycle() -> None:

@@ -4,16 +4,19 @@ while boots are slow and clears once they have left the hour."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from osconsole.cloud import compute
 from osconsole.cloud.connect import Connection
+from osconsole.cloud.http import ApiFailure
 from osconsole.collect.parse import iso_utc
 from osconsole.config import Settings
 from osconsole.controlplane import plane_looks
 from osconsole.health.assess import assess
 from osconsole.health.findings import Tracker
-from osconsole.health.leadtimes import BOOT_SLOW
+from osconsole.health.leadtimes import BOOT_SLOW, STUCK
 from osconsole.leadtimes import HOUR, LeadTimeSummary, _quantile, boot_sample
 from osconsole.model import Kind
 from osconsole.poller import Poller
@@ -78,3 +81,90 @@ async def test_lead_times_agree_with_the_listing_and_the_finding_comes_and_goes(
     (snapshot,) = await poller.poll_once()
     looks = plane_looks([session], clock.now(), [snapshot])
     assert [f for f in assess([snapshot], tracker, looks).findings if f.rule == BOOT_SLOW] == []
+
+
+async def test_a_generated_world_has_no_stuck_boot_until_its_boots_really_hang(
+    connection: Connection, world: World, clock: SimClock
+) -> None:
+    """The generated boots in flight began moments ago: nothing is stuck (an operator must
+    never see a false STUCK); once they hang past the threshold, each of them is."""
+    settings = Settings()
+    building = {
+        name: {s.id for s in region.servers if s.status == "BUILD" and not s.deleted}
+        for name, region in world.regions.items()
+    }
+    assert any(building.values()), "the tiny world has boots in flight"
+    poller = Poller(connection.regions, settings, kinds=[Kind.TENANTS], clock=clock.now)
+    tracker = Tracker(settings.thresholds)
+    snapshots = await poller.poll_once()
+    looks = plane_looks(connection.regions, clock.now(), snapshots)
+    rules = {f.rule for f in assess(snapshots, tracker, looks).findings}
+    assert STUCK not in rules
+    for snapshot in snapshots:
+        summary = snapshot.extra["lead_times"]
+        assert (summary.boot.stuck, summary.delete.stuck) == (0, 0), snapshot.ref.region
+
+    clock.step(settings.thresholds.stuck_server_s + STEP)  # nothing moves: they hang
+    snapshots = await poller.poll_once()
+    for snapshot in snapshots:
+        stuck = set(snapshot.extra["lead_times"].stuck_boot_ids)
+        assert stuck == building[snapshot.ref.region], snapshot.ref.region
+        # The project rule (no update past the threshold) agrees on the same servers.
+        by_projects = {i for sig in snapshot.items.values() for i in sig.stuck_servers}
+        assert stuck <= by_projects
+
+
+async def test_a_port_in_build_too_long_is_stuck_from_the_same_listing(
+    connection: Connection, world: World, clock: SimClock
+) -> None:
+    """The ports listing the tenants collector reads anyway says which ports hang in
+    BUILD (its `status` asked in the same request), until they leave it."""
+    settings = Settings()
+    session = next(r for r in connection.regions if r.ref.region == REGION)
+    region = world.regions[REGION]
+    hanging, fresh = list(region.ports)[:2]
+    now = clock.now()
+    hanging.status, hanging.updated_at = "BUILD", now - settings.thresholds.stuck_server_s - 60
+    fresh.status, fresh.updated_at = "BUILD", now - 60
+    poller = Poller([session], settings, kinds=[Kind.TENANTS], clock=clock.now)
+    (snapshot,) = await poller.poll_once()
+    summary = snapshot.extra["lead_times"]
+    assert summary.stuck_port_ids == (hanging.id,)
+    tracker = Tracker(settings.thresholds)
+    looks = plane_looks([session], clock.now(), [snapshot])
+    found = [f for f in assess([snapshot], tracker, looks).findings if f.rule == STUCK]
+    assert [(f.subject.id, f.reason) for f in found] == [
+        ("port", "1 port in BUILD for more than 30 min")
+    ]
+
+    clock.step(STEP)
+    hanging.status, hanging.updated_at = "ACTIVE", clock.now()
+    clock.step(STEP)
+    (snapshot,) = await poller.poll_once()
+    assert snapshot.extra["ports_mode"] == "incremental"
+    assert snapshot.extra["lead_times"].stuck_port_ids == ()
+
+
+async def test_no_lead_times_from_a_poll_whose_servers_listing_failed(
+    connection: Connection, world: World, clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nova's listing failing while Neutron answers: the servers last seen in BUILD are
+    not known to be still building, so they never age into a false STUCK; the lead
+    times are unknown until the listing answers again."""
+    settings = Settings()
+    session = next(r for r in connection.regions if r.ref.region == REGION)
+    assert any(s.status == "BUILD" for s in world.regions[REGION].servers)
+    poller = Poller([session], settings, kinds=[Kind.TENANTS], clock=clock.now)
+    (snapshot,) = await poller.poll_once()
+    assert isinstance(snapshot.extra["lead_times"], LeadTimeSummary)
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise ApiFailure("compute", "GET", "/servers/detail", "HTTP 503", 503)
+
+    monkeypatch.setattr(compute, "servers", failing)
+    clock.step(settings.thresholds.stuck_server_s + STEP)
+    (snapshot,) = await poller.poll_once()
+    assert not snapshot.stale and "lead_times" not in snapshot.extra
+    tracker = Tracker(settings.thresholds)
+    looks = plane_looks([session], clock.now(), [snapshot])
+    assert [f for f in assess([snapshot], tracker, looks).findings if f.rule == STUCK] == []

@@ -4,8 +4,13 @@ A tile says in words what its colour says: the region's RED / AMBER / GREEN, its
 status (ok, DEGRADED, STALE, DOWN), how old its data is, and for each domain
 (Hypervisors, Routers, Tenants, Liveness) how many rows are critical and warning
 (and how many could not be judged yet, "? 120"), with the domain's own RED / AMBER /
-GREEN, or STALE when its last poll failed.
-The region's critical and warning counts are drawn in large digits.
+GREEN, or STALE when its last poll failed. A line for the control plane counts the
+region's own findings (API availability and response times, lead times, probes: the
+one judge's, as the console's region strip words them), and a last line gives the
+boot p95 of the last hour and how many boots, deletes and ports are stuck, `?` when
+unknown.
+The region's critical and warning counts (the control plane's included) are drawn in
+large digits.
 
 `region_tiles` (pure, no Textual) makes the tiles' data from the very views the
 panes show, so a count on the wall is the number of rows an operator finds in the
@@ -28,7 +33,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Digits, Static
 
-from osconsole.health.findings import Severity
+from osconsole.health.findings import Finding, Severity
+from osconsole.health.plane import Aspect, PlaneLook, strip_words
+from osconsole.leadtimes import LeadTimeSummary
 from osconsole.live import PANE_TITLES, PANES
 from osconsole.model import Kind, RegionRef, Snapshot
 from osconsole.views import RegionStatus, TableView, format_age, region_labels
@@ -38,7 +45,9 @@ GREEN, AMBER, RED = "GREEN", "AMBER", "RED"
 STALE, NO_DATA, WAIT = "STALE", "NO DATA", "WAIT"
 DOMAIN_TITLES = {**PANE_TITLES, "routers": "Routers"}  # short enough for a 36-column tile
 TILE_MIN_WIDTH = 39  # columns a tile needs for its domain lines (35) and its frame
-TILE_HEIGHT = 12  # with its digits (8 without, in compact tiles)
+TILE_HEIGHT = 14  # with its digits (10 without, in compact tiles)
+PLANE_TITLE = "Ctrl plane"
+BOOTS_TITLE = "Boots 1h"
 
 Counts = Mapping[RegionRef, tuple[int, int, int]]
 """(critical rows, warning rows, unknown rows) of each region in one pane."""
@@ -74,6 +83,24 @@ class DomainHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class TileLeadTimes:
+    """The region's boots of the last hour, from its latest tenants poll: the p95 (None:
+    no boot finished in the hour) and how many boots, deletes and ports hang now."""
+
+    p95_s: float | None
+    stuck: int
+    stale: bool = False  # that poll failed: these figures are from the one before
+
+    @classmethod
+    def of(cls, summary: LeadTimeSummary, stale: bool) -> TileLeadTimes:
+        return cls(summary.boot.p95_s, summary.stuck, stale)
+
+    @property
+    def p95_word(self) -> str:
+        return "none" if self.p95_s is None else f"{self.p95_s:.0f}s"
+
+
+@dataclass(frozen=True, slots=True)
 class TileData:
     """One region's tile."""
 
@@ -83,14 +110,17 @@ class TileData:
     age: float | None
     detail: str
     domains: tuple[DomainHealth, ...]
+    plane: DomainHealth = DomainHealth(PLANE_TITLE)  # the region's own findings
+    plane_word: str = ""  # its worst open finding in a word ("boots STUCK +1")
+    lead_times: TileLeadTimes | None = None  # None: unknown (no tenants poll timed)
 
     @property
     def critical(self) -> int:
-        return sum(d.critical for d in self.domains)
+        return sum(d.critical for d in (*self.domains, self.plane))
 
     @property
     def warning(self) -> int:
-        return sum(d.warning for d in self.domains)
+        return sum(d.warning for d in (*self.domains, self.plane))
 
     @property
     def word(self) -> str:
@@ -98,7 +128,7 @@ class TileData:
         no domain has data: nothing read is not healthy)."""
         if self.status == "connecting":
             return WAIT
-        known = [d.rag for d in self.domains if d.known]
+        known = [d.rag for d in (*self.domains, self.plane) if d.known]
         if self.status in ("down", "stale") or RED in known:
             return RED
         if self.domains and not known:
@@ -129,16 +159,38 @@ def region_counts(view: TableView) -> dict[RegionRef, tuple[int, int, int]]:
     return {ref: tuple(tally[(ref, sev)] for sev in COUNTED) for ref in refs}  # type: ignore[misc]
 
 
+PLANE_ASPECTS = frozenset(a.value for a in Aspect)
+
+
+def plane_counts(findings: Iterable[Finding]) -> dict[RegionRef, tuple[int, int, int]]:
+    """(critical, warning, 0) control-plane findings of each region, acknowledged ones
+    included as they are in the panes' row counts."""
+    tally = Counter(
+        (f.subject.ref, f.severity) for f in findings if f.subject.kind in PLANE_ASPECTS
+    )
+    refs = {ref for ref, _ in tally}
+    return {
+        ref: (tally[(ref, Severity.CRITICAL)], tally[(ref, Severity.WARNING)], 0) for ref in refs
+    }
+
+
 def region_tiles(
     statuses: Sequence[RegionStatus],
     counts: Mapping[str, Counts],
     snapshots: Iterable[Snapshot[Any]],
+    findings: Sequence[Finding] = (),
+    plane: Iterable[PlaneLook] = (),
 ) -> list[TileData]:
     """One tile per region of `statuses` (in their order), each domain counted from
     `counts` (pane -> region -> (critical, warning)) and judged fresh or stale from the
-    latest `snapshots` of its kinds."""
+    latest `snapshots` of its kinds; the control plane from the judge's `findings`,
+    known for the regions with a `plane` look; the lead times from the latest tenants
+    snapshot."""
     latest: dict[tuple[RegionRef, Kind], Snapshot[Any]] = {(s.ref, s.kind): s for s in snapshots}
     labels = region_labels(s.ref for s in statuses)
+    looked = {look.ref for look in plane}
+    planes = plane_counts(findings)
+    words = strip_words(findings)
     tiles = []
     for status in statuses:
         domains = []
@@ -155,6 +207,9 @@ def region_tiles(
                     stale=any(s.stale for s in snaps),
                 )
             )
+        critical, warning, _ = planes.get(status.ref, (0, 0, 0))
+        tenants = latest.get((status.ref, Kind.TENANTS))
+        summary = tenants.extra.get("lead_times") if tenants is not None else None
         tiles.append(
             TileData(
                 ref=status.ref,
@@ -163,6 +218,16 @@ def region_tiles(
                 age=status.age,
                 detail=status.detail,
                 domains=tuple(domains),
+                plane=DomainHealth(
+                    PLANE_TITLE,
+                    critical,
+                    warning,
+                    known=status.ref in looked or bool(critical or warning),
+                ),
+                plane_word=words.get(status.ref, ""),
+                lead_times=TileLeadTimes.of(summary, tenants.stale)
+                if tenants is not None and isinstance(summary, LeadTimeSummary)
+                else None,
             )
         )
     return tiles
@@ -205,7 +270,7 @@ class RegionTile(Widget):
 
     DEFAULT_CSS = """
     RegionTile {
-        height: 12;
+        height: 14;
         border: round $panel;
         padding: 0 1;
         layout: vertical;
@@ -213,7 +278,7 @@ class RegionTile(Widget):
     RegionTile.-red { border: heavy $error; }
     RegionTile.-amber { border: round $warning; }
     RegionTile.-green { border: round $success; }
-    RegionTile.-compact { height: 8; }
+    RegionTile.-compact { height: 10; }
     RegionTile.-compact > #tile-counts { display: none; }
     RegionTile > #tile-head, RegionTile > #tile-domains {
         text-wrap: nowrap;
@@ -226,7 +291,7 @@ class RegionTile(Widget):
     RegionTile .tile-count > Digits.-critical { color: $text-error; }
     RegionTile .tile-count > Digits.-warning { color: $text-warning; }
     RegionTile .tile-label { height: 1; color: $text-muted; }
-    RegionTile > #tile-domains { height: 4; }
+    RegionTile > #tile-domains { height: 6; }
     RegionTile > .tile--red { color: $text-error; text-style: bold reverse; }
     RegionTile > .tile--amber { color: $text-warning; text-style: bold; }
     RegionTile > .tile--green { color: $text-success; text-style: bold; }
@@ -317,9 +382,7 @@ class RegionTile(Widget):
         head.append(f" {data.word} ", style=self._style(data.word))
         head.append("\n" + data.status_line)
         domains = Text(no_wrap=True, overflow="ellipsis")
-        for index, domain in enumerate(data.domains):
-            if index:
-                domains.append("\n")
+        for domain in (*data.domains, data.plane):
             domains.append(f"{domain.title:<11}")
             domains.append(f"{domain.critical:>4} crit", style=self._count_style(domain.critical))
             domains.append(f"{domain.warning:>4} warn", style=self._count_style(domain.warning))
@@ -327,7 +390,23 @@ class RegionTile(Widget):
             domains.append(domain.word, style=self._style(domain.word))
             if domain.unknown:
                 domains.append(f" ? {domain.unknown}", style=self._style(NO_DATA))
+            if domain is data.plane and data.plane_word:
+                domains.append(f" {data.plane_word}", style="bold")
+            domains.append("\n")
+        self._lead_line(domains, data.lead_times)
         return head, domains
+
+    def _lead_line(self, text: Text, lead: TileLeadTimes | None) -> None:
+        """ "Boots 1h   p95  45s   0 stuck" ("?" when unknown, STALE when old)."""
+        text.append(f"{BOOTS_TITLE:<11}")
+        if lead is None:
+            text.append(f"p95 {'?':>4}{'?':>4} stuck", style=self._style(NO_DATA))
+            return
+        text.append(f"p95 {lead.p95_word:>4}")
+        text.append(f"{lead.stuck:>4} stuck", style=self._count_style(lead.stuck))
+        if lead.stale:
+            text.append(" ")
+            text.append(STALE, style=self._style(STALE))
 
     def _count_style(self, value: int) -> Style | str:
         return "bold" if value else self._style(NO_DATA)

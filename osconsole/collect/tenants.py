@@ -46,6 +46,7 @@ PORT_FIELDS = [
     "allowed_address_pairs",
     "port_security_enabled",
     "updated_at",
+    "status",  # a port in BUILD too long is stuck (osconsole.leadtimes): same request
 ]
 RULE_FIELDS = ["id", "project_id", "port_range_min", "remote_ip_prefix"]
 FIP_FIELDS = ["id", "project_id", "created_at", "status"]
@@ -70,6 +71,7 @@ class ServerRecord(NamedTuple):
 class PortRecord(NamedTuple):
     project_id: str
     spoofing: bool
+    building_since: float | None = None  # its `updated_at` while in BUILD, else None
 
 
 class RuleRecord(NamedTuple):
@@ -135,7 +137,11 @@ def parse_port(body: Any) -> tuple[str, PortRecord] | None:
     project_id = body.get("project_id", body.get("tenant_id"))
     if not isinstance(port_id, str) or not isinstance(project_id, str):
         return None
-    return clean_text(port_id), PortRecord(sys.intern(clean_text(project_id)), port_spoofs(body))
+    building = None
+    if str(body.get("status")).upper() == "BUILD":
+        building = utc_timestamp(body.get("updated_at"))
+    project = sys.intern(clean_text(project_id))
+    return clean_text(port_id), PortRecord(project, port_spoofs(body), building)
 
 
 def parse_rule(body: Any) -> RuleRecord | None:
@@ -536,7 +542,11 @@ class TenantCollector(Collector):
         extra = self._extra(now, full_servers, full_ports, changes, port_changes, total)
         extra["quota_reads"] = swept
         stuck_after = self.settings.thresholds.stuck_server_s
-        extra["lead_times"] = self.lead_times.summary(now, self.servers.records, stuck_after)
+        if isinstance(srv, Listing):  # else unknown: held BUILD records would age into STUCK
+            ports = self.ports.records if self.ports.full_at is not None else None
+            extra["lead_times"] = self.lead_times.summary(
+                now, self.servers.records, stuck_after, ports=ports
+            )
         extra["quota_projects"] = len(items)
         return Collected(
             items=items,

@@ -39,9 +39,10 @@ def lead_time_problems(
             )
         )
     minutes = thresholds.stuck_server_s / 60
-    for what, count, state in (
-        ("boot", summary.boot.stuck, "in BUILD"),
-        ("delete", summary.delete.stuck, "deleting"),
+    for what, count, state, noun in (
+        ("boot", summary.boot.stuck, "in BUILD", "server"),
+        ("delete", summary.delete.stuck, "deleting", "server"),
+        ("port", summary.port_stuck, "in BUILD", "port"),
     ):
         if count:
             found.append(
@@ -51,7 +52,7 @@ def lead_time_problems(
                         STUCK,
                         Severity.WARNING,
                         f"{what}s stuck",
-                        f"{plural(count, 'server')} {state} for more than {minutes:.0f} min",
+                        f"{plural(count, noun)} {state} for more than {minutes:.0f} min",
                         essence=f"{what}s stuck",
                     ),
                 )

@@ -101,6 +101,9 @@ SERVER_STATES = [
     ("MIGRATING", "active", "migrating", 1, 5),
 ]
 SERVER_STATE_WEIGHTS = [s[4] for s in SERVER_STATES]
+# A generated boot in flight began spawning (its `updated`) this long after it was asked
+# (`created`): scheduling, networking and its volume (created a minute after the server).
+BOOT_BEFORE_SPAWN_S = 60.0
 SERVER_ROLES = ["app", "db", "web", "worker", "cache"]
 
 PROJECT_WORDS = [
@@ -699,6 +702,8 @@ def _servers(
         created = now - rng.uniform(0.02, 400) * 86400
         # Transitional states have been in them a while only when stuck.
         updated = now - rng.uniform(5, 120) if task_state or status == "BUILD" else created
+        if status == "BUILD":  # a boot in flight was asked moments ago, not months ago
+            created = updated - BOOT_BEFORE_SPAWN_S
         if status == "ERROR" and rng.random() < 0.5:
             hv = None  # failed to schedule: NoValidHost leaves no host
         net = networks[project.id]

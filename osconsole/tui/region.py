@@ -223,6 +223,12 @@ def lead_sections(figures: RegionFigures) -> list[Section]:
         fact("Stuck in BUILD", stuck(summary.boot.stuck)),
         fact("Deletes", lead_text(summary.delete)),
         fact("Stuck deleting", stuck(summary.delete.stuck)),
+        fact(
+            "Ports stuck in BUILD",
+            "unknown (no full ports listing yet)"
+            if summary.port_stuck is None
+            else stuck(summary.port_stuck),
+        ),
         fact("Volume create", "unknown (no collector lists volumes yet)"),
     ]
     hours = [

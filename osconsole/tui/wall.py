@@ -1,7 +1,8 @@
 """The NOC wall: `osconsole wall`, read-only, unattended, for days.
 
-One large tile per region (its RED / AMBER / GREEN, status, data age and, per
-domain, its critical and warning rows), the critical incidents, a ticker of the
+One large tile per region (its RED / AMBER / GREEN, status, data age, per domain
+its critical and warning rows, its control plane's findings and its boots' lead
+times), the critical incidents, a ticker of the
 latest events, and the four panes of the console shown in turn. Nothing on it can
 change a cloud: the settings are read-only whatever the config says (so every HTTP
 client refuses any method but GET), no action is bound, nothing takes focus, and
@@ -369,7 +370,10 @@ class WallApp(PollingApp):
 
     def tiles_now(self, now: float) -> list[TileData]:
         statuses = self.state.statuses(self.region_stats(), now)
-        return region_tiles(statuses, self._counts, self.state.snapshots.values())
+        state = self.state
+        return region_tiles(
+            statuses, self._counts, state.snapshots.values(), state.findings, state.plane
+        )
 
     def tick(self) -> None:
         """Ages, the clock and the findings' "since" move; the rotation turns when due."""

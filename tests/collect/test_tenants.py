@@ -209,15 +209,17 @@ async def test_new_and_deleted_servers_count_in_the_last_hour(
     snap = await collector.poll(first)
 
     assert snap.extra["mode"] == "incremental"
-    assert snap.items[born.project_id].created_last_hour == 1
+    # The generated boots in flight were created moments ago too: counted from the start.
+    booting = {pid: sig.created_last_hour for pid, sig in first.items.items()}
+    assert snap.items[born.project_id].created_last_hour == booting[born.project_id] + 1
     assert snap.items[born.project_id].servers == first.items[born.project_id].servers + 1
     assert snap.items[victim.project_id].deleted_last_hour == 1
     assert snap.items[victim.project_id].servers == first.items[victim.project_id].servers - 1
     assert sum(sig.deleted_last_hour for sig in snap.items.values()) == 1
-    assert sum(sig.created_last_hour for sig in snap.items.values()) == 1
+    assert sum(sig.created_last_hour for sig in snap.items.values()) == sum(booting.values()) + 1
     again = await collector.poll(snap)  # the overlap lists them again: not counted twice
     assert again.items[victim.project_id].deleted_last_hour == 1
-    assert again.items[born.project_id].created_last_hour == 1
+    assert again.items[born.project_id].created_last_hour == booting[born.project_id] + 1
 
     world.clock.step(3700)  # an hour later (and a full resync)
     later = await collector.poll(again)
@@ -236,9 +238,12 @@ async def test_the_first_poll_counts_creations_from_created(
         template, id="aaaaaaaa-2222-4333-8444-555555555555", created_at=now - 600
     )
     region.place_server(recent_one)
+    recent = [s for s in _live(region) if s.created_at >= now - 3600]  # with boots in flight
+    assert len(recent) > 1
     snap = await _collector(region_one).poll(None)
-    assert snap.items[template.project_id].created_last_hour == 1
-    assert sum(s.created_last_hour for s in snap.items.values()) == 1
+    expected = sum(1 for s in recent if s.project_id == template.project_id)
+    assert snap.items[template.project_id].created_last_hour == expected
+    assert sum(s.created_last_hour for s in snap.items.values()) == len(recent)
     assert "deleted_last_hour_note" in snap.extra
 
 

@@ -130,7 +130,7 @@ def fixed_figures() -> RegionFigures:
         servers.append({"id": f"s{n}", "created": _iso(created),
                         "OS-SRV-USG:launched_at": _iso(created + took)})  # fmt: skip
     leads.observe(servers, now, full=True)
-    summary = leads.summary(now, {}, stuck_after=1800)
+    summary = leads.summary(now, {}, stuck_after=1800, ports={})
     probes = {
         "rabbitmq": ProbeResult("rabbitmq", "http://rabbit:15672", OK, now, {
             "nodes": 3, "nodes_running": 3, "partitions": ["rabbit@ctl2"], "alarms": [],

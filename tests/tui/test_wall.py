@@ -31,6 +31,8 @@ from osconsole import cli
 from osconsole.cloud.http import SAFE_METHODS
 from osconsole.config import CloudSettings, Settings
 from osconsole.health.findings import Severity
+from osconsole.health.plane import PlaneLook
+from osconsole.leadtimes import LeadStat, LeadTimeSummary
 from osconsole.live import PANES, LiveState
 from osconsole.model import Kind, RegionRef, Router, Snapshot
 from osconsole.sim.world import L3_AGENT, World
@@ -43,6 +45,7 @@ from osconsole.tui.wall import (
     serve_wall,
     wall_command,
 )
+from osconsole.views import RegionStatus
 from osconsole.widgets.tiles import (
     AMBER,
     GREEN,
@@ -51,8 +54,10 @@ from osconsole.widgets.tiles import (
     STALE,
     WAIT,
     DomainHealth,
+    RegionTile,
     TileData,
     needs_compact,
+    region_tiles,
     tile_columns,
 )
 from tests.conftest import SIM_URL
@@ -284,6 +289,41 @@ async def test_critical_incidents_appear_after_an_agent_dies(wall: WallApp, worl
     assert mutations(world) == []
 
 
+async def test_control_plane_findings_and_lead_times_reach_the_tiles(
+    wall: WallApp, world: World
+) -> None:
+    """A boot hanging in RegionThree: the one judge's lead.stuck finding is on that
+    region's tile (its control-plane line, its counts and word) and in its lead times."""
+    async with wall.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, first_poll_shown(wall), what="first poll on the tiles")
+        for name in world.regions:
+            tile = tile_of(wall, name)
+            assert (tile.plane.word, tile.plane_word) == (GREEN, ""), name
+            assert tile.lead_times is not None and tile.lead_times.stuck == 0, name
+        region = world.regions["RegionThree"]
+        server = next(s for s in region.servers if s.status == "ACTIVE" and not s.deleted)
+        now = world.now()
+        server.status, server.vm_state, server.task_state = "BUILD", "building", "spawning"
+        server.launched_at, server.created_at, server.updated_at = None, now - 7200, now
+        before = tile_of(wall, "RegionThree").warning
+        assert wall.poller is not None
+        wall.poller.refresh()
+        await wait_for(
+            pilot, lambda: tile_of(wall, "RegionThree").plane.warning == 1, what="boots stuck"
+        )
+        tile = tile_of(wall, "RegionThree")
+        assert tile.plane.word == AMBER and tile.plane_word == "boots STUCK"
+        assert tile.warning == before + 1 and tile.word in (AMBER, RED)
+        assert tile.lead_times is not None and tile.lead_times.stuck == 1
+        text = next(t for t in wall.wall.tiles.values() if t.data.ref.region == "RegionThree")
+        plane_line = next(line for line in text.plain.splitlines() if line.startswith("Ctrl"))
+        assert "1 warn AMBER boots STUCK" in plane_line
+        assert "1 stuck" in text.plain
+        assert tile_of(wall, "RegionOne").plane_word == ""
+        assert "warning" in wall.wall.findings.plain  # "N warnings (see tiles)": they are
+    assert mutations(world) == []
+
+
 async def test_nothing_can_be_changed_from_the_wall(wall: WallApp, world: World) -> None:
     async with wall.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, first_poll_shown(wall), what="first poll on the tiles")
@@ -469,9 +509,37 @@ async def test_many_polls_leave_memory_and_tasks_flat(monkeypatch: pytest.Monkey
 # -- what it looks like ------------------------------------------------------------------------
 
 
+# RegionTwo's boots of the last hour in the pictures: slow (p95 4 min against a usual
+# 31 s) and one stuck, so its tile's control-plane line has findings to show.
+SLOW_BOOTS = LeadTimeSummary(
+    FIXED, LeadStat(6, 34.0, 240.0, 1), LeadStat(4, 5.0, 7.0, 0), usual_boot_s=31.0
+)
+
+
+def with_slow_boots(snapshot: Snapshot[Any]) -> Snapshot[Any]:
+    if snapshot.kind is not Kind.TENANTS or snapshot.ref.region != "RegionTwo":
+        return snapshot
+    return replace(snapshot, extra={**snapshot.extra, "lead_times": SLOW_BOOTS})
+
+
+def plane_of_tenants(snapshots: Iterable[Snapshot[Any]] = ()) -> list[PlaneLook]:
+    """The control-plane looks a connected wall makes, from the tenants snapshots' lead
+    times alone (the deterministic wall has no region client to read API figures from)."""
+    return [
+        PlaneLook(s.ref, APP_NOW, lead_times=s.extra.get("lead_times"), lead_times_at=s.server_time)
+        for s in snapshots
+        if s.kind is Kind.TENANTS and not s.stale
+    ]
+
+
 def three_looks_shown(app: WallApp, *rotations: int) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    app.plane_looks = plane_of_tenants  # type: ignore[method-assign]
+
     async def run_before(pilot: Pilot[Any]) -> None:
-        await show_three_looks(pilot, app)
+        refs, looks = three_looks()
+        app.state.expect(refs)
+        for look in looks:
+            await feed(pilot, app, map(with_slow_boots, look))
         for _ in rotations:
             app.action_rotate()
         await pilot.pause()
@@ -528,6 +596,25 @@ def test_domain_and_region_words() -> None:
     assert tile("connecting").word == WAIT
     assert tile("ok", fine, warned, DomainHealth("x", critical=1, known=True)).critical == 1
     assert tile("down", stale).status_line == "polls DOWN · data 3s old"
+
+
+def test_a_tile_says_its_boot_p95_and_stuck_count_and_question_marks_when_unknown() -> None:
+    ref = RegionRef("c", "r")
+    status = RegionStatus(ref, "ok", 3.0, {}, {})
+    boot = LeadStat(count=12, p50_s=31.0, p95_s=45.4, stuck=1)
+    summary = LeadTimeSummary(APP_NOW, boot, LeadStat(3, 5.0, 6.0, 1), usual_boot_s=30.0)
+    tenants = Snapshot(ref, Kind.TENANTS, {}, APP_NOW, extra={"lead_times": summary})
+
+    def lead_line(*snapshots: Snapshot[Any]) -> str:
+        (data,) = region_tiles([status], {}, snapshots)
+        return RegionTile(data).plain.splitlines()[-1]
+
+    assert lead_line(tenants) == "Boots 1h   p95  45s   2 stuck"
+    assert lead_line(replace(tenants, stale=True)).endswith("2 stuck STALE")
+    assert lead_line() == "Boots 1h   p95    ?   ? stuck"  # no tenants poll: unknown
+    assert lead_line(replace(tenants, extra={})) == "Boots 1h   p95    ?   ? stuck"
+    idle = replace(summary, boot=LeadStat(0, None, None, 0), delete=LeadStat(0, None, None, 0))
+    assert lead_line(replace(tenants, extra={"lead_times": idle})).endswith("p95 none   0 stuck")
 
 
 def test_tiles_fold_into_columns_and_drop_digits_when_many() -> None:
