@@ -562,10 +562,15 @@ class LivePane(Widget):
         return list(self._order)
 
     @property
+    def selected_row(self) -> Row | None:
+        """The cursor's row (None when the table is empty)."""
+        key = self._cursor_key()
+        return self._rows.get(key) if key is not None else None
+
+    @property
     def selected_target(self) -> Target | None:
         """What the cursor row stands for (None when the table is empty)."""
-        key = self._cursor_key()
-        row = self._rows.get(key) if key is not None else None
+        row = self.selected_row
         return row.target if row is not None else None
 
     def focus(self, scroll_visible: bool = True) -> LivePane:
