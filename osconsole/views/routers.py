@@ -36,15 +36,15 @@ from osconsole.views.severity import SEVERITY_COLUMN, TONES, rank, severity_cell
 # -- routers ---------------------------------------------------------------------------
 
 ROUTER_COLUMNS = (
-    Column("region", "Region"),
+    Column("region", "Region", drop_below=70),
     SEVERITY_COLUMN,
     Column("router", "Router"),
-    Column("project", "Project"),
-    Column("ha", "HA"),
+    Column("project", "Project", drop_below=90),
+    Column("ha", "HA", drop_below=110),
     Column("actives", "Actives", numeric=True),
     Column("agents", "Agents"),
-    Column("replicas", "Replicas", numeric=True),
-    Column("checked", "Checked", numeric=True),
+    Column("replicas", "Replicas", numeric=True, drop_below=120),
+    Column("checked", "Checked", numeric=True, drop_below=130),
     Column("finding", "Problems"),
 )
 
