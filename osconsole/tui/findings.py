@@ -111,12 +111,38 @@ class FilteredScreen(Screen[None]):
     FILTER_CSS = """
     #list-filter { dock: bottom; height: 3; display: none; }
     #list-filter.-shown { display: block; }
+    #row-detail { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     """
 
     filter_text = ""
 
     def filter_box(self) -> Input:
         return Input(placeholder="filter rows (Enter to keep, Esc to clear)", id="list-filter")
+
+    def detail_line(self) -> Static:
+        """The selected row in full, labelled and wrapped: what narrow columns cut."""
+        return Static("", id="row-detail", markup=False)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.show_detail()
+
+    def on_descendant_focus(self) -> None:
+        self.show_detail()  # the other table's row
+
+    def show_detail(self) -> None:
+        focused = self.focused
+        table = focused if isinstance(focused, DataTable) else self.query_one(DataTable)
+        text = ""
+        if table.row_count and 0 <= table.cursor_row < table.row_count:
+            labels = [column.label.plain for column in table.ordered_columns]
+            cells = table.get_row_at(table.cursor_row)
+            text = "  ".join(
+                f"{label}: {cell.plain if isinstance(cell, Text) else cell}"
+                for label, cell in zip(labels, cells, strict=False)
+                if str(cell)
+            )
+        self.query_one("#row-detail", Static).update(Text(text))
 
     def action_filter(self) -> None:
         box = self.query_one("#list-filter", Input)
@@ -186,6 +212,7 @@ class FindingsScreen(FilteredScreen):
         yield DataTable(cursor_type="row", id="findings")
         yield Static(" Acknowledged: none", classes="title", id="acked-title")
         yield DataTable(cursor_type="row", id="acknowledged")
+        yield self.detail_line()
         yield self.filter_box()
         yield Footer()
 
@@ -222,6 +249,7 @@ class FindingsScreen(FilteredScreen):
                 + self.filter_note()
             )
         )
+        self.show_detail()
         self.query_one("#acked-title", Static).update(
             f" Acknowledged: {len(acked) or 'none'}  (u takes one back)"
         )
@@ -341,6 +369,7 @@ class TimelineScreen(FilteredScreen):
     def compose(self) -> ComposeResult:
         yield Static(" Events, newest first (server time, UTC)", id="events-title")
         yield DataTable(cursor_type="row", id="events")
+        yield self.detail_line()
         yield self.filter_box()
         yield Footer()
 
@@ -368,6 +397,7 @@ class TimelineScreen(FilteredScreen):
         where they were)."""
         rows = self.kept([(str(id(e)), event_cells(e)) for e in events][::-1])
         sync_rows(self.query_one(DataTable), rows)
+        self.show_detail()
         self.query_one("#events-title", Static).update(
             Text(" Events, newest first (server time, UTC)" + self.filter_note())
         )

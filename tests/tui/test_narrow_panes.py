@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from osconsole.tui.findings import FindingsScreen, clock
 from osconsole.views.routers import ROUTER_COLUMNS
 from tests.tui.fixtures import fixed_console, load_fixed_world, wait_for
 
@@ -60,3 +61,19 @@ async def test_the_detail_line_shows_the_selected_row_in_full() -> None:
         app.dashboard.action_show_pane("hypervisors")  # only the pane looked at has one
         await pilot.pause()
         assert not detail(routers).display
+
+
+async def test_the_findings_list_at_80_columns_shows_the_selected_finding_in_full() -> None:
+    app = fixed_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await load_fixed_world(pilot, app)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingsScreen))
+        await pilot.press("j")
+        finding = app.screen._selected()
+        line = app.screen.query_one("#row-detail")
+        said = str(line.render())
+        assert line.region.height >= 2 and f"Since (UTC): {clock(finding.since)}" in said
+        table = app.screen.query_one("#findings")
+        shown = table.get_row_at(table.cursor_row)[2].plain  # What: cut in the table
+        assert len(shown) > 40 and f"What: {shown}" in said  # whole in the detail line
