@@ -530,11 +530,12 @@ class LivePane(Widget):
         self._header = Text()
         self._ready = False  # composed: show() may touch the table (is_mounted is late)
         self._table = RowTable(id="pane-table")
+        self._detail_line = Static(id="pane-detail", markup=False)
 
     def compose(self) -> ComposeResult:
         yield Static(id="pane-header", markup=False)
         yield self._table
-        yield Static(id="pane-detail", markup=False)
+        yield self._detail_line
 
     def on_mount(self) -> None:
         self._ready = True
@@ -574,9 +575,10 @@ class LivePane(Widget):
 
     @property
     def selected_row(self) -> Row | None:
-        """The cursor's row (None when the table is empty)."""
+        """The cursor's row (None when the table is empty): as drawn, so that a poll
+        never builds the rows-by-key map for it."""
         key = self._cursor_key()
-        return self._rows.get(key) if key is not None else None
+        return self._shown.get(key) if key is not None else None
 
     @property
     def selected_target(self) -> Target | None:
@@ -693,10 +695,11 @@ class LivePane(Widget):
             self._update_detail()
 
     def on_descendant_focus(self) -> None:
-        self.query_one("#pane-detail").add_class("-focused")  # the pane looked at only
+        self._detail_line.add_class("-focused")  # the pane looked at only
+        self._update_detail()
 
     def on_descendant_blur(self) -> None:
-        self.query_one("#pane-detail").remove_class("-focused")
+        self._detail_line.remove_class("-focused")
 
     @on(DataTable.RowHighlighted, "#pane-table")
     def _highlighted(self) -> None:
@@ -718,10 +721,12 @@ class LivePane(Widget):
     def _update_detail(self) -> None:
         if not self._ready:
             return
+        detail = self._detail_line
+        if not detail.has_class("-focused"):
+            return  # shown in the focused pane only: the others skip it on every poll
         text = self.detail_text()
         if text != self._detail:
             self._detail = text
-            detail = self.query_one("#pane-detail", Static)
             detail.update(Text(text))
             detail.set_class(bool(text), "-some")
 
