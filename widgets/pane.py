@@ -261,6 +261,7 @@ class RowTable(DataTable[ToneCell]):
         self._order_rows: tuple[list[TableKey], list[TableRow]] | None = None
         self._lines = LineKeys([])
         self.follow_cursor = False  # the operator moved the cursor: keep it on its row
+        self.caps: dict[ColumnKey, int] = {}  # widest a column may grow (a narrow pane)
         super().__init__(cursor_type="row", zebra_stripes=False, fixed_columns=1, **kwargs)
 
     def put_rows(self, rows: Iterable[tuple[str, list[ToneCell]]]) -> None:
@@ -386,6 +387,7 @@ class RowTable(DataTable[ToneCell]):
 
         Only a column that really grows moves the others: then every line is redrawn."""
         column = self.columns[column_key]
+        width = min(width, self.caps.get(column_key, width))
         if column.auto_width and width > column.content_width:
             column.content_width = width
             self._new_content()
@@ -396,6 +398,7 @@ class RowTable(DataTable[ToneCell]):
     def reset(self) -> None:
         """Forget every row and column (a view of another kind)."""
         self.clear(columns=True)
+        self.caps = {}
         self._keys.clear()
         self._order_keys = []
         self._order_rows = None
@@ -802,6 +805,11 @@ class LivePane(Widget):
             for column in columns
         ]
         self._visible = [i for i, key in enumerate(self._table_columns) if key is not None]
+        table.caps = {
+            key: column.narrow_max
+            for column, key in zip(columns, self._table_columns, strict=True)
+            if hidden and key is not None and column.narrow_max
+        }
         self._columns = columns
         self._ticks = any(column.ticks for column in columns)
         self._column_index = {column.key: index for index, column in enumerate(columns)}

@@ -41,7 +41,7 @@ from osconsole.views.severity import (
 HYPERVISOR_COLUMNS = (
     Column("region", "Region", drop_below=100),
     SEVERITY_COLUMN,
-    Column("host", "Host"),
+    Column("host", "Host", narrow_max=32),
     Column("state", "State"),
     Column("status", "Status", drop_below=90),
     Column("vcpu", "vCPU", numeric=True, drop_below=120),

@@ -36,7 +36,7 @@ LIVENESS_COLUMNS = (
     SEVERITY_COLUMN,
     Column("kind", "Kind", drop_below=110),
     Column("type", "Type/Binary"),
-    Column("host", "Host"),
+    Column("host", "Host", narrow_max=32),
     Column("state", "Alive/State"),
     Column("admin", "Admin", drop_below=90),
     Column("heartbeat", "Heartbeat", numeric=True, ticks=True, drop_below=120),

@@ -38,11 +38,11 @@ from osconsole.views.severity import SEVERITY_COLUMN, TONES, rank, severity_cell
 ROUTER_COLUMNS = (
     Column("region", "Region", drop_below=70),
     SEVERITY_COLUMN,
-    Column("router", "Router"),
+    Column("router", "Router", narrow_max=32),
     Column("project", "Project", drop_below=90),
     Column("ha", "HA", drop_below=110),
     Column("actives", "Actives", numeric=True),
-    Column("agents", "Agents"),
+    Column("agents", "Agents", drop_below=110),
     Column("replicas", "Replicas", numeric=True, drop_below=120),
     Column("checked", "Checked", numeric=True, drop_below=130),
     Column("finding", "Problems"),

@@ -30,7 +30,7 @@ from osconsole.views.severity import SEVERITY_COLUMN, TONES, UNKNOWN_SORT, sever
 TENANT_COLUMNS = (
     Column("region", "Region", drop_below=70),
     SEVERITY_COLUMN,
-    Column("project", "Project"),
+    Column("project", "Project", narrow_max=32),
     Column("score", "Score", numeric=True),
     Column("servers", "Servers", numeric=True),
     Column("error", "Error", numeric=True, drop_below=140),

@@ -27,8 +27,14 @@ async def test_a_narrow_pane_drops_columns_by_priority_and_a_wide_one_takes_them
         await pilot.pause()
         routers = app.dashboard.pane("routers")
         narrow = table_columns(routers)
-        assert {"severity", "router", "agents", "finding"} <= set(narrow)
-        assert not {"project", "ha", "replicas", "checked"} & set(narrow)
+        assert {"severity", "router", "actives", "finding"} <= set(narrow)
+        assert not {"project", "ha", "agents", "replicas", "checked"} & set(narrow)
+        widths = {
+            str(c.key.value): c.get_render_width(routers.table)
+            for c in routers.table.ordered_columns
+        }
+        before = sum(w for key, w in widths.items() if key != "finding")
+        assert before <= 80 - 25  # the problem column is in sight, with room to read it
         await pilot.press("j", "j")
         row = routers.selected_row
         await pilot.resize_terminal(200, 30)  # tabs: the pane is 200 wide
@@ -54,7 +60,7 @@ async def test_the_detail_line_shows_the_selected_row_in_full() -> None:
         said = str(line.render())
         project = row.cells[[c.key for c in ROUTER_COLUMNS].index("project")].text
         agents = row.cells[[c.key for c in ROUTER_COLUMNS].index("agents")].text
-        assert f"Project: {project}" in said and f"Agents: {agents}" in said  # hidden, cut
+        assert f"Project: {project}" in said and f"Agents: {agents}" in said  # hidden
         await pilot.press("j")
         assert routers.selected_row is not row
         assert str(detail(routers).render()) == routers.detail_text() != said
