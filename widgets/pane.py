@@ -261,6 +261,7 @@ class RowTable(DataTable[ToneCell]):
         self._order_rows: tuple[list[TableKey], list[TableRow]] | None = None
         self._lines = LineKeys([])
         self.follow_cursor = False  # the operator moved the cursor: keep it on its row
+        self.caps: dict[ColumnKey, int] = {}  # widest a column may grow (a narrow pane)
         super().__init__(cursor_type="row", zebra_stripes=False, fixed_columns=1, **kwargs)
 
     def put_rows(self, rows: Iterable[tuple[str, list[ToneCell]]]) -> None:
@@ -386,6 +387,7 @@ class RowTable(DataTable[ToneCell]):
 
         Only a column that really grows moves the others: then every line is redrawn."""
         column = self.columns[column_key]
+        width = min(width, self.caps.get(column_key, width))
         if column.auto_width and width > column.content_width:
             column.content_width = width
             self._new_content()
@@ -396,6 +398,7 @@ class RowTable(DataTable[ToneCell]):
     def reset(self) -> None:
         """Forget every row and column (a view of another kind)."""
         self.clear(columns=True)
+        self.caps = {}
         self._keys.clear()
         self._order_keys = []
         self._order_rows = None
@@ -474,6 +477,14 @@ class LivePane(Widget):
     LivePane > #pane-table {
         height: 1fr;
     }
+    LivePane > #pane-detail {
+        display: none;
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $boost;
+    }
+    LivePane > #pane-detail.-some.-focused { display: block; }
     LivePane > .pane--critical { color: $text-error; text-style: bold reverse; }
     LivePane > .pane--warning { color: $text-warning; text-style: bold; }
     LivePane > .pane--ok { color: $text-success; }
@@ -500,7 +511,9 @@ class LivePane(Widget):
         self.tones = ToneStyles(self)
         self._view: TableView | None = None
         self._columns: tuple[Column, ...] = ()
-        self._table_columns: list[ColumnKey] = []  # the table's keys of those columns
+        self._table_columns: list[ColumnKey | None] = []  # their keys in the table (None: hidden)
+        self._visible: list[int] = []  # indexes of the columns in the table
+        self._detail = ""  # the detail line's text, as last drawn
         self._column_index: dict[str, int] = {}
         self._view_rows: Sequence[Row] = ()  # the view's rows, one per key, worst first
         self._base: list[str] = []  # their keys
@@ -520,10 +533,12 @@ class LivePane(Widget):
         self._header = Text()
         self._ready = False  # composed: show() may touch the table (is_mounted is late)
         self._table = RowTable(id="pane-table")
+        self._detail_line = Static(id="pane-detail", markup=False)
 
     def compose(self) -> ComposeResult:
         yield Static(id="pane-header", markup=False)
         yield self._table
+        yield self._detail_line
 
     def on_mount(self) -> None:
         self._ready = True
@@ -562,10 +577,16 @@ class LivePane(Widget):
         return list(self._order)
 
     @property
+    def selected_row(self) -> Row | None:
+        """The cursor's row (None when the table is empty): as drawn, so that a poll
+        never builds the rows-by-key map for it."""
+        key = self._cursor_key()
+        return self._shown.get(key) if key is not None else None
+
+    @property
     def selected_target(self) -> Target | None:
         """What the cursor row stands for (None when the table is empty)."""
-        key = self._cursor_key()
-        row = self._rows.get(key) if key is not None else None
+        row = self.selected_row
         return row.target if row is not None else None
 
     def focus(self, scroll_visible: bool = True) -> LivePane:
@@ -583,6 +604,7 @@ class LivePane(Widget):
             self._take(view)
             self._sync()
             self._update_header()
+            self._update_detail()
         # Freeing what the previous poll alone used (a whole view when its rows were
         # all new) can cost as much as applying the new one: do it once the screen
         # shows the new data, not before.
@@ -655,6 +677,62 @@ class LivePane(Widget):
         table.move_cursor(row=table.get_row_index(key))
         return True
 
+    # -- width and the detail line ---------------------------------------------------------
+
+    def on_resize(self) -> None:
+        """Narrower or wider than a column's `drop_below`: the table takes the columns
+        that fit (rows are put again once; the ui_refresh benchmark never resizes)."""
+        if not self._ready or not self._columns:
+            return
+        if self._hidden(self._columns) == {
+            self._columns[i].key for i, key in enumerate(self._table_columns) if key is None
+        }:
+            return
+        cursor_key = self._cursor_key()
+        with self.app.batch_update():
+            self._reset_columns(self._columns)
+            self._changed = None
+            self._sync()
+            if cursor_key is not None:
+                self.select_key(cursor_key)
+            self._update_detail()
+
+    def on_descendant_focus(self) -> None:
+        self._detail_line.add_class("-focused")  # the pane looked at only
+        self._update_detail()
+
+    def on_descendant_blur(self) -> None:
+        self._detail_line.remove_class("-focused")
+
+    @on(DataTable.RowHighlighted, "#pane-table")
+    def _highlighted(self) -> None:
+        self._update_detail()
+
+    def detail_text(self) -> str:
+        """The selected row in full, every column labelled (hidden ones too): what the
+        table cuts or drops, the detail line under it shows, wrapped."""
+        row = self.selected_row
+        if row is None:
+            return ""
+        cells = fitted(row.cells, len(self._columns))
+        return "  ".join(
+            f"{column.label}: {cell.text}"
+            for column, cell in zip(self._columns, cells, strict=True)
+            if cell.text
+        )
+
+    def _update_detail(self) -> None:
+        if not self._ready:
+            return
+        detail = self._detail_line
+        if not detail.has_class("-focused"):
+            return  # shown in the focused pane only: the others skip it on every poll
+        text = self.detail_text()
+        if text != self._detail:
+            self._detail = text
+            detail.update(Text(text))
+            detail.set_class(bool(text), "-some")
+
     # -- applying a view -------------------------------------------------------------------
 
     @property
@@ -705,18 +783,33 @@ class LivePane(Widget):
         else:
             self._refresh_filter_cache()
 
+    def _hidden(self, columns: Sequence[Column]) -> set[str]:
+        """Columns too many for the pane's width (before the first layout: none)."""
+        width = self.size.width
+        return {c.key for c in columns if width and c.drop_below and width < c.drop_below}
+
     def _reset_columns(self, columns: tuple[Column, ...]) -> None:
-        """A different kind of view: new columns, so the table starts over (once)."""
+        """A different kind of view, or a width that shows other columns: the table
+        starts over (once)."""
         table = self.table
         table.reset()
+        hidden = self._hidden(columns)
         self._table_columns = [
-            table.add_column(
+            None
+            if column.key in hidden
+            else table.add_column(
                 Text(column.label, justify="right" if column.numeric else "left"),
                 width=column.width,
                 key=column.key,
             )
             for column in columns
         ]
+        self._visible = [i for i, key in enumerate(self._table_columns) if key is not None]
+        table.caps = {
+            key: column.narrow_max
+            for column, key in zip(columns, self._table_columns, strict=True)
+            if hidden and key is not None and column.narrow_max
+        }
         self._columns = columns
         self._ticks = any(column.ticks for column in columns)
         self._column_index = {column.key: index for index, column in enumerate(columns)}
@@ -801,12 +894,17 @@ class LivePane(Widget):
                 or getattr(cell, "origin", None) != getattr(before, "origin", None)
             ):
                 key = self._table_columns[index]
+                if key is None:  # hidden at this width
+                    continue
                 changed[key] = self._cell(self._columns[index], cell)
                 table.widen(key, cell_len(cell.text))
         return changed
 
     def _cells(self, row: Row) -> list[ToneCell]:
         cells = fitted(row.cells, len(self._columns))
+        if len(self._visible) < len(cells):
+            columns = self._columns
+            return [self._cell(columns[i], cells[i]) for i in self._visible]
         return [self._cell(column, cell) for column, cell in zip(self._columns, cells, strict=True)]
 
     def _cell(self, column: Column, cell: Cell) -> ToneCell:
@@ -818,7 +916,8 @@ class LivePane(Widget):
         width = len(self._columns)
         by_column = zip(*(fitted(row.cells, width) for row in rows), strict=True)
         for key, cells in zip(self._table_columns, by_column, strict=False):
-            table.widen(key, _width(map(_TEXT, cells)))
+            if key is not None:
+                table.widen(key, _width(map(_TEXT, cells)))
 
     def _cursor_key(self) -> str | None:
         if not self._order or not self._ready:

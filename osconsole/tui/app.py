@@ -69,6 +69,8 @@ class ConsoleApp(CursorKeys, PollingApp):
         Binding("f", "findings", "Findings"),
         Binding("e", "events", "Events"),
         Binding("colon", "command_line", "Command (:)", show=False),
+        Binding("y", "copy('id')", "Copy id", show=False),
+        Binding("Y", "copy('name')", "Copy name", show=False),
         *CURSOR_BINDINGS,
     ]
 
@@ -241,6 +243,12 @@ class ConsoleApp(CursorKeys, PollingApp):
 
     def action_events(self) -> None:
         self.push_screen(TimelineScreen())
+
+    def action_copy(self, what: str) -> None:
+        """`y` / `Y`: the selected row's id / name to the clipboard (OSC 52)."""
+        from osconsole.tui.copying import copy
+
+        copy(self, what)
 
     def action_command_line(self) -> None:
         """`:` as in k9s: `:routers`, `:region NAME|all`, `:host NAME`, `:find TEXT`..."""

@@ -36,10 +36,12 @@ COMMANDS: dict[str, str] = {
     "host": "NAME: everything on one host",
     "find": "TEXT: search every pane for a name or id",
     "problems": "only the rows that need a look, in every pane (again: all rows)",
+    "export": "[PATH.csv|PATH.json]: save the pane, findings or events shown",
     "quit": "leave the console",
 }
 ALIASES = {"hv": "hypervisors", "rt": "routers", "q": "quit", "live": "liveness", "ev": "events"}
 ARGUMENT = {"region": "NAME|all", "host": "NAME", "find": "TEXT"}
+OPTIONAL = {"export": "[PATH]"}  # commands whose argument may be left out
 HISTORY_MAX = 100
 
 
@@ -66,7 +68,7 @@ def parse(text: str) -> Command:
         raise CommandError(f"no command {words[0]!r}{hint}; known: {', '.join(COMMANDS)}")
     if name in ARGUMENT and not arg:
         raise CommandError(f":{name} {ARGUMENT[name]}: {COMMANDS[name]}")
-    if name not in ARGUMENT and arg:
+    if name not in ARGUMENT and name not in OPTIONAL and arg:
         raise CommandError(f":{name} takes no argument")
     return Command(name, arg)
 
@@ -189,6 +191,11 @@ def run(app: ConsoleApp, text: str | None) -> None:
     name, arg = command.name, command.arg
     if name == "quit":
         app.exit()
+        return
+    if name == "export":  # of the screen shown: before going back to the dashboard
+        from osconsole.tui.copying import export
+
+        export(app, arg)
         return
     dashboard = app.dashboard
     while app.screen is not dashboard and len(app.screen_stack) > 1:

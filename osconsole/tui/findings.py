@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from osconsole.events import Event
 from osconsole.health.findings import Finding, Severity, counts
@@ -98,29 +98,122 @@ class FindingsBar(Static):
         self.update(bar_text(self.findings, mode, self.incidents))
 
 
-class FindingsScreen(Screen[None]):
+def matches(cells: Sequence[Text], needle: str) -> bool:
+    """Whether a row's text holds `needle` (lower case); an empty needle matches all."""
+    return not needle or any(needle in cell.plain.lower() for cell in cells)
+
+
+class FilteredScreen(Screen[None]):
+    """A list screen with `/`: a box whose text keeps only the rows that hold it
+    (case-insensitive, in any cell); Enter keeps the filter, Esc clears it (and, with no
+    filter, goes back)."""
+
+    FILTER_CSS = """
+    #list-filter { dock: bottom; height: 3; display: none; }
+    #list-filter.-shown { display: block; }
+    #row-detail { height: auto; max-height: 4; padding: 0 1; background: $boost; }
+    """
+
+    filter_text = ""
+
+    def filter_box(self) -> Input:
+        return Input(placeholder="filter rows (Enter to keep, Esc to clear)", id="list-filter")
+
+    def detail_line(self) -> Static:
+        """The selected row in full, labelled and wrapped: what narrow columns cut."""
+        return Static("", id="row-detail", markup=False)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.show_detail()
+
+    def on_descendant_focus(self) -> None:
+        self.show_detail()  # the other table's row
+
+    def show_detail(self) -> None:
+        focused = self.focused
+        table = focused if isinstance(focused, DataTable) else self.query_one(DataTable)
+        text = ""
+        if table.row_count and 0 <= table.cursor_row < table.row_count:
+            labels = [column.label.plain for column in table.ordered_columns]
+            cells = table.get_row_at(table.cursor_row)
+            text = "  ".join(
+                f"{label}: {cell.plain if isinstance(cell, Text) else cell}"
+                for label, cell in zip(labels, cells, strict=False)
+                if str(cell)
+            )
+        self.query_one("#row-detail", Static).update(Text(text))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#list-filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = self.filter_text
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, "#list-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.refresh_rows()
+
+    @on(Input.Submitted, "#list-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#list-filter", Input).remove_class("-shown")
+        self.query_one(DataTable).focus()
+
+    def action_back(self) -> None:
+        """Esc: clear the filter if there is one, else go back."""
+        box = self.query_one("#list-filter", Input)
+        if not self.filter_text and not box.has_class("-shown"):
+            self.app.pop_screen()
+            return
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.remove_class("-shown")
+        self.filter_text = ""
+        self.refresh_rows()
+        self.query_one(DataTable).focus()
+
+    def kept(self, rows: list[tuple[str, list[Text]]]) -> list[tuple[str, list[Text]]]:
+        needle = self.filter_text.lower()
+        return [(key, cells) for key, cells in rows if matches(cells, needle)]
+
+    def filter_note(self) -> str:
+        return f"  (filter: {self.filter_text!r}, Esc clears)" if self.filter_text else ""
+
+    def refresh_rows(self) -> None:
+        raise NotImplementedError
+
+
+class FindingsScreen(FilteredScreen):
     """Every current finding, open ones first, grouped by incident (its cause, then its
     symptoms marked "↳"), and acknowledged ones apart (who, when, why, until when);
     Enter opens its subject, `a` acknowledges after a confirmation (on an incident's
-    first line, the whole incident), `u` takes an acknowledgement back."""
+    first line, the whole incident), `u` takes an acknowledgement back, `/` filters."""
 
     TITLE = "Findings"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
+        Binding("slash", "filter", "Filter"),
         Binding("a", "acknowledge", "Acknowledge"),
         Binding("u", "unacknowledge", "Un-acknowledge"),
     ]
-    DEFAULT_CSS = """
+    DEFAULT_CSS = (
+        FilteredScreen.FILTER_CSS
+        + """
     FindingsScreen > #findings { height: 1fr; }
     FindingsScreen > #acknowledged { height: auto; max-height: 40%; }
     FindingsScreen > .title { height: 1; background: $boost; }
     """
+    )
 
     def compose(self) -> ComposeResult:
         yield Static(" Open findings, worst first", classes="title", id="open-title")
         yield DataTable(cursor_type="row", id="findings")
         yield Static(" Acknowledged: none", classes="title", id="acked-title")
         yield DataTable(cursor_type="row", id="acknowledged")
+        yield self.detail_line()
+        yield self.filter_box()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,14 +237,19 @@ class FindingsScreen(Screen[None]):
         findings = self.console.findings
         live = [f for f in findings if not f.acknowledged]
         acked = [f for f in findings if f.acknowledged]
-        sync_rows(self.query_one("#findings", DataTable), self._by_incident(live))
-        sync_rows(
-            self.query_one("#acknowledged", DataTable), [(f.key, acked_cells(f)) for f in acked]
-        )
+        open_rows = self.kept(self._by_incident(live))
+        sync_rows(self.query_one("#findings", DataTable), open_rows)
+        acked_rows = self.kept([(f.key, acked_cells(f)) for f in acked])
+        sync_rows(self.query_one("#acknowledged", DataTable), acked_rows)
+        shown = f"{len(open_rows)} of {len(live)}" if self.filter_text else f"{len(live)}"
         self.query_one("#open-title", Static).update(
-            f" Open findings, worst first: {len(live)}"
-            + ("" if live else " (nothing needs a look)")
+            Text(
+                f" Open findings, worst first: {shown}"
+                + ("" if live else " (nothing needs a look)")
+                + self.filter_note()
+            )
         )
+        self.show_detail()
         self.query_one("#acked-title", Static).update(
             f" Acknowledged: {len(acked) or 'none'}  (u takes one back)"
         )
@@ -257,15 +355,22 @@ def acked_cells(f: Finding) -> list[Text]:
     ]
 
 
-class TimelineScreen(Screen[None]):
-    """The event timeline, newest first: failovers, agents down and up, split brain..."""
+class TimelineScreen(FilteredScreen):
+    """The event timeline, newest first: failovers, agents down and up, split brain...;
+    `/` filters."""
 
     TITLE = "Events"
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "filter", "Filter"),
+    ]
+    DEFAULT_CSS = FilteredScreen.FILTER_CSS
 
     def compose(self) -> ComposeResult:
-        yield Static(" Events, newest first (server time, UTC)")
+        yield Static(" Events, newest first (server time, UTC)", id="events-title")
         yield DataTable(cursor_type="row", id="events")
+        yield self.detail_line()
+        yield self.filter_box()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -282,12 +387,20 @@ class TimelineScreen(Screen[None]):
 
     @on(VerdictsChanged)
     def _judged_again(self) -> None:
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
         self.show(console_of(self.app).timeline.events)
 
     def show(self, events: Iterable[Event]) -> None:
-        """The events, newest first (cursor and scroll stay where they were)."""
-        rows = [(str(id(e)), event_cells(e)) for e in events]
-        sync_rows(self.query_one(DataTable), rows[::-1])
+        """The events, newest first, those the filter keeps (cursor and scroll stay
+        where they were)."""
+        rows = self.kept([(str(id(e)), event_cells(e)) for e in events][::-1])
+        sync_rows(self.query_one(DataTable), rows)
+        self.show_detail()
+        self.query_one("#events-title", Static).update(
+            Text(" Events, newest first (server time, UTC)" + self.filter_note())
+        )
 
 
 def event_cells(event: Event) -> list[Text]:

@@ -39,15 +39,15 @@ from osconsole.views.severity import (
 # -- hypervisors ---------------------------------------------------------------------
 
 HYPERVISOR_COLUMNS = (
-    Column("region", "Region"),
+    Column("region", "Region", drop_below=100),
     SEVERITY_COLUMN,
-    Column("host", "Host"),
+    Column("host", "Host", narrow_max=32),
     Column("state", "State"),
-    Column("status", "Status"),
-    Column("vcpu", "vCPU", numeric=True),
+    Column("status", "Status", drop_below=90),
+    Column("vcpu", "vCPU", numeric=True, drop_below=120),
     Column("ram", "RAM %", numeric=True),
-    Column("disk", "Disk %", numeric=True),
-    Column("vms", "VMs", numeric=True),
+    Column("disk", "Disk %", numeric=True, drop_below=110),
+    Column("vms", "VMs", numeric=True, drop_below=130),
     Column("reason", "Problems"),
 )
 

@@ -32,14 +32,14 @@ from osconsole.views.severity import SEVERITY_COLUMN, TONES, rank, severity_cell
 # -- liveness --------------------------------------------------------------------------------
 
 LIVENESS_COLUMNS = (
-    Column("region", "Region"),
+    Column("region", "Region", drop_below=100),
     SEVERITY_COLUMN,
-    Column("kind", "Kind"),
+    Column("kind", "Kind", drop_below=110),
     Column("type", "Type/Binary"),
-    Column("host", "Host"),
+    Column("host", "Host", narrow_max=32),
     Column("state", "Alive/State"),
-    Column("admin", "Admin"),
-    Column("heartbeat", "Heartbeat", numeric=True, ticks=True),
+    Column("admin", "Admin", drop_below=90),
+    Column("heartbeat", "Heartbeat", numeric=True, ticks=True, drop_below=120),
     Column("reason", "Problems"),
 )
 

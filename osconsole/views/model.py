@@ -52,6 +52,12 @@ class Column:
     width: int | None = None  # None: fit the content
     numeric: bool = False  # right-aligned
     ticks: bool = False  # its cells are AgeCells: redrawn as time passes
+    # Hidden when the pane is narrower than this many cells (its text stays in the pane's
+    # detail line); None: always shown, as the name, the severity and the reason are.
+    drop_below: int | None = None
+    # At most this many cells while the pane drops columns (it is narrow), so that the
+    # problem after it stays in sight; the detail line shows the whole text.
+    narrow_max: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

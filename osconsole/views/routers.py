@@ -38,16 +38,16 @@ from osconsole.views.severity import SEVERITY_COLUMN, TONES, rank, severity_cell
 # -- routers ---------------------------------------------------------------------------
 
 ROUTER_COLUMNS = (
-    Column("region", "Region"),
+    Column("region", "Region", drop_below=70),
     SEVERITY_COLUMN,
-    Column("router", "Router"),
-    Column("project", "Project"),
-    Column("ha", "HA"),
+    Column("router", "Router", narrow_max=32),
+    Column("project", "Project", drop_below=90),
+    Column("ha", "HA", drop_below=110),
     Column("actives", "Actives", numeric=True),
-    Column("active_on", "Active on"),
-    Column("agents", "Agents"),
-    Column("replicas", "Replicas", numeric=True),
-    Column("checked", "Checked", numeric=True),
+    Column("active_on", "Active on", narrow_max=32, drop_below=100),
+    Column("agents", "Agents", drop_below=110),
+    Column("replicas", "Replicas", numeric=True, drop_below=120),
+    Column("checked", "Checked", numeric=True, drop_below=130),
     Column("finding", "Problems"),
 )
 

@@ -28,17 +28,17 @@ from osconsole.views.severity import SEVERITY_COLUMN, TONES, UNKNOWN_SORT, sever
 # -- tenants -----------------------------------------------------------------------------
 
 TENANT_COLUMNS = (
-    Column("region", "Region"),
+    Column("region", "Region", drop_below=70),
     SEVERITY_COLUMN,
-    Column("project", "Project"),
+    Column("project", "Project", narrow_max=32),
     Column("score", "Score", numeric=True),
     Column("servers", "Servers", numeric=True),
-    Column("error", "Error", numeric=True),
-    Column("stuck", "Stuck", numeric=True),
-    Column("churn", "Churn/h", numeric=True),
-    Column("spoof", "Spoof", numeric=True),
-    Column("open", "Open", numeric=True),
-    Column("fips", "FIPs", numeric=True),
+    Column("error", "Error", numeric=True, drop_below=140),
+    Column("stuck", "Stuck", numeric=True, drop_below=130),
+    Column("churn", "Churn/h", numeric=True, drop_below=120),
+    Column("spoof", "Spoof", numeric=True, drop_below=150),
+    Column("open", "Open", numeric=True, drop_below=160),
+    Column("fips", "FIPs", numeric=True, drop_below=110),
     Column("why", "Why"),
 )
 
