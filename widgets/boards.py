@@ -18,6 +18,7 @@ from osconsole.health.findings import Severity
 from osconsole.health.incidents import Incident
 from osconsole.model import RegionRef
 from osconsole.text import format_age
+from osconsole.widgets.styling import component_style
 
 MAX_LINES = 100  # lines a board makes; a wall shows fewer, "+N more" counts the rest
 
@@ -66,12 +67,7 @@ class Board(Widget):
         return "\n".join(t.plain for t in (self._heading, *self._lines))
 
     def style(self, component: str) -> Style:
-        if not self.is_mounted:
-            return Style.null()
-        try:
-            return self.get_component_rich_style(component, partial=True)
-        except KeyError:  # being unmounted (the wall exiting): nothing to style
-            return Style.null()
+        return component_style(self, component)
 
     def put(self, heading: Text, lines: Sequence[Text], total: int | None = None) -> None:
         """Show `heading` and `lines`; `total` counts items beyond the lines made."""

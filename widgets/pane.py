@@ -52,6 +52,7 @@ from osconsole.views import (
     Tone,
     gc_paused,
 )
+from osconsole.widgets.styling import component_style
 
 EMPTY = Cell("")
 
@@ -146,7 +147,7 @@ class ToneStyles:
             component = TONE_CLASSES.get(tone)
             if not component or not self._widget.is_mounted:
                 return Style.null()
-            style = self._widget.get_component_rich_style(component, partial=True)
+            style = component_style(self._widget, component)
             self._styles[tone] = style
         return style
 
@@ -998,7 +999,7 @@ class LivePane(Widget):
         tones = self.tones
         parts: list[Text] = [Text(view.title if view else self.pane_title, style="bold")]
         if self.paused:
-            paused_style = self.get_component_rich_style("pane--paused", partial=True)
+            paused_style = component_style(self, "pane--paused")
             parts.append(Text("PAUSED", style=paused_style))
         if view is not None and view.stale_regions:
             parts.append(Text(f"STALE: {self._stale_words(view)}", style=tones.get(Tone.CRITICAL)))

@@ -29,6 +29,7 @@ from textual.widget import Widget
 from osconsole.model import RegionRef
 from osconsole.views import RegionStatus
 from osconsole.widgets.pane import age_text
+from osconsole.widgets.styling import component_style
 
 STATUS_WORDS = {
     "ok": "ok",
@@ -291,10 +292,7 @@ class RegionStrip(Widget, can_focus=True):
     def _styles(self) -> dict[str, Style]:
         if not self.is_mounted:
             return {}
-        return {
-            status: self.get_component_rich_style(f"strip--{status}", partial=True)
-            for status in STATUS_WORDS
-        }
+        return {status: component_style(self, f"strip--{status}") for status in STATUS_WORDS}
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.lines(width))

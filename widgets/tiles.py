@@ -40,6 +40,7 @@ from osconsole.live import PANE_TITLES, PANES
 from osconsole.model import Kind, RegionRef, Snapshot
 from osconsole.views import RegionStatus, TableView, format_age, region_labels
 from osconsole.widgets.region_strip import status_word
+from osconsole.widgets.styling import component_style
 
 GREEN, AMBER, RED = "GREEN", "AMBER", "RED"
 STALE, NO_DATA, WAIT = "STALE", "NO DATA", "WAIT"
@@ -368,15 +369,13 @@ class RegionTile(Widget):
         digits.set_class(value > 0, nonzero)
 
     def _style(self, word: str) -> Style:
-        if not self.is_mounted:
-            return Style.null()
-        return self.get_component_rich_style(WORD_COMPONENTS[word], partial=True)
+        return component_style(self, WORD_COMPONENTS[word])
 
     def _texts(self) -> tuple[Text, Text]:
         """The head (name and word, then the status line) and the domain lines."""
         data = self._data
         head = Text(no_wrap=True, overflow="ellipsis")
-        name_style = self.get_component_rich_style("tile--name") if self.is_mounted else ""
+        name_style = component_style(self, "tile--name")
         head.append(data.label, style=name_style)
         head.append("  ")
         head.append(f" {data.word} ", style=self._style(data.word))
