@@ -331,6 +331,18 @@ def test_an_empty_view_before_the_first_poll() -> None:
     assert view.counts == dict.fromkeys(Severity, 0)
 
 
+def test_a_region_whose_kind_was_never_read_is_named_in_the_title() -> None:
+    """RegionTwo's compute API refused from the start: its hosts are not absent, they
+    are unknown; the title never says a bare OK over them."""
+    fresh = snap(ONE, Kind.HYPERVISORS, [hyp(f"h{i}") for i in range(9)])
+    never = snap(TWO, Kind.HYPERVISORS, [], stale=True, error="connection refused")
+    view = hypervisors_view([fresh, never], NOW)
+    assert view.title == "Hypervisors OK / 9 · RegionTwo not read"
+    # Read once, then failing: its last rows are shown, stale; nothing unread to say.
+    read = snap(TWO, Kind.HYPERVISORS, [hyp("x")], stale=True, error="connection refused")
+    assert hypervisors_view([fresh, read], NOW).title == "Hypervisors OK / 10"
+
+
 def test_several_clouds_name_their_regions() -> None:
     other = RegionRef("lab", "RegionOne")
     view = hypervisors_view(
