@@ -679,6 +679,14 @@ def test_tenants_quota_pressure_names_the_service_and_an_unread_quota_adds_no_ro
     row = row_of(view, "prod/RegionOne/p-full")
     assert row["why"].text == "quota: nova cores 95% (38/40)"
     assert row["_"].severity == Severity.INFO and row["score"].text == "5"
+    assert view.title == "Tenants 1 unknown / 2"  # p-unread: its quotas were never read
+
+
+def test_tenants_read_in_part_with_nothing_found_are_counted_unknown_not_ok() -> None:
+    blind = tenant("p-blind", spoofing_ports=None, open_ingress_rules=None, floating_ips=None)
+    view = tenants_view([snap(ONE, Kind.TENANTS, [blind, tenant("p-fine")])], NOW)
+    assert view.rows == () and view.title == "Tenants 1 unknown / 2"
+    assert view.counts[Severity.UNKNOWN] == 1
 
 
 # -- liveness -----------------------------------------------------------------------------------

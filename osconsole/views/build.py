@@ -204,11 +204,18 @@ def _table(
     *,
     total: int | None = None,
     notes: Sequence[str] = (),
+    unlisted: Mapping[Severity, int] | None = None,
 ) -> TableView:
-    """Sort (key, row) pairs once, worst first, and add counts and freshness."""
+    """Sort (key, row) pairs once, worst first, and add counts and freshness;
+    `unlisted` counts objects judged but not listed (the tenants pane's unknown ones)."""
     ranked.sort(key=lambda pair: pair[0])
     rows = tuple(row for _, row in ranked)
-    return _table_of(kind, name, columns, rows, snapshots, labels, now, total=total, notes=notes)
+    counts = _counts(rows)
+    for severity, n in (unlisted or {}).items():
+        counts[severity] += n
+    return _table_of(
+        kind, name, columns, rows, snapshots, labels, now, total=total, notes=notes, counts=counts
+    )
 
 
 def _table_of(
