@@ -246,3 +246,8 @@ class Snapshot(Generic[T]):
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.fetched_at)
+
+    @property
+    def never_read(self) -> bool:
+        """Its polls failed from the start: no items says nothing (unknown, not none)."""
+        return self.stale and not self.items

@@ -224,7 +224,7 @@ def assessments_document(verdicts: Verdicts) -> list[dict[str, Any]]:
 def item_count(snap: Snapshot[Any]) -> int | None:
     """How many items a snapshot holds; None (unknown, never 0) when its poll failed
     with nothing read before: no items then says nothing about how many there are."""
-    if snap.stale and not snap.items:
+    if snap.never_read:
         return None
     return len(snap.items)
 

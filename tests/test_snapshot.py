@@ -302,3 +302,37 @@ async def test_an_ovn_region_without_nova_and_one_without_neutron_show_what_they
     assert len(snaps[("RegionTwo", Kind.HYPERVISORS)].items) == len(
         world.regions["RegionTwo"].hypervisors
     )
+
+
+async def test_tenants_read_in_part_are_unknown_not_ok(run: Any, world: World) -> None:
+    """Neutron answering 429 in RegionTwo: its tenants' ports, rules and floating IPs
+    are not read, so with no problem found from the rest they are unknown (naming what
+    was not read), never ok."""
+    world.regions["RegionTwo"].service_faults["network"].update(status=429, retry_after=30)
+    outcome = await run(kinds=[Kind.TENANTS])
+    document = json.loads(outcome.json_text)
+    tenants = [
+        a for a in document["assessments"] if a["region"] == "RegionTwo" and a["kind"] == "tenants"
+    ]
+    assert tenants
+    for entry in tenants:
+        if entry["problems"]:
+            assert entry["severity"] != "ok"
+            continue
+        assert entry["severity"] == "unknown", entry
+        assert "spoofing ports" in entry["unknown"] and "floating IPs" in entry["unknown"]
+    others = [
+        a for a in document["assessments"] if a["region"] == "RegionOne" and a["kind"] == "tenants"
+    ]
+    assert others and all(a["severity"] != "unknown" for a in others)
+
+
+async def test_a_kind_never_read_in_a_region_makes_the_region_unknown_there(
+    run: Any, world: World
+) -> None:
+    world.regions["RegionTwo"].service_faults["compute"].update(refuse=True)
+    outcome = await run(kinds=[Kind.HYPERVISORS])
+    document = json.loads(outcome.json_text)
+    regions = {a["region"]: a for a in document["assessments"] if a["kind"] == "region"}
+    assert regions["RegionTwo"]["unknown"] == "hypervisors not read"
+    assert "unknown" not in regions["RegionOne"]

@@ -331,6 +331,18 @@ def test_an_empty_view_before_the_first_poll() -> None:
     assert view.counts == dict.fromkeys(Severity, 0)
 
 
+def test_a_region_whose_kind_was_never_read_is_named_in_the_title() -> None:
+    """RegionTwo's compute API refused from the start: its hosts are not absent, they
+    are unknown; the title never says a bare OK over them."""
+    fresh = snap(ONE, Kind.HYPERVISORS, [hyp(f"h{i}") for i in range(9)])
+    never = snap(TWO, Kind.HYPERVISORS, [], stale=True, error="connection refused")
+    view = hypervisors_view([fresh, never], NOW)
+    assert view.title == "Hypervisors OK / 9 · RegionTwo not read"
+    # Read once, then failing: its last rows are shown, stale; nothing unread to say.
+    read = snap(TWO, Kind.HYPERVISORS, [hyp("x")], stale=True, error="connection refused")
+    assert hypervisors_view([fresh, read], NOW).title == "Hypervisors OK / 10"
+
+
 def test_several_clouds_name_their_regions() -> None:
     other = RegionRef("lab", "RegionOne")
     view = hypervisors_view(
@@ -667,6 +679,14 @@ def test_tenants_quota_pressure_names_the_service_and_an_unread_quota_adds_no_ro
     row = row_of(view, "prod/RegionOne/p-full")
     assert row["why"].text == "quota: nova cores 95% (38/40)"
     assert row["_"].severity == Severity.INFO and row["score"].text == "5"
+    assert view.title == "Tenants 1 unknown / 2"  # p-unread: its quotas were never read
+
+
+def test_tenants_read_in_part_with_nothing_found_are_counted_unknown_not_ok() -> None:
+    blind = tenant("p-blind", spoofing_ports=None, open_ingress_rules=None, floating_ips=None)
+    view = tenants_view([snap(ONE, Kind.TENANTS, [blind, tenant("p-fine")])], NOW)
+    assert view.rows == () and view.title == "Tenants 1 unknown / 2"
+    assert view.counts[Severity.UNKNOWN] == 1
 
 
 # -- liveness -----------------------------------------------------------------------------------

@@ -16,8 +16,11 @@ poll (per repaint in the console and the wall, once in `snapshot`):
 3. Every object of every snapshot gets an `Assessment`: its problems are the
    tracker's (active, acknowledged, or pending with the time it fires), its severity
    the highest of those that are findings, OK without any, and UNKNOWN when it could
-   not be judged: a router never swept (its bindings unread), a hypervisor whose
-   state Nova does not know.
+   not be judged: an object read only in part (a tenant's ports listing failing, a
+   hypervisor without its Placement usage) with no active problem, a router never
+   swept (its bindings unread), a hypervisor whose state Nova does not know; a region
+   is unknown, naming them, when some kinds were never read there (their objects are
+   not absent, they are unknown).
 
 4. The findings are grouped by cause into incidents (`osconsole.health.incidents`).
 
@@ -58,6 +61,8 @@ from osconsole.text import format_age
 NOT_SWEPT = "not checked yet"
 STATE_UNKNOWN = "state unknown to Nova"
 NOT_READ = "not read yet"
+USAGE_NOT_READ = "not read: Placement usage"
+PARTLY_READ = "read only in part"
 
 REGION_UNREACHABLE = "region.unreachable"
 REGION_STALE = "region.stale"
@@ -246,15 +251,39 @@ def subject_name(kind: Kind | str, item: Any) -> str:
 
 
 def _unknown_ids(snap: Snapshot[Any]) -> list[tuple[str, list[str]]]:
-    """Which objects of a snapshot cannot be fully judged yet, and why: routers never
+    """Which objects of a snapshot cannot be fully judged yet, and why: objects read
+    only in part (what was not read proves nothing; named in the reason), routers never
     swept (their bindings unread; not on OVN, which has none), hypervisors whose state
-    Nova does not know."""
+    Nova does not know. Later reasons win over earlier ones."""
+    found = _partly_read(snap)
     if snap.kind is Kind.ROUTERS and not snap.extra.get("ovn"):
-        return [(NOT_SWEPT, [i for i, r in snap.items.items() if r.bindings is None])]
+        found.append((NOT_SWEPT, [i for i, r in snap.items.items() if r.bindings is None]))
     if snap.kind is Kind.HYPERVISORS:
         known = ("up", "down")
-        return [(STATE_UNKNOWN, [i for i, h in snap.items.items() if h.state not in known])]
-    return []
+        found.append((STATE_UNKNOWN, [i for i, h in snap.items.items() if h.state not in known]))
+    return found
+
+
+def _partly_read(snap: Snapshot[Any]) -> list[tuple[str, list[str]]]:
+    """Objects read only in part (Snapshot.partly_read; a tenant's signals or quotas
+    never read), by the reason naming what was not read."""
+    by_why: dict[str, list[str]] = {}
+    if snap.kind is Kind.TENANTS:
+        for item_id, tenant in snap.items.items():
+            parts = (*tenant.unread, *(f"{s} quotas" for s in tenant.quotas_unknown))
+            if parts:
+                by_why.setdefault(f"not read: {', '.join(parts)}", []).append(item_id)
+        return list(by_why.items())
+    why = USAGE_NOT_READ if snap.kind is Kind.HYPERVISORS else PARTLY_READ
+    ids = [i for i in snap.partly_read if i in snap.items]
+    return [(why, ids)] if ids else []
+
+
+def never_read(snaps: Iterable[Snapshot[Any]], ref: RegionRef) -> str:
+    """The kinds a region's polls never read ("hypervisors, services not read"): their
+    objects are unknown there, not absent."""
+    kinds = sorted(s.kind.value for s in snaps if s.ref == ref and s.never_read)
+    return f"{', '.join(kinds)} not read" if kinds else ""
 
 
 def assess(
@@ -328,7 +357,7 @@ def _verdicts(
         for aspect in Aspect:  # its control plane: APIs, lead times, probes
             for found in problems.get((ref, aspect), {}).values():
                 mine += found
-        regions[ref] = judged(tuple(mine)) if mine else OK_ASSESSMENT
+        regions[ref] = judged(tuple(mine), never_read(snaps, ref))
     by_scope = {(s.ref, s.kind): s for s in snaps}
     return Verdicts(
         snapshots=by_scope,

@@ -120,15 +120,20 @@ def _counts(rows: Iterable[Row]) -> dict[Severity, int]:
     return counts
 
 
-def _title(name: str, counts: Mapping[Severity, int], total: int) -> str:
+def _title(
+    name: str, counts: Mapping[Severity, int], total: int, unread: Sequence[str] = ()
+) -> str:
     """The pane's title: "Hypervisors 3 critical, 2 warning, 40 unknown / 1,234"; OK
-    only when every row was judged and none is worse than info."""
+    only when every row was judged and none is worse than info. Regions whose polls of
+    the kind never answered follow ("· RegionTwo not read"): their rows are not absent,
+    they are unknown."""
     parts = [
         f"{counts[sev]:,} {sev.word}"
         for sev in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN)
         if counts.get(sev)
     ]
-    return f"{name} {', '.join(parts) or 'OK'} / {total:,}"
+    title = f"{name} {', '.join(parts) or 'OK'} / {total:,}"
+    return f"{title} · {', '.join(unread)} not read" if unread else title
 
 
 def _freshness_notes(
@@ -199,11 +204,18 @@ def _table(
     *,
     total: int | None = None,
     notes: Sequence[str] = (),
+    unlisted: Mapping[Severity, int] | None = None,
 ) -> TableView:
-    """Sort (key, row) pairs once, worst first, and add counts and freshness."""
+    """Sort (key, row) pairs once, worst first, and add counts and freshness;
+    `unlisted` counts objects judged but not listed (the tenants pane's unknown ones)."""
     ranked.sort(key=lambda pair: pair[0])
     rows = tuple(row for _, row in ranked)
-    return _table_of(kind, name, columns, rows, snapshots, labels, now, total=total, notes=notes)
+    counts = _counts(rows)
+    for severity, n in (unlisted or {}).items():
+        counts[severity] += n
+    return _table_of(
+        kind, name, columns, rows, snapshots, labels, now, total=total, notes=notes, counts=counts
+    )
 
 
 def _table_of(
@@ -224,7 +236,12 @@ def _table_of(
     counts = _counts(rows) if counts is None else {**dict.fromkeys(Severity, 0), **counts}
     return TableView(
         kind=kind,
-        title=_title(name, counts, len(rows) if total is None else total),
+        title=_title(
+            name,
+            counts,
+            len(rows) if total is None else total,
+            sorted({labels[s.ref] for s in snapshots if s.never_read}),
+        ),
         columns=columns,
         rows=rows,
         oldest_age=max((s.age(now) for s in snapshots), default=None),

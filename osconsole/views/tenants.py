@@ -1,4 +1,5 @@
-"""The tenants pane: the projects the judge flags, highest score first."""
+"""The tenants pane: the projects the judge flags, highest score first; those read
+only in part with nothing found are not listed, but counted unknown in the title."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from osconsole.config import Thresholds
 from osconsole.health.assess import Verdicts
-from osconsole.health.findings import Assessment
+from osconsole.health.findings import Assessment, Severity
 from osconsole.health.tenants import TenantScore, score
 from osconsole.model import (
     Kind,
@@ -58,17 +59,20 @@ def tenants_view(
     labels = region_labels(s.ref for s in snapshots)
     flagged: list[tuple[float, str, str, Snapshot[TenantSignals], TenantSignals, Assessment]]
     flagged = []
-    watched = scored = 0
+    watched = scored = unlisted = 0  # unlisted: unknown (read in part), nothing found
     for snap in snapshots:
         region = labels[snap.ref]
         watched += len(snap.items)
         judged = verdicts.scope(snap.ref, snap.kind)
         for project_id, signals in snap.items.items():
+            assessment = judged.get(project_id)
+            if assessment is not None and not assessment.problems:
+                unlisted += 1
+                continue
             result = score(signals, thresholds)
             if result.score <= 0:
                 continue
             scored += 1
-            assessment = judged.get(project_id)
             if assessment is not None:
                 flagged.append(
                     (result.score, region, signals.project_name, snap, signals, assessment)
@@ -97,6 +101,7 @@ def tenants_view(
         now,
         total=watched,
         notes=notes,
+        unlisted={Severity.UNKNOWN: unlisted},
     )
 
 

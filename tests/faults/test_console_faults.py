@@ -256,6 +256,24 @@ async def test_a_region_failing_at_start_is_discovered_again_when_it_comes_back(
         assert versions[REGION] == versions["RegionOne"]
 
 
+async def test_a_kind_never_read_in_a_region_is_named_in_its_panes_header(
+    make_console: MakeConsole, world: World
+) -> None:
+    """Compute refused from the start in RegionTwo: its hosts are not absent but unknown,
+    so the hypervisors header never says a bare OK over the other regions' rows."""
+    inject(world, FAULTS["refuse"], "compute")
+    app = make_console()
+    async with app.run_test(size=GRID) as pilot:
+        await first_poll(pilot, app)
+        await settle(pilot, app)
+        header = app.dashboard.pane("hypervisors").header_text
+        assert re.search(rf"Hypervisors .* / [\d,]+ · {REGION} not read", header), header
+        clear(world)
+        await poll_now(pilot, app, [key(Kind.HYPERVISORS)])
+        await settle(pilot, app)
+        assert "not read" not in app.dashboard.pane("hypervisors").header_text
+
+
 # -- hostile text -------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from osconsole.health.assess import (
     REGION_STALE,
     REGION_UNREACHABLE,
     STATE_UNKNOWN,
+    USAGE_NOT_READ,
     assess,
     assess_once,
     reconcile,
@@ -30,7 +31,7 @@ from osconsole.health.findings import (
     Tracker,
 )
 from osconsole.health.routers import router_problems
-from osconsole.model import Hypervisor, Kind, RegionRef, Router, Snapshot
+from osconsole.model import Hypervisor, Kind, RegionRef, Router, Snapshot, TenantSignals
 from tests.health.test_liveness import agent, service
 from tests.health.test_routers import HEALTHY, bind, router
 
@@ -262,3 +263,59 @@ def test_unchanged_items_keep_their_problems_and_changed_ones_are_judged_again()
     assert calls == ["r1", "r2", "r2"]
     memo.problems(scope, 2, {"r1": healthy, "r2": fixed}, judge)  # the context moved
     assert calls == ["r1", "r2", "r2", "r1", "r2"]
+
+
+# -- objects read only in part, kinds never read -------------------------------------
+
+
+def tenants_snap(*tenants: TenantSignals) -> Snapshot[TenantSignals]:
+    return Snapshot(
+        REF,
+        Kind.TENANTS,
+        Snapshot.freeze({t.project_id: t for t in tenants}),
+        fetched_at=T,
+        server_time=T,
+        partly_read=frozenset(t.project_id for t in tenants if t.unread),
+    )
+
+
+def test_a_tenant_read_in_part_is_unknown_naming_what_was_not_read() -> None:
+    blind = TenantSignals("p1", "acme", spoofing_ports=None, open_ingress_rules=None)
+    quotas = TenantSignals("p2", "oscorp", quotas_unknown=("nova",))
+    whole = TenantSignals("p3", "initech")
+    verdicts = assess_once([tenants_snap(blind, quotas, whole)], Tracker())
+    judged = verdicts.of(REF, Kind.TENANTS, "p1")
+    assert (judged.severity, judged.unknown) == (
+        Severity.UNKNOWN,
+        "not read: spoofing ports, open ingress",
+    )
+    assert verdicts.of(REF, Kind.TENANTS, "p2").unknown == "not read: nova quotas"
+    assert verdicts.of(REF, Kind.TENANTS, "p3").severity is Severity.OK
+
+
+def test_a_problem_found_from_what_was_read_stays_active() -> None:
+    errors = tuple(f"s{i}" for i in range(50))
+    sick = TenantSignals("p1", "acme", servers=50, error_servers=errors, floating_ips=None)
+    judged = assess_once([tenants_snap(sick)], Tracker()).of(REF, Kind.TENANTS, "p1")
+    assert judged.active and judged.severity is max(p.severity for p in judged.active)
+    assert judged.unknown == "not read: floating IPs"
+
+
+def test_a_hypervisor_without_its_placement_usage_is_unknown() -> None:
+    partial = replace(snap(Kind.HYPERVISORS, T, hv()), partly_read=frozenset({"h1"}))
+    judged = assess_once([partial], Tracker()).of(REF, Kind.HYPERVISORS, "h1")
+    assert (judged.severity, judged.unknown) == (Severity.UNKNOWN, USAGE_NOT_READ)
+    down = replace(partial, items=Snapshot.freeze({"h1": hv(state="down")}))
+    judged = assess_once([down], Tracker()).of(REF, Kind.HYPERVISORS, "h1")
+    assert judged.severity is Severity.CRITICAL  # what was read still finds it down
+
+
+def test_a_kind_never_read_in_a_region_makes_the_region_unknown_there() -> None:
+    never = Snapshot(REF, Kind.HYPERVISORS, Snapshot.freeze({}), T, error="refused", stale=True)
+    fine = snap(Kind.AGENTS, T, agent())
+    verdicts = assess_once([never, fine], Tracker())
+    region = verdicts.regions[REF]
+    assert region.unknown == "hypervisors not read"
+    # Read once, then failing: the items are the last poll's, stale but read.
+    read = replace(snap(Kind.HYPERVISORS, T, hv()), error="refused", stale=True)
+    assert assess_once([read, fine], Tracker()).regions[REF].unknown == ""
