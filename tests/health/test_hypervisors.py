@@ -221,9 +221,18 @@ async def test_compute_host_down_is_a_hypervisor_down_with_its_servers_at_risk(
     assert [(t, f.subject.name) for t, f in watch.raised("agent.down")] == [
         (90, f"Open vSwitch agent on {host.hostname}")
     ]
-    events = [(e.time - T0, e.kind, e.description) for e in watch.events()]
-    assert events == [
-        (90, EventKind.HYPERVISOR_DOWN, down[0][1].reason),
-        (90, EventKind.SERVICE_DOWN, f"nova-compute on {host.hostname} is down"),
-        (90, EventKind.AGENT_DOWN, f"Open vSwitch agent on {host.hostname} is dead"),
+    # the timeline: one line for the host, its three parts still there as its members
+    [line] = watch.events()
+    assert (line.time - T0, line.kind, line.severity, line.count) == (
+        90,
+        EventKind.HOST_DOWN,
+        Severity.CRITICAL,
+        3,
+    )
+    parts = "hypervisor, nova-compute, Open vSwitch agent"
+    assert line.description == f"compute host {host.hostname} down: {parts}"
+    assert [(e.kind, e.description) for e in line.members] == [
+        (EventKind.HYPERVISOR_DOWN, down[0][1].reason),
+        (EventKind.SERVICE_DOWN, f"nova-compute on {host.hostname} is down"),
+        (EventKind.AGENT_DOWN, f"Open vSwitch agent on {host.hostname} is dead"),
     ]
