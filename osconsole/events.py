@@ -357,7 +357,13 @@ def _moved_words(events: list[Event]) -> str:
 
 
 HOST_PARTS = (EventKind.HYPERVISOR_DOWN, EventKind.SERVICE_DOWN, EventKind.AGENT_DOWN)
-COMPUTE_PARTS = (EventKind.HYPERVISOR_DOWN, EventKind.SERVICE_DOWN)  # what makes it a host
+
+
+def _compute_part(event: Event) -> bool:
+    """A hypervisor or its nova-compute: what makes a host's deaths a compute host's."""
+    if event.kind is EventKind.SERVICE_DOWN:
+        return event.subject.name.startswith("nova-compute")
+    return event.kind is EventKind.HYPERVISOR_DOWN
 
 
 def _part(event: Event) -> str:
@@ -425,8 +431,8 @@ class Timeline:
             if not same_host or earlier.kind not in (*HOST_PARTS, EventKind.HOST_DOWN):
                 continue
             parts = [*(earlier.members or (earlier,)), event]
-            if not any(e.kind in COMPUTE_PARTS for e in parts):
-                return event  # agents alone (a network node): no compute host
+            if not any(_compute_part(e) for e in parts):
+                return event  # agents or control services alone: no compute host
             del self.events[index]
             subject = Subject(ref, Kind.HYPERVISORS, f"host:{host}", f"compute host {host}")
             return _grouped(EventKind.HOST_DOWN, parts, subject, _host_words(host, parts))

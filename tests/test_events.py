@@ -579,3 +579,7 @@ def test_agents_dying_on_a_host_without_a_compute_part_are_not_a_compute_host() 
         snap(Kind.AGENTS, T + 90, replace(AGENT, alive=False), replace(ovs, alive=False))
     )
     assert [e.kind for e in timeline.events] == [EventKind.AGENT_DOWN, EventKind.AGENT_DOWN]
+    conductor = replace(SERVICE, id="nova:9", binary="nova-conductor", host="net01")
+    timeline.observe(snap(Kind.SERVICES, T, conductor))
+    timeline.observe(snap(Kind.SERVICES, T + 90, replace(conductor, state="down")))
+    assert [e.kind for e in timeline.events][-1] is EventKind.SERVICE_DOWN
