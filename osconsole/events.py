@@ -14,7 +14,9 @@ split brain of a few seconds during a failover (findings are where that waits).
 The timeline groups what one cause did: routers failing over from one host in one
 poll are one line, tied to their L3 agent's death when the timeline saw it ("L3
 agent on net02 dead → 12 routers failed over"; on ML2/OVN the gateways leaving one
-chassis, tied to its gateway agent's death), and a storm (more than STORM events
+chassis, tied to its gateway agent's death), a dead compute host is one line
+whatever order its kinds' polls saw its parts in ("compute host cmp03 down:
+hypervisor, nova-compute, Open vSwitch agent"), and a storm (more than STORM events
 of one kind in one poll) is one line with its count, whatever its size.
 Without a previous snapshot, or from a stale one (its last poll failed, the items
 are the old ones), nothing is said: no change is known. Times are the server's
@@ -57,6 +59,7 @@ class EventKind(StrEnum):
     SERVER_ERROR = "tenant.server_error"
     TENANT_SCORE_JUMP = "tenant.score_jump"
     ROUTERS_FAILED_OVER = "router.failovers"  # several routers, from one host, one poll
+    HOST_DOWN = "host.down"  # a compute host's hypervisor, nova-compute and agents going down
     STORM = "storm"  # many events of one kind in one poll
 
 
@@ -158,7 +161,8 @@ def _services(
         if was_up and not is_up:
             how = "forced down by an operator" if new.forced_down else "down"
             severity = Severity.CRITICAL if new.status == "enabled" else Severity.WARNING
-            events.append(Event(EventKind.SERVICE_DOWN, at, subject, f"{name} is {how}", severity))
+            text = f"{name} is {how}"
+            events.append(Event(EventKind.SERVICE_DOWN, at, subject, text, severity, new.host))
         elif is_up and not was_up:
             events.append(Event(EventKind.SERVICE_UP, at, subject, f"{name} is up again"))
         if old.status == "enabled" and new.status == "disabled":
@@ -269,7 +273,8 @@ def _hypervisors(
                 )
             else:
                 text, severity = f"{name} is down", Severity.WARNING
-            events.append(Event(EventKind.HYPERVISOR_DOWN, at, subject, text, severity))
+            host = new.service_host or new.hostname
+            events.append(Event(EventKind.HYPERVISOR_DOWN, at, subject, text, severity, host))
         elif old.state == "down" and new.state == "up":
             events.append(Event(EventKind.HYPERVISOR_UP, at, subject, f"{name} is up again"))
     return events
@@ -351,6 +356,28 @@ def _moved_words(events: list[Event]) -> str:
     return ", ".join(words)
 
 
+HOST_PARTS = (EventKind.HYPERVISOR_DOWN, EventKind.SERVICE_DOWN, EventKind.AGENT_DOWN)
+
+
+def _compute_part(event: Event) -> bool:
+    """A hypervisor or its nova-compute: what makes a host's deaths a compute host's."""
+    if event.kind is EventKind.SERVICE_DOWN:
+        return event.subject.name.startswith("nova-compute")
+    return event.kind is EventKind.HYPERVISOR_DOWN
+
+
+def _part(event: Event) -> str:
+    """A host-down member in one word or two: "hypervisor", "nova-compute", "L3 agent"."""
+    if event.kind is EventKind.HYPERVISOR_DOWN:
+        return "hypervisor"
+    return event.subject.name.split(" on ", 1)[0]
+
+
+def _host_words(host: str, members: list[Event]) -> str:
+    parts = list(dict.fromkeys(_part(e) for e in members))
+    return f"compute host {host} down: {', '.join(parts)}"
+
+
 def _grouped(kind: EventKind, members: list[Event], subject: Subject, text: str) -> Event:
     return Event(
         kind,
@@ -384,9 +411,32 @@ class Timeline:
         scope = (snapshot.ref, snapshot.kind)
         found = diff(self._previous.get(scope), snapshot, self.thresholds)
         self._previous[scope] = snapshot
-        grouped = self._group(found)
+        grouped = [self._with_host(e) for e in self._group(found)]
         self.events.extend(grouped)
         return grouped
+
+    def _with_host(self, event: Event) -> Event:
+        """A compute host's hypervisor, nova-compute and agents going down (each kind seen
+        by its own poll) are one line: a part joins the host's recent line, which
+        leaves the timeline and comes back with it ("compute host cmp03 down:
+        hypervisor, nova-compute, Open vSwitch agent"); the parts are its members."""
+        if event.kind not in HOST_PARTS or not event.origin:
+            return event
+        ref, host = event.subject.ref, event.origin
+        for index in range(len(self.events) - 1, -1, -1):
+            earlier = self.events[index]
+            if event.time - earlier.time > CAUSE_WINDOW:
+                return event
+            same_host = earlier.origin == host and earlier.subject.ref == ref
+            if not same_host or earlier.kind not in (*HOST_PARTS, EventKind.HOST_DOWN):
+                continue
+            parts = [*(earlier.members or (earlier,)), event]
+            if not any(_compute_part(e) for e in parts):
+                return event  # agents or control services alone: no compute host
+            del self.events[index]
+            subject = Subject(ref, Kind.HYPERVISORS, f"host:{host}", f"compute host {host}")
+            return _grouped(EventKind.HOST_DOWN, parts, subject, _host_words(host, parts))
+        return event
 
     def _group(self, found: list[Event]) -> list[Event]:
         if len(found) < GROUP_MIN:

@@ -75,6 +75,7 @@ class Hypervisor:
     memory_mb: Capacity | None = None
     disk_gb: Capacity | None = None
     usage_source: str = "none"  # "placement", "nova" (< 2.88) or "none"
+    service_updated_at: float | None = None  # its nova-compute row's `updated_at`: since when down
 
 
 @dataclass(frozen=True, slots=True)

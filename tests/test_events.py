@@ -536,3 +536,50 @@ def test_a_storm_of_one_kind_is_one_line_with_its_count() -> None:
     assert storm.description.startswith("40 at once (agent.down): Open vSwitch agent on cmp0")
     assert storm.description.endswith("and 38 more")
     assert storm.severity is Severity.CRITICAL
+
+
+def test_a_dead_compute_host_is_one_line_with_its_parts() -> None:
+    """Three CRITICAL lines for one dead host (hypervisor, nova-compute, OVS agent), each
+    seen by its own kind's poll, are one line naming the parts; the parts stay its members."""
+    ovs = replace(AGENT, id="ovs1", agent_type="Open vSwitch agent", host="cmp01")
+    l3 = replace(AGENT, id="l3n", host="net01")  # another host's death stays apart
+    timeline = Timeline()
+    for kind, item in ((Kind.HYPERVISORS, HV), (Kind.SERVICES, SERVICE), (Kind.AGENTS, ovs)):
+        timeline.observe(snap(kind, T, item, *([l3] if kind is Kind.AGENTS else [])))
+    timeline.observe(snap(Kind.HYPERVISORS, T + 90, replace(HV, state="down")))
+    [line] = timeline.observe(snap(Kind.SERVICES, T + 90, replace(SERVICE, state="down")))
+    assert line.description == "compute host cmp01 down: hypervisor, nova-compute"
+    dead = (replace(ovs, alive=False), replace(l3, alive=False))
+    [line, other] = timeline.observe(snap(Kind.AGENTS, T + 95, *dead))
+    assert list(timeline.events) == [line, other]
+    assert (line.kind, line.severity, line.count, line.time) == (
+        EventKind.HOST_DOWN,
+        Severity.CRITICAL,
+        3,
+        T + 90,
+    )
+    assert line.description == (
+        "compute host cmp01 down: hypervisor, nova-compute, Open vSwitch agent"
+    )
+    assert [e.kind for e in line.members] == [
+        EventKind.HYPERVISOR_DOWN,
+        EventKind.SERVICE_DOWN,
+        EventKind.AGENT_DOWN,
+    ]
+    assert (other.kind, other.description) == (EventKind.AGENT_DOWN, "L3 agent on net01 is dead")
+
+
+def test_agents_dying_on_a_host_without_a_compute_part_are_not_a_compute_host() -> None:
+    ovs = replace(AGENT, id="ovs1", agent_type="Open vSwitch agent")  # on net01, as the L3
+    timeline = Timeline()
+    timeline.observe(snap(Kind.AGENTS, T, AGENT))
+    timeline.observe(snap(Kind.AGENTS, T + 60, replace(AGENT, alive=False)))
+    timeline.observe(snap(Kind.AGENTS, T + 70, replace(AGENT, alive=False), ovs))
+    timeline.observe(
+        snap(Kind.AGENTS, T + 90, replace(AGENT, alive=False), replace(ovs, alive=False))
+    )
+    assert [e.kind for e in timeline.events] == [EventKind.AGENT_DOWN, EventKind.AGENT_DOWN]
+    conductor = replace(SERVICE, id="nova:9", binary="nova-conductor", host="net01")
+    timeline.observe(snap(Kind.SERVICES, T, conductor))
+    timeline.observe(snap(Kind.SERVICES, T + 90, replace(conductor, state="down")))
+    assert [e.kind for e in timeline.events][-1] is EventKind.SERVICE_DOWN

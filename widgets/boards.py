@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from osconsole.events import Event
-from osconsole.health.findings import Severity
+from osconsole.health.findings import Severity, since_word
 from osconsole.health.incidents import Incident
 from osconsole.model import RegionRef
 from osconsole.text import format_age
@@ -136,7 +136,8 @@ class FindingsBoard(Board):
         for incident, label in zip(shown, labels, strict=True):
             line = Text(f"{label:<{width}}  ")
             age = format_age(self._now - incident.since)
-            line.append(f"since {utc_clock(incident.since)} ({age})", style="bold")
+            when = f"{since_word(incident.since_from)} {utc_clock(incident.since)} ({age})"
+            line.append(when, style="bold")
             symptoms = f" (+{len(incident.symptoms)})" if incident.symptoms else ""
             line.append(f"  {incident.title}{symptoms}")
             lines.append(line)

@@ -18,7 +18,7 @@ from osconsole.clean import clean_optional, clean_text
 from osconsole.cloud import compute, placement
 from osconsole.cloud.http import ApiFailure, NotDeployed
 from osconsole.collect.base import Collected, Collector, hold_unread
-from osconsole.collect.parse import as_int
+from osconsole.collect.parse import as_int, utc_timestamp
 from osconsole.model import Capacity, Hypervisor, Kind, Snapshot
 
 RESOURCE_CLASSES = {"vcpu": "VCPU", "memory_mb": "MEMORY_MB", "disk_gb": "DISK_GB"}
@@ -100,6 +100,7 @@ def parse_hypervisor(
         ),
         running_vms=running,
         usage_source=source,
+        service_updated_at=utc_timestamp(service.get("updated_at") or embedded.get("updated_at")),
         **fields,
     )
 

@@ -119,9 +119,14 @@ def _hypervisors_from_services(
         if s is None:
             continue
         state = _compute_state(s)
-        if (h.state, h.status, h.disabled_reason) != (state, s.status, s.disabled_reason):
+        fact = (state, s.status, s.disabled_reason, s.updated_at)
+        if (h.state, h.status, h.disabled_reason, h.service_updated_at) != fact:
             changed[hid] = replace(
-                h, state=state, status=s.status, disabled_reason=s.disabled_reason
+                h,
+                state=state,
+                status=s.status,
+                disabled_reason=s.disabled_reason,
+                service_updated_at=s.updated_at,
             )
     if not changed:
         return hyp

@@ -189,6 +189,12 @@ SINCE_API, SINCE_FIRST_SEEN = "api", "first seen"
 """Where a `since` comes from: the API's own time of the change, or our first sighting."""
 
 
+def since_word(since_from: str) -> str:
+    """How a surface introduces a `since`: "first seen" when it is only our first
+    sighting (the condition may be older), else "since"."""
+    return SINCE_FIRST_SEEN if since_from == SINCE_FIRST_SEEN else "since"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something wrong, worth an operator's look; `key` is stable while it lasts.

@@ -73,11 +73,13 @@ def _at_risk(h: Hypervisor) -> str:
 def _down(h: Hypervisor) -> Problem:
     name = f"hypervisor {h.hostname}"
     severity = hypervisor_state_severity(h)
+    began = h.service_updated_at  # the same Nova fact as its nova-compute's down (one since)
     if h.status == "disabled":
         reason = f": {h.disabled_reason}" if h.disabled_reason else ""
         text = f"{name} is down while disabled{reason} ({_at_risk(h)})"
         label = f"DOWN (disabled{reason})"
-        return Problem(HYPERVISOR_DOWN, severity, label, text, f"{name} down while disabled")
+        essence = f"{name} down while disabled"
+        return Problem(HYPERVISOR_DOWN, severity, label, text, essence, began)
     return Problem(
         HYPERVISOR_DOWN,
         severity,
@@ -86,6 +88,7 @@ def _down(h: Hypervisor) -> Problem:
         if h.running_vms
         else f"{name} is down ({_at_risk(h)})",
         f"{name} down",
+        began,
     )
 
 
@@ -117,7 +120,8 @@ def hypervisor_problems(h: Hypervisor, thresholds: Thresholds) -> list[Problem]:
     elif h.state == "up" and h.status == "disabled":
         text = f"hypervisor {h.hostname} is disabled: {h.disabled_reason or 'no reason given'}"
         label = f"disabled: {h.disabled_reason}" if h.disabled_reason else "disabled"
-        found.append(Problem(HYPERVISOR_DISABLED, Severity.INFO, label, text))
+        disabled = Problem(HYPERVISOR_DISABLED, Severity.INFO, label, text)
+        found.append(disabled._replace(began=h.service_updated_at))  # as service.disabled
     capacity = _capacity(h, thresholds)
     if capacity is not None:
         found.append(capacity)

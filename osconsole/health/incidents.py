@@ -66,6 +66,11 @@ class Incident:
         return min(f.since for f in self.findings)
 
     @property
+    def since_from(self) -> str:
+        """Where the earliest since comes from (its finding's `since_from`)."""
+        return min(self.findings, key=lambda f: f.since).since_from
+
+    @property
     def acknowledged(self) -> bool:
         return all(f.acknowledged for f in self.findings)
 

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from osconsole.acks import NOTE_MAX, parse_duration
-from osconsole.health.findings import Finding, clock_time
+from osconsole.health.findings import Finding, clock_time, since_word
 from osconsole.tui.actions import MODAL_CSS
 
 
@@ -47,7 +47,7 @@ class AcknowledgeDialog(ModalScreen[AckRequest | None]):
             yield Label("Acknowledge this finding?", classes="title")
             yield Static(
                 f"{f.severity.name} in {f.subject.cloud}/{f.subject.region}, "
-                f"since {clock_time(f.since)}\n{f.reason}",
+                f"{since_word(f.since_from)} {clock_time(f.since)}\n{f.reason}",
                 markup=False,
             )
             yield Static(

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from osconsole.events import Event
-from osconsole.health.findings import Finding, Severity, counts
+from osconsole.health.findings import SINCE_FIRST_SEEN, Finding, Severity, counts, since_word
 from osconsole.health.incidents import Incident
 from osconsole.tui.acknowledge import AcknowledgeDialog, AckRequest
 from osconsole.tui.context import Console, console_of
@@ -72,10 +72,12 @@ def bar_text(
     if open_incidents:
         top = open_incidents[0]
         symptoms = f" (+{len(top.symptoms)})" if top.symptoms else ""
-        text.append(f"| {top.ref.region}: {top.title}{symptoms} (since {clock(top.since)} UTC)")
+        when = f"{since_word(top.since_from)} {clock(top.since)} UTC"
+        text.append(f"| {top.ref.region}: {top.title}{symptoms} ({when})")
     elif live:
         worst = live[0]
-        text.append(f"| {worst.subject.region}: {what(worst)} (since {clock(worst.since)} UTC)")
+        when = f"{since_word(worst.since_from)} {clock(worst.since)} UTC"
+        text.append(f"| {worst.subject.region}: {what(worst)} ({when})")
     text.append("   f: findings  e: events", "dim")
     return text
 
@@ -337,7 +339,9 @@ def open_cells(f: Finding, said: str | None = None) -> list[Text]:
         Text(WORDS[f.severity], STYLES.get(f.severity, "")),
         Text(f"{f.subject.cloud}/{f.subject.region}"),
         Text(what(f) if said is None else said),
-        Text(clock(f.since)),
+        Text(
+            clock(f.since) if f.since_from != SINCE_FIRST_SEEN else f"first seen {clock(f.since)}"
+        ),
     ]
 
 

@@ -28,7 +28,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from osconsole.availability import WINDOWS, Point, RequestHistory, WindowStats
 from osconsole.clean import clean_text
-from osconsole.health.findings import Finding
+from osconsole.health.findings import SINCE_FIRST_SEEN, Finding
 from osconsole.health.plane import Aspect
 from osconsole.leadtimes import LeadStat, LeadTimeSummary
 from osconsole.model import Kind, RegionRef
@@ -338,7 +338,10 @@ def findings_section(figures: RegionFigures) -> Section:
                 Cell(f.severity.name, SEVERITY_TONES.get(f.severity, Tone.NONE)),
                 Cell(clean_text(f.subject.name)),
                 Cell(clean_text(f.reason)),
-                Cell(format_age(figures.now - f.since)),
+                Cell(  # first seen: it has lasted at least that long
+                    ("≥" if f.since_from == SINCE_FIRST_SEEN else "")
+                    + format_age(figures.now - f.since)
+                ),
             ),
         )
         for f in figures.findings

@@ -183,6 +183,18 @@ def test_a_hypervisor_and_its_compute_service_never_disagree() -> None:
     assert verdicts.of(REF, Kind.SERVICES, "nova:18").severity is Severity.CRITICAL
 
 
+def test_a_down_hypervisors_since_is_its_compute_services_updated_at() -> None:
+    """rtwo-cmp00003 said `hypervisor.down` since first seen and `service.down` since the
+    API's time: one Nova fact, so one since, the service's `updated_at`."""
+    down = service(id="nova:3", host="rtwo-cmp00018", state="down", updated_at=T - 300)
+    hyp, svc = snap(Kind.HYPERVISORS, T, hv(state="down")), snap(Kind.SERVICES, T + 20, down)
+    verdicts = assess_once([hyp, svc], Tracker())
+    [hyp_down] = verdicts.of(REF, Kind.HYPERVISORS, "h1").problems
+    [svc_down] = verdicts.of(REF, Kind.SERVICES, "nova:3").problems
+    assert (hyp_down.since, hyp_down.since_from) == (T - 300, "api")
+    assert (svc_down.since, svc_down.since_from) == (T - 300, "api")
+
+
 def test_reconcile_returns_untouched_snapshots_as_they_are() -> None:
     same = [snap(Kind.HYPERVISORS, T, hv()), snap(Kind.SERVICES, T + 1, service(host="x"))]
     assert all(a is b for a, b in zip(reconcile(same), same, strict=True))

@@ -207,9 +207,12 @@ async def test_compute_host_down_is_a_hypervisor_down_with_its_servers_at_risk(
     # nova-compute reads down after 60 s and the OVS agent dead after 75 s: the poll
     # at 90 s sees both, and the hypervisor down with its servers.
     down = watch.raised(rules.HYPERVISOR_DOWN)
-    assert [(t, f.subject.id, f.since, f.severity) for t, f in down] == [
-        (90, host.id, T0 + 90, Severity.CRITICAL)
-    ]
+    assert [(t, f.subject.id, f.severity) for t, f in down] == [(90, host.id, Severity.CRITICAL)]
+    # one Nova fact, one since: the compute service's updated_at (its last report), as
+    # its nova-compute's service.down says, not the poll that first saw it
+    [(_, service_down)] = watch.raised("service.down")
+    assert (down[0][1].since, down[0][1].since_from) == (service_down.since, "api")
+    assert service_down.since_from == "api" and service_down.since < T0 + 90
     servers = f"{at_risk} server{'s' if at_risk > 1 else ''}"
     assert down[0][1].reason == f"hypervisor {host.hostname} is down with {servers} at risk"
     assert [(t, f.subject.name) for t, f in watch.raised("service.down")] == [
@@ -218,9 +221,18 @@ async def test_compute_host_down_is_a_hypervisor_down_with_its_servers_at_risk(
     assert [(t, f.subject.name) for t, f in watch.raised("agent.down")] == [
         (90, f"Open vSwitch agent on {host.hostname}")
     ]
-    events = [(e.time - T0, e.kind, e.description) for e in watch.events()]
-    assert events == [
-        (90, EventKind.HYPERVISOR_DOWN, down[0][1].reason),
-        (90, EventKind.SERVICE_DOWN, f"nova-compute on {host.hostname} is down"),
-        (90, EventKind.AGENT_DOWN, f"Open vSwitch agent on {host.hostname} is dead"),
+    # the timeline: one line for the host, its three parts still there as its members
+    [line] = watch.events()
+    assert (line.time - T0, line.kind, line.severity, line.count) == (
+        90,
+        EventKind.HOST_DOWN,
+        Severity.CRITICAL,
+        3,
+    )
+    parts = "hypervisor, nova-compute, Open vSwitch agent"
+    assert line.description == f"compute host {host.hostname} down: {parts}"
+    assert [(e.kind, e.description) for e in line.members] == [
+        (EventKind.HYPERVISOR_DOWN, down[0][1].reason),
+        (EventKind.SERVICE_DOWN, f"nova-compute on {host.hostname} is down"),
+        (EventKind.AGENT_DOWN, f"Open vSwitch agent on {host.hostname} is dead"),
     ]

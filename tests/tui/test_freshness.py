@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from osconsole.health.findings import Finding, Severity, Subject
+from osconsole.health.incidents import Incident
 from osconsole.model import Agent, Kind, RegionRef, Snapshot
-from osconsole.tui.findings import bar_text
+from osconsole.tui.findings import bar_text, open_cells
+from osconsole.widgets.boards import FindingsBoard
 from osconsole.widgets.pane import LivePane
 from tests.tui.fixtures import (
     APP_NOW,
@@ -106,3 +108,22 @@ def test_the_findings_bar_says_a_finding_is_unconfirmed() -> None:
         "k", "agent.down", Severity.CRITICAL, subject, "agent dead", 1000, 1060, confirmed=False
     )
     assert "agent dead (unconfirmed: not read since 00:17:40 UTC)" in bar_text([held]).plain
+
+
+def test_a_since_that_is_only_our_first_sighting_is_labelled_first_seen() -> None:
+    """lead.stuck said "(since 00:16 UTC)" with no label: our first sighting is no since."""
+    subject = Subject(REF, Kind.AGENTS, "a1", "net1")
+    seen = Finding("k", "lead.stuck", Severity.CRITICAL, subject, "2 boots STUCK", 1000, 1060)
+    told = Finding(
+        "k", "agent.down", Severity.CRITICAL, subject, "agent dead", 1000, 1060, since_from="api"
+    )
+    assert "(first seen 00:16:40 UTC)" in bar_text([seen]).plain
+    assert "(since 00:16:40 UTC)" in bar_text([told]).plain
+    assert open_cells(seen)[-1].plain == "first seen 00:16:40"
+    assert open_cells(told)[-1].plain == "00:16:40"
+    board = FindingsBoard()
+    board.show([Incident("k", "2 boots STUCK", seen)], 1060, str)
+    assert "first seen 00:16:40 (60s)" in board.plain
+    assert (
+        "(first seen 00:16:40 UTC)" in bar_text([seen], incidents=[Incident("k", "x", seen)]).plain
+    )
