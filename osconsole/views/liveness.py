@@ -39,7 +39,7 @@ LIVENESS_COLUMNS = (
     Column("host", "Host", narrow_max=32),
     Column("state", "Alive/State"),
     Column("admin", "Admin", drop_below=90),
-    Column("heartbeat", "Heartbeat", numeric=True, ticks=True, drop_below=120),
+    Column("heartbeat", "Heartbeat", numeric=True, ticks=True, drop_below=90),
     Column("reason", "Problems"),
 )
 
