@@ -278,6 +278,15 @@ class _Listings:
     gateways: dict[str, RouterGateway] | None = None  # OVN; None when unread
     unreadable: int = 0  # agents and HA ports listed without an id: the poll is partial
 
+    def take_agents(self, items: list[Any], what: str) -> None:
+        """The agents listing read: those without an id are counted and noted."""
+        marks = [parse_agent(item) for item in items]
+        self.agents = dict(filter(None, marks))
+        bad = marks.count(None)
+        if bad:
+            self.unreadable += bad
+            self.notes.append(f"skipped {bad} malformed {what} item(s) without an id")
+
 
 @dataclass
 class _SweepOutcome:
@@ -330,22 +339,13 @@ class RouterCollector(Collector):
             network.ha_ports(self.client),
             return_exceptions=True,
         )
-        for result in (routers_r, agents_r, ports_r):
-            if isinstance(result, BaseException) and not isinstance(result, ApiFailure):
-                raise result
-        if isinstance(routers_r, BaseException):
-            raise routers_r
+        _raise_unusable(routers_r, agents_r, ports_r)
         routers, skipped = _parse_routers(routers_r[0])
         seen = _Listings(routers, routers_r[1], skipped, None, False, None)
         if isinstance(agents_r, BaseException):
             seen.notes.append(f"L3 agents unreadable ({agents_r}); agent liveness not refreshed")
         else:
-            marks = [parse_agent(item) for item in agents_r[0]]
-            seen.agents = dict(filter(None, marks))
-            bad = marks.count(None)
-            if bad:
-                seen.unreadable += bad
-                seen.notes.append(f"skipped {bad} malformed L3 agent item(s) without an id")
+            seen.take_agents(agents_r[0], "L3 agent")
             if not seen.agents and await self._detect_ovn(seen.notes):
                 return await self._ovn_listings(routers_r)
         if isinstance(ports_r, BaseException):
@@ -390,22 +390,13 @@ class RouterCollector(Collector):
             network.gateway_ports(self.client),
             return_exceptions=True,
         )
-        for result in (routers_r, agents_r, ports_r):
-            if isinstance(result, BaseException) and not isinstance(result, ApiFailure):
-                raise result
-        if isinstance(routers_r, BaseException):
-            raise routers_r
+        _raise_unusable(routers_r, agents_r, ports_r)
         routers, skipped = _parse_routers(routers_r[0])
         seen = _Listings(routers, routers_r[1], skipped, None, True, None, [OVN_NOTE])
         if isinstance(agents_r, BaseException):
             seen.notes.append(f"gateway agents unreadable ({agents_r}); chassis liveness unknown")
         else:
-            marks = [parse_agent(item) for item in agents_r[0]]
-            seen.agents = dict(filter(None, marks))
-            bad = marks.count(None)
-            if bad:
-                seen.unreadable += bad
-                seen.notes.append(f"skipped {bad} malformed gateway agent item(s) without an id")
+            seen.take_agents(agents_r[0], "gateway agent")
         if isinstance(ports_r, BaseException):
             seen.notes.append(f"gateway ports unreadable ({ports_r}); gateways from the last poll")
         else:
@@ -605,6 +596,16 @@ def _gateway_of(
     if gateways is not None:
         return gateways.get(router_id)
     return last.gateway if last is not None else None
+
+
+def _raise_unusable(routers: Any, *others: Any) -> None:
+    """After the listings of one poll: a bug (not an API failure) is raised; so is a
+    failed routers listing, without which there is nothing to show."""
+    for result in (routers, *others):
+        if isinstance(result, BaseException) and not isinstance(result, ApiFailure):
+            raise result
+    if isinstance(routers, BaseException):
+        raise routers
 
 
 async def _done(value: Any) -> Any:
