@@ -1,0 +1,1 @@
+"""The headless collector: one process polls, judges and records; viewers watch it."""
