@@ -1,6 +1,7 @@
-"""The polling core of every live viewer (the console, the wall): connect (each cloud
-tried again until it connects), poll in a worker, keep the latest snapshots, judge
-and repaint them (one pipeline: LiveState), exit cleanly when the terminal goes away.
+"""The polling core of every live viewer (the console, the wall): the pipeline
+(osconsole.pipeline: connect, each cloud tried again until it connects; poll; probe;
+the LiveState) run in a worker, judged and repainted, and a clean exit when the
+terminal goes away. The headless collector runs the same pipeline.
 
 Repaints: a snapshot marks the panes it changes dirty; the judge and the dirty
 panes' views run in a thread (pure work on frozen snapshots), then the subclass
@@ -28,19 +29,15 @@ from textual import on, work
 from textual.app import App
 from textual.driver import Driver
 
-from osconsole.clean import clean_text
 from osconsole.cloud.connect import CloudAttempt, Connection
 from osconsole.cloud.http import ServiceStats
-from osconsole.cloud.reconnect import CloudProblem, Reconnector
+from osconsole.cloud.reconnect import CloudProblem
 from osconsole.config import Settings
-from osconsole.controlplane import plane_looks
 from osconsole.health.assess import Verdicts
 from osconsole.health.plane import PlaneLook
 from osconsole.live import LiveState
 from osconsole.model import RegionRef, Snapshot
-from osconsole.poller import Poller
-from osconsole.probes.mysql import StatusSource
-from osconsole.probes.runner import ProbeRunner
+from osconsole.pipeline import Pipeline
 from osconsole.themes import register_themes, theme_name
 from osconsole.tui.messages import (
     ConnectionFailed,
@@ -54,6 +51,18 @@ log = logging.getLogger(__name__)
 
 TERMINAL_CHECK = 5.0  # seconds between checks that our terminal still exists
 REPAINT_DELAY = 0.2  # seconds between repaints: coalesce snapshots that arrive together
+
+
+def _piped(name: str) -> property:
+    """An attribute of the App that is its pipeline's (read and set through it)."""
+
+    def get(app: PollingApp) -> Any:
+        return getattr(app.pipeline, name)
+
+    def set_(app: PollingApp, value: Any) -> None:
+        setattr(app.pipeline, name, value)
+
+    return property(get, set_, doc=f"The pipeline's `{name}`.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +108,16 @@ class PollingApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.state = LiveState(settings)
         self.clock = clock
-        self._connect_kwargs: dict[str, Any] = {
-            "os_cloud": os_cloud,
-            "region": region,
-            "openstack_config": openstack_config,
-            "transport": transport,
-        }
+        self.pipeline = Pipeline(
+            settings,
+            os_cloud=os_cloud,
+            region=region,
+            openstack_config=openstack_config,
+            transport=transport,
+            clock=clock,
+        )
         self._poll = poll
-        self.connection: Connection | None = None
-        self.poller: Poller | None = None
-        self.connector: Reconnector | None = None
-        self.probes: ProbeRunner | None = None
-        self.mysql_sources: dict[RegionRef, StatusSource] = {}  # injected (the demo's)
-        self.errors: list[str] = []
-        self.new_connect_errors: list[str] = []
-        self._told: set[str] = set()
         self.startup_notes: list[str] = []
         self._heap_frozen = False
         self.paused = False  # repaints wait (polling goes on)
@@ -124,6 +126,16 @@ class PollingApp(App[None]):
         self._repaint_scheduled = False
         self._repainting = False  # judging and building in the thread, or showing
         self._last_repaint = -math.inf  # time.monotonic() when the last repaint began
+
+    # The pipeline's parts, as the screens and tests have always reached them.
+    state = _piped("state")
+    connection = _piped("connection")
+    poller = _piped("poller")
+    connector = _piped("connector")
+    probes = _piped("probes")
+    mysql_sources = _piped("mysql_sources")
+    errors = _piped("errors")
+    new_connect_errors = _piped("new_connect_errors")
 
     def on_mount(self) -> None:
         register_themes(self)
@@ -154,70 +166,33 @@ class PollingApp(App[None]):
     async def start_polling(self) -> None:
         """Connect every cloud, each tried again with backoff until it connects, and
         poll (and probe) every region of those that did, until we exit."""
-        # One clock for the data's times, the clients' back-offs and the screen's now.
-        poller = Poller((), self.settings, on_snapshot=self._arrived, clock=self.clock)
-        probes = ProbeRunner(self.settings.probes, (), mysql_sources=self.mysql_sources)
-        connector = Reconnector(
-            self.settings,
+        await self.pipeline.run(
+            on_snapshot=self._arrived,
             on_connected=self._cloud_connected,
             on_problems=self._cloud_problems,
-            clock=self.clock,
-            **self._connect_kwargs,
         )
-        self.poller, self.probes, self.connector = poller, probes, connector
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(poller.run(), name="poll")
-                group.create_task(probes.run(), name="probe")
-                group.create_task(connector.run(), name="connect")
-        finally:
-            await connector.aclose()
 
     def refresh_now(self) -> None:
         """Poll every region now, and try at once every cloud not connected yet."""
-        if self.connector is not None:
-            self.connector.retry_now()
-        if self.poller is not None:
-            self.poller.refresh()
+        self.pipeline.refresh_now()
 
     def _arrived(self, snapshot: Snapshot[Any]) -> None:
         self.post_message(SnapshotArrived(snapshot))
 
     def _cloud_connected(self, connection: Connection, attempt: CloudAttempt) -> None:
-        if self.poller is not None:
-            self.poller.add(attempt.sessions)
-        if self.probes is not None:
-            self.probes.add(s.ref for s in attempt.sessions)
         self.post_message(ConnectionReady(connection))
 
     def _cloud_problems(self, problems: list[CloudProblem]) -> None:
         self.post_message(ConnectionFailed([p.text() for p in problems]))
 
-    def _update_errors(self) -> None:
-        """`errors` from the clouds not connected (now) and the regions left out;
-        `new_connect_errors` the ones not told before."""
-        problems = list(self.connector.problems.values()) if self.connector else []
-        left_out = list(self.connection.errors) if self.connection else []
-        # They may quote Keystone or a proxy: text from outside, cleaned like API text.
-        left_out = [clean_text(e) for e in left_out]
-        self.errors = [clean_text(p.text()) for p in problems] + left_out
-        stable = [clean_text(p.error) for p in problems] + left_out
-        self.new_connect_errors = [e for e in stable if e not in self._told]
-        for error in self.new_connect_errors:
-            log.warning("not connected: %s", error)
-        self._told = set(stable)
-
     @on(ConnectionReady)
     def _connection_ready(self, message: ConnectionReady) -> None:
-        self.connection = message.connection
-        self._update_errors()
-        self.state.expect(r.ref for r in message.connection.regions)
-        self.state.watch_auth({r.ref: r.auth for r in message.connection.regions})
+        self.pipeline.take_connection(message.connection)
         self.connected(message.connection)
 
     @on(ConnectionFailed)
     def _connection_failed(self, message: ConnectionFailed) -> None:
-        self._update_errors()
+        self.pipeline.take_problems()
         if message.errors:
             self.not_connected(self.errors)
 
@@ -296,8 +271,7 @@ class PollingApp(App[None]):
     async def _judge_and_show(self) -> None:
         dirty, self._dirty = self._dirty, set()
         self.before_judging()
-        self.state.plane = self.plane_looks(self.state.snapshots.values())
-        frozen = self.state.frozen()
+        frozen = self.pipeline.for_judging(self.plane_looks)
         repaint = await asyncio.to_thread(judge_and_build, frozen, dirty, self.clock())
         self.state.verdicts = repaint.verdicts
         if not self.showing:
@@ -309,15 +283,11 @@ class PollingApp(App[None]):
 
     def region_stats(self) -> dict[RegionRef, dict[str, ServiceStats]]:
         """Each region's per-service call statistics (latency, errors) so far."""
-        if self.connection is None:
-            return {}
-        return {r.ref: r.client.stats for r in self.connection.regions}
+        return self.pipeline.region_stats()
 
     def plane_looks(self, snapshots: Iterable[Snapshot[Any]] = ()) -> list[PlaneLook]:
         """Each region's control-plane figures now, for the rules (health.plane)."""
-        if self.connection is None:
-            return []
-        return plane_looks(self.connection.regions, self.clock(), snapshots, self.probes)
+        return self.pipeline.plane_looks(snapshots)
 
     def freeze_heap_once(self) -> None:
         """After the first complete poll, move what exists to the GC's permanent
